@@ -1,0 +1,1 @@
+"""Geodesy and reference geography: distances, spatial index, ports, coast, anchorages."""

@@ -1,0 +1,67 @@
+"""The ``stswatch`` command line.
+
+Each sub-command lives in its own module under :mod:`pipeline.commands`
+exposing ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``.
+Command modules keep heavy imports (Prefect, scikit-learn, geopandas) inside
+``run`` so that building the parser stays fast and ``stswatch ingest`` never
+pays for importing Prefect.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+#: sub-command name -> module under pipeline.commands
+COMMANDS: dict[str, str] = {
+    "ingest": "ingest",
+    "detect": "detect",
+    "run": "run",
+    "simulate": "simulate",
+    "train": "train",
+    "evaluate": "evaluate",
+    "demo": "demo",
+    "serve": "serve",
+}
+
+_HELP: dict[str, str] = {
+    "ingest": "ingest AIS files (MarineCadastre, DMA, NMEA) or download days into the store",
+    "detect": "detect rendezvous, loitering and AIS gaps over store days; write GeoJSON",
+    "run": "ingest files, detect and score every day they cover, write one GeoJSON",
+    "simulate": "write simulated AIS days (MarineCadastre CSV) with a truth file",
+    "train": "train the suspicion model from simulated data (reproducible from a seed)",
+    "evaluate": "evaluate the suspicion model against the rule-based score",
+    "demo": "run the daily Prefect flow on a simulated day (embedded default)",
+    "serve": "serve the daily and backfill Prefect deployments",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stswatch",
+        description="Rank candidate ship-to-ship transfers from public AIS data.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, module_name in COMMANDS.items():
+        try:
+            module = importlib.import_module(f"pipeline.commands.{module_name}")
+        except ModuleNotFoundError as exc:  # TODO(integration): remove once all commands exist
+            if exc.name == f"pipeline.commands.{module_name}":
+                continue
+            raise
+        p = sub.add_parser(name, help=_HELP[name], description=_HELP[name])
+        module.add_arguments(p)
+        p.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return int(args._module.run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""Every threshold stswatch uses, in one frozen, validated config object.
+
+The unit is in every name (``_m``, ``_km``, ``_h``, ``_kn``, ``_min``), the
+same name is used from CLI flag to config field to output column, and each
+default sits next to the reasoning behind it. Validation raises
+:class:`ConfigError` (never ``assert``, which vanishes under ``python -O``).
+
+Detectors and the cleaner take the section they need (``cfg.cleaning``,
+``cfg.rendezvous``...); nothing else in the code base hard-codes a threshold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A threshold is out of its meaningful range."""
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ConfigError(message)
+
+
+def _positive(obj: object) -> None:
+    """Every numeric field of a section must be > 0 unless its name says otherwise."""
+    for f in fields(obj):  # type: ignore[arg-type]
+        value = getattr(obj, f.name)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        if f.name.startswith(("min_", "max_")) or f.name.endswith(("_m", "_h", "_kn", "_min")):
+            _require(value > 0, f"{type(obj).__name__}.{f.name} must be > 0, got {value!r}")
+
+
+@dataclass(frozen=True)
+class CleaningConfig:
+    """Ingest cleaning rules (issue 2)."""
+
+    #: A single ping that implies more than this speed to *both* neighbours is a
+    #: glitch. 50 kn is above any merchant ship (fast ferries reach ~40 kn) yet
+    #: far below the hundreds of knots a GPS glitch implies.
+    max_jump_speed_kn: float = 50.0
+    #: Below this distance an implied speed is not trusted (two fixes 1 s apart
+    #: 30 m apart "move" at 58 kn): GPS noise, not a jump.
+    min_jump_distance_m: float = 1_000.0
+
+    def __post_init__(self) -> None:
+        _positive(self)
+
+
+@dataclass(frozen=True)
+class TrackConfig:
+    """Track segmentation and resampling (GFW encounter pipeline defaults)."""
+
+    #: Resampling grid. GFW uses 10 minutes: fine enough for a 2 h meeting to
+    #: span 12 ticks, coarse enough to keep a national day small.
+    resample_interval_min: int = 10
+    #: Interpolate only across gaps shorter than this; longer gaps stay gaps,
+    #: so a vessel that went dark is never "seen" meeting anyone.
+    max_interpolation_gap_h: float = 1.0
+    #: Split a vessel's track when the implied speed between fixes exceeds this
+    #: (two vessels sharing one MMSI, or a spoofed position).
+    max_segment_speed_kn: float = 50.0
+
+    def __post_init__(self) -> None:
+        _positive(self)
+
+
+@dataclass(frozen=True)
+class RendezvousConfig:
+    """Two-vessel loitering meeting (GFW: 500 m, 2 h, < 2 kn, merge < 4 h, > 10 km)."""
+
+    #: Two hulls moored alongside are < 100 m apart; 500 m allows GPS antenna
+    #: offsets and hose-length stand-off transfers while excluding ships merely
+    #: sharing an anchorage area.
+    max_distance_m: float = 500.0
+    #: Both vessels must be slower than this (judged on *both*, unlike GFW).
+    max_speed_kn: float = 2.0
+    #: A cargo transfer takes hours; brief approaches are traffic, not transfers.
+    min_duration_h: float = 2.0
+    #: Fragments of one pair closer than this in time are one event; the merge
+    #: happens *before* the duration rule so split meetings are not lost.
+    max_merge_gap_h: float = 4.0
+    #: Spatial hash cell size for the per-tick neighbour search (GFW ~2 km):
+    #: must be >= max_distance_m so neighbours lie in adjacent cells.
+    cell_size_m: float = 2_000.0
+
+    def __post_init__(self) -> None:
+        _positive(self)
+        _require(
+            self.cell_size_m >= self.max_distance_m,
+            "RendezvousConfig.cell_size_m must be >= max_distance_m",
+        )
+
+
+@dataclass(frozen=True)
+class LoiteringConfig:
+    """Single vessel drifting slowly far offshore (a partner may be dark)."""
+
+    max_speed_kn: float = 2.0
+    #: Longer than a rendezvous: one slow ship for a short while is common.
+    min_duration_h: float = 4.0
+    max_merge_gap_h: float = 1.0
+
+    def __post_init__(self) -> None:
+        _positive(self)
+
+
+@dataclass(frozen=True)
+class GapConfig:
+    """AIS gaps ("going dark")."""
+
+    #: GFW's gap default is 6 h (their `pipe-gaps` threshold); shorter gaps are
+    #: common with terrestrial reception holes.
+    min_gap_h: float = 6.0
+    #: A gap is linked to a rendezvous when it ends/starts this close to it.
+    link_window_h: float = 24.0
+
+    def __post_init__(self) -> None:
+        _positive(self)
+
+
+@dataclass(frozen=True)
+class PortFilterConfig:
+    """Away-from-port rule, applied to every tick of an event, not its mean."""
+
+    #: GFW keeps encounters at least 10 km from an anchorage.
+    min_distance_to_anchorage_m: float = 10_000.0
+    #: Distance from a listed port.
+    min_distance_to_port_m: float = 10_000.0
+    #: Distance from the coast: catches small harbours missing from port lists.
+    min_distance_to_coast_m: float = 5_000.0
+    #: Learned anchorages (GFW-style): a cell is an anchorage when at least this
+    #: many distinct vessels sit still in it...
+    anchorage_min_vessels: int = 5
+    #: ...for at least this long each, within the data window.
+    anchorage_min_stationary_h: float = 2.0
+    #: Speed below which a vessel counts as stationary for anchorage learning.
+    anchorage_max_speed_kn: float = 0.5
+    #: Cell size of the anchorage grid.
+    anchorage_cell_size_m: float = 2_000.0
+
+    def __post_init__(self) -> None:
+        _positive(self)
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole pipeline's thresholds. ``Config()`` is the documented default."""
+
+    cleaning: CleaningConfig = field(default_factory=CleaningConfig)
+    tracks: TrackConfig = field(default_factory=TrackConfig)
+    rendezvous: RendezvousConfig = field(default_factory=RendezvousConfig)
+    loitering: LoiteringConfig = field(default_factory=LoiteringConfig)
+    gaps: GapConfig = field(default_factory=GapConfig)
+    port_filter: PortFilterConfig = field(default_factory=PortFilterConfig)
+
+    def with_overrides(self, **sections: dict[str, Any]) -> Config:
+        """Return a copy with some fields of some sections replaced.
+
+        ``cfg.with_overrides(rendezvous={"max_distance_m": 300})``
+        """
+        updates = {}
+        for name, values in sections.items():
+            _require(hasattr(self, name), f"unknown config section {name!r}")
+            updates[name] = replace(getattr(self, name), **values)
+        return replace(self, **updates)
+
+
+DEFAULT_CONFIG = Config()

@@ -1,0 +1,1 @@
+"""Readers: one module per AIS format, each yielding ReaderBatch objects."""

@@ -1,0 +1,1 @@
+"""Suspicion scoring of rendezvous events (scikit-learn)."""
