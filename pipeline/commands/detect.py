@@ -1,0 +1,55 @@
+"""``stswatch detect --store DIR --start D [--end D] --out OUT.geojson``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from pipeline.commands._common import fail, iso_date
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--store", type=Path, required=True, metavar="DIR", help="Parquet store root"
+    )
+    parser.add_argument(
+        "--start",
+        type=iso_date,
+        required=True,
+        metavar="YYYY-MM-DD",
+        help="first UTC day (events starting on or after it)",
+    )
+    parser.add_argument(
+        "--end",
+        type=iso_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="last UTC day, inclusive (default: --start)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="OUT.geojson",
+        help="GeoJSON FeatureCollection to write",
+    )
+    parser.add_argument("--top", type=int, default=10, help="events listed in the summary")
+
+
+def run(args: argparse.Namespace) -> int:
+    end = args.end or args.start
+    if end < args.start:
+        return fail(f"--end {end} is before --start {args.start}")
+    if not (args.store / "positions").is_dir():
+        return fail(
+            f"{args.store} is not an stswatch store (no positions/ folder); "
+            "run `stswatch ingest` first"
+        )
+    from pipeline.spine import detect_and_publish
+
+    try:
+        result = detect_and_publish(args.store, args.start, end, args.out, top_n=args.top)
+    except (ValueError, OSError) as exc:
+        return fail(str(exc))
+    print(result.summary_markdown())
+    return 0

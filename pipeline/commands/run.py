@@ -1,0 +1,55 @@
+"""``stswatch run FILE... --store DIR --out OUT.geojson``: the whole spine in one call."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from pipeline.commands._common import fail
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "files",
+        nargs="+",
+        type=Path,
+        metavar="FILE",
+        help="AIS files: MarineCadastre/DMA CSV or NMEA logs (.zip/.gz accepted)",
+    )
+    parser.add_argument(
+        "--store",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="Parquet store root (created if missing)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="OUT.geojson",
+        help="GeoJSON FeatureCollection to write",
+    )
+    parser.add_argument("--top", type=int, default=10, help="events listed in the summary")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    missing = [str(f) for f in args.files if not f.exists()]
+    if missing:
+        return fail(f"no such file: {', '.join(missing)}")
+    from pipeline.spine import run_files
+
+    try:
+        result = run_files(args.files, args.store, args.out, progress=not args.no_progress)
+    except (ValueError, OSError) as exc:
+        return fail(str(exc))
+    print(result.ingest.summary())
+    if result.publish is None:
+        print(f"no positions accepted; wrote an empty FeatureCollection to {args.out}")
+        return 0
+    print()
+    print(result.publish.summary_markdown())
+    sys.stdout.flush()
+    return 0

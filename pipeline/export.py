@@ -1,0 +1,257 @@
+"""GeoJSON (RFC 7946) export of detected and scored events.
+
+One FeatureCollection holds every kind of feature an analyst needs on a map,
+told apart by the ``kind`` property so a QGIS rule-based style or a web map
+filter can split them:
+
+* ``rendezvous`` — Point at the event's mean position, with the score, the
+  reasons and both vessels' identity;
+* ``track`` — (Multi)LineString of one vessel's pings during a rendezvous;
+* ``loitering`` — Point of a single vessel drifting offshore;
+* ``gap`` — (Multi)LineString from the last fix before to the first fix after
+  an AIS gap (the straight line is what the vessel *could* have done).
+
+RFC 7946 details handled here, because viewers are strict about them:
+WGS84 lon/lat order, no ``crs`` member, coordinates rounded to 1e-6° (~0.1 m),
+lines that cross the antimeridian split into a MultiLineString (section 3.1.9),
+``NaN`` written as ``null`` (JSON has no NaN), times as ISO 8601 UTC with ``Z``.
+The file is written aside and renamed, so a crash never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+COORD_DECIMALS = 6
+
+#: Rendezvous properties written first, in this order (the contract users and
+#: external checks rely on); any other event column follows.
+RENDEZVOUS_LEADING_PROPERTIES = (
+    "kind",
+    "event_id",
+    "mmsi_a",
+    "mmsi_b",
+    "start_time",
+    "end_time",
+    "duration_h",
+    "min_distance_m",
+    "median_distance_m",
+    "score",
+    "reasons",
+    "model_version",
+)
+
+
+def _json_value(value: Any) -> Any:
+    """Convert pandas/numpy scalars to plain JSON values (NaN/NaT -> None)."""
+    if value is None:
+        return None
+    if isinstance(value, pd.Timestamp | datetime | np.datetime64):
+        if pd.isna(value):
+            return None
+        ts = pd.Timestamp(value)
+        ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+        return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, np.bool_ | bool):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        f = float(value)
+        return None if math.isnan(f) or math.isinf(f) else round(f, 6)
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_json_value(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return value
+
+
+def _properties(row: Mapping[str, Any], leading: Iterable[str] = ()) -> dict[str, Any]:
+    props: dict[str, Any] = {}
+    for key in leading:
+        if key in row:
+            props[key] = _json_value(row[key])
+    for key, value in row.items():
+        if key not in props:
+            props[str(key)] = _json_value(value)
+    return props
+
+
+def _round(x: float) -> float:
+    return round(float(x), COORD_DECIMALS)
+
+
+def split_antimeridian(lons: np.ndarray, lats: np.ndarray) -> list[list[list[float]]]:
+    """Split a lon/lat polyline where it crosses the antimeridian (RFC 7946 §3.1.9).
+
+    A step of more than 180° in longitude is taken as a crossing (AIS fixes are
+    minutes apart; no ship moves 180° between them). The crossing latitude is
+    interpolated on the unwrapped line so both parts meet at ±180.
+    """
+    parts: list[list[list[float]]] = []
+    current: list[list[float]] = []
+    for i in range(len(lons)):
+        lon, lat = float(lons[i]), float(lats[i])
+        if current:
+            prev_lon, prev_lat = current[-1]
+            step = lon - prev_lon
+            if abs(step) > 180.0:
+                # unwrap the next point next to the previous one, find where it hits ±180
+                edge = 180.0 if step < 0 else -180.0
+                unwrapped = lon + 360.0 if step < 0 else lon - 360.0
+                frac = (edge - prev_lon) / (unwrapped - prev_lon) if unwrapped != prev_lon else 0.0
+                cross_lat = prev_lat + frac * (lat - prev_lat)
+                current.append([_round(edge), _round(cross_lat)])
+                parts.append(current)
+                current = [[_round(-edge), _round(cross_lat)]]
+        current.append([_round(lon), _round(lat)])
+    if current:
+        parts.append(current)
+    return parts
+
+
+def line_geometry(lons: np.ndarray, lats: np.ndarray) -> dict[str, Any] | None:
+    """LineString, or MultiLineString when the line crosses the antimeridian.
+
+    Returns None for fewer than two positions (not a valid LineString).
+    """
+    if len(lons) < 2:
+        return None
+    parts = [p for p in split_antimeridian(np.asarray(lons), np.asarray(lats)) if len(p) >= 2]
+    if not parts:
+        return None
+    if len(parts) == 1:
+        return {"type": "LineString", "coordinates": parts[0]}
+    return {"type": "MultiLineString", "coordinates": parts}
+
+
+def point_geometry(lon: float, lat: float) -> dict[str, Any]:
+    return {"type": "Point", "coordinates": [_round(lon), _round(lat)]}
+
+
+def rendezvous_features(scored: pd.DataFrame) -> Iterator[dict[str, Any]]:
+    """Point features, most suspicious first."""
+    if scored.empty:
+        return
+    frame = scored.sort_values(["score", "event_id"], ascending=[False, True], kind="stable")
+    for row in frame.to_dict("records"):
+        row = {"kind": "rendezvous", **row}
+        yield {
+            "type": "Feature",
+            "id": str(row["event_id"]),
+            "geometry": point_geometry(row["mean_lon"], row["mean_lat"]),
+            "properties": _properties(row, RENDEZVOUS_LEADING_PROPERTIES),
+        }
+
+
+def track_features(event_tracks: pd.DataFrame) -> Iterator[dict[str, Any]]:
+    """One (Multi)LineString per (event, vessel) from the pings during the event."""
+    if event_tracks.empty:
+        return
+    tracks = event_tracks.sort_values(["event_id", "mmsi", "timestamp"], kind="stable")
+    for (event_id, mmsi), g in tracks.groupby(["event_id", "mmsi"], sort=False):
+        geometry = line_geometry(g["lon"].to_numpy(), g["lat"].to_numpy())
+        if geometry is None:
+            continue
+        yield {
+            "type": "Feature",
+            "id": f"{event_id}-{int(mmsi)}",
+            "geometry": geometry,
+            "properties": {
+                "kind": "track",
+                "event_id": str(event_id),
+                "mmsi": int(mmsi),
+                "start_time": _json_value(g["timestamp"].iloc[0]),
+                "end_time": _json_value(g["timestamp"].iloc[-1]),
+                "n_positions": len(g),
+            },
+        }
+
+
+def loitering_features(loitering: pd.DataFrame) -> Iterator[dict[str, Any]]:
+    if loitering.empty:
+        return
+    for row in loitering.sort_values("start_time", kind="stable").to_dict("records"):
+        row = {"kind": "loitering", **row}
+        yield {
+            "type": "Feature",
+            "id": str(row["event_id"]),
+            "geometry": point_geometry(row["mean_lon"], row["mean_lat"]),
+            "properties": _properties(row, ("kind", "event_id", "mmsi", "start_time", "end_time")),
+        }
+
+
+def gap_features(gaps: pd.DataFrame) -> Iterator[dict[str, Any]]:
+    if gaps.empty:
+        return
+    for row in gaps.sort_values("start_time", kind="stable").to_dict("records"):
+        geometry = line_geometry(
+            np.array([row["start_lon"], row["end_lon"]]),
+            np.array([row["start_lat"], row["end_lat"]]),
+        )
+        if geometry is None:  # pragma: no cover - two points always make a line
+            continue
+        row = {"kind": "gap", **row}
+        yield {
+            "type": "Feature",
+            "id": str(row["gap_id"]),
+            "geometry": geometry,
+            "properties": _properties(row, ("kind", "gap_id", "mmsi", "start_time", "end_time")),
+        }
+
+
+def feature_collection(
+    scored: pd.DataFrame,
+    event_tracks: pd.DataFrame,
+    loitering: pd.DataFrame,
+    gaps: pd.DataFrame,
+) -> dict[str, Any]:
+    """The whole map layer as a GeoJSON-ready dict."""
+    features: list[dict[str, Any]] = [
+        *rendezvous_features(scored),
+        *track_features(event_tracks),
+        *loitering_features(loitering),
+        *gap_features(gaps),
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def write_json_atomic(path: Path, document: Mapping[str, Any]) -> Path:
+    """Write JSON beside ``path`` then rename over it (never a half-written file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(document, fh, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_geojson(
+    path: Path,
+    scored: pd.DataFrame,
+    event_tracks: pd.DataFrame,
+    loitering: pd.DataFrame,
+    gaps: pd.DataFrame,
+) -> Path:
+    """Write one RFC 7946 FeatureCollection atomically and return its path."""
+    return write_json_atomic(path, feature_collection(scored, event_tracks, loitering, gaps))

@@ -1,0 +1,168 @@
+"""The spine: ingest → detect → score → publish, as plain library calls.
+
+Both front ends call these functions: the CLI (``stswatch run`` / ``detect``)
+directly, so it never pays a Prefect server's start-up, and the Prefect flows
+per day, as task bodies. Keeping one implementation is what makes a CLI run,
+a daily flow run and a backfill produce the same events with the same ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.config import DEFAULT_CONFIG, Config
+
+#: Columns of the "top events" table shown in run summaries and artifacts.
+TOP_EVENT_COLUMNS = (
+    "score",
+    "event_id",
+    "mmsi_a",
+    "vessel_name_a",
+    "mmsi_b",
+    "vessel_name_b",
+    "start_time",
+    "end_time",
+    "duration_h",
+    "mean_lat",
+    "mean_lon",
+    "reasons",
+)
+
+
+@dataclass
+class PublishResult:
+    """What one detect+score+publish step produced."""
+
+    geojson_path: Path
+    start: date
+    end: date
+    n_rendezvous: int
+    n_loitering: int
+    n_gaps: int
+    scored: pd.DataFrame = field(repr=False)
+    top_events: pd.DataFrame = field(repr=False)
+
+    def summary_markdown(self) -> str:
+        """A short Markdown report (Prefect artifact, CLI summary)."""
+        period = str(self.start) if self.start == self.end else f"{self.start} to {self.end}"
+        lines = [
+            f"### stswatch events, {period}",
+            "",
+            f"- rendezvous: **{self.n_rendezvous}**",
+            f"- loitering: {self.n_loitering}",
+            f"- AIS gaps: {self.n_gaps}",
+            f"- GeoJSON: `{self.geojson_path}`",
+        ]
+        if not self.top_events.empty:
+            lines += ["", "| score | event | vessels | start (UTC) | hours | reasons |"]
+            lines += ["|---:|---|---|---|---:|---|"]
+            for row in self.top_events.to_dict("records"):
+                vessels = (
+                    f"{row['mmsi_a']} {row.get('vessel_name_a') or ''} / "
+                    f"{row['mmsi_b']} {row.get('vessel_name_b') or ''}"
+                )
+                reasons = "; ".join(row.get("reasons") or [])
+                lines.append(
+                    f"| {row['score']:.2f} | {row['event_id']} | {vessels.strip()} | "
+                    f"{pd.Timestamp(row['start_time']):%Y-%m-%d %H:%M} | "
+                    f"{row['duration_h']:.1f} | {reasons} |"
+                )
+        return "\n".join(lines)
+
+
+def top_events(scored: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+    """The n most suspicious rendezvous, with the columns analysts scan first."""
+    if scored.empty:
+        return pd.DataFrame(columns=list(TOP_EVENT_COLUMNS))
+    cols = [c for c in TOP_EVENT_COLUMNS if c in scored.columns]
+    ranked = scored.sort_values(["score", "event_id"], ascending=[False, True], kind="stable")
+    return ranked.head(n)[cols].reset_index(drop=True)
+
+
+def gaps_to_publish(gaps: pd.DataFrame, scored: pd.DataFrame, cfg: Config) -> pd.DataFrame:
+    """Gaps worth a map feature: linked to a rendezvous, or starting offshore.
+
+    A gap that starts near the coast is usually a terrestrial reception hole;
+    one that starts far offshore, or sits next to a meeting, is "going dark".
+    """
+    if gaps.empty:
+        return gaps
+    keep = pd.Series(False, index=gaps.index)
+    if "start_distance_to_coast_m" in gaps.columns:
+        offshore = gaps["start_distance_to_coast_m"].to_numpy(dtype=float)
+        keep |= offshore >= cfg.port_filter.min_distance_to_coast_m
+    if not scored.empty and "gap_ids" in scored.columns:
+        linked = {g for ids in scored["gap_ids"] if ids is not None for g in ids}
+        keep |= gaps["gap_id"].isin(linked)
+    return gaps[keep]
+
+
+def detect_and_publish(
+    store_root: Path,
+    start: date,
+    end: date,
+    out_path: Path,
+    *,
+    cfg: Config = DEFAULT_CONFIG,
+    model: object | None = None,
+    top_n: int = 10,
+) -> PublishResult:
+    """Detect and score every event starting in [start, end]; write one GeoJSON."""
+    from pipeline.detection import detect_range
+    from pipeline.export import write_geojson
+    from pipeline.scoring import score_events
+    from pipeline.storage import Store
+
+    if end < start:
+        raise ValueError(f"end date {end} is before start date {start}")
+    store_root = Path(store_root)
+    result = detect_range(store_root, start, end, cfg)
+    vessels = Store(store_root).read("vessels", start - timedelta(days=1), end + timedelta(days=1))
+    scored = score_events(result, vessels.to_pandas(), model=model)
+    gaps = gaps_to_publish(result.gaps, scored, cfg)
+    path = write_geojson(Path(out_path), scored, result.event_tracks, result.loitering, gaps)
+    return PublishResult(
+        geojson_path=path,
+        start=start,
+        end=end,
+        n_rendezvous=len(scored),
+        n_loitering=len(result.loitering),
+        n_gaps=len(gaps),
+        scored=scored,
+        top_events=top_events(scored, top_n),
+    )
+
+
+@dataclass
+class RunResult:
+    """``stswatch run``: what was ingested and what was published."""
+
+    ingest: object  # pipeline.ingest.IngestReport
+    publish: PublishResult | None
+
+
+def run_files(
+    files: Sequence[Path],
+    store_root: Path,
+    out_path: Path,
+    *,
+    cfg: Config = DEFAULT_CONFIG,
+    progress: bool = False,
+) -> RunResult:
+    """Ingest files, then detect/score/publish over every UTC day they cover."""
+    from pipeline.export import write_geojson
+    from pipeline.ingest import ingest_files
+
+    report = ingest_files([Path(f) for f in files], Path(store_root), cfg=cfg, progress=progress)
+    days = sorted(report.days_written)
+    if not days:
+        empty = pd.DataFrame()
+        write_geojson(Path(out_path), empty, empty, empty, empty)
+        return RunResult(ingest=report, publish=None)
+    publish = detect_and_publish(Path(store_root), days[0], days[-1], Path(out_path), cfg=cfg)
+    return RunResult(ingest=report, publish=publish)
