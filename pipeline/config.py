@@ -147,6 +147,34 @@ class PortFilterConfig:
 
 
 @dataclass(frozen=True)
+class ScoringConfig:
+    """Suspicion features and the transparent rule-based red flags (issue 4)."""
+
+    #: Radius within which other rendezvous count as the same spot. Lightering
+    #: areas (e.g. off Galveston, Skaw, Ceuta) span tens of km; 20 km groups one
+    #: area without merging neighbouring ones.
+    recurrence_radius_m: float = 20_000.0
+    #: Below this an identity/size rule treats a ship as small; Class B kits are
+    #: meant for small craft, so a Class B ship of >= 100 m hides its identity.
+    large_ship_length_m: float = 100.0
+    #: Draught changes under this are sensor/entry noise (crews round to 0.1 m).
+    min_draught_change_m: float = 0.3
+    #: A vessel stationary this long somewhere else between its draught reports
+    #: made a port/anchorage call, which explains a draught change.
+    min_port_call_h: float = 2.0
+    #: ...when that stop lies at least this far from the rendezvous.
+    min_port_call_distance_m: float = 20_000.0
+    #: Rule flag: reporting during the event below this share of the vessel's
+    #: usual rate (transmitter throttled or switched off at the meeting).
+    max_reporting_ratio: float = 0.5
+    #: Rule flag: farther than this from any port is "remote".
+    min_remote_distance_to_port_m: float = 50_000.0
+
+    def __post_init__(self) -> None:
+        _positive(self)
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole pipeline's thresholds. ``Config()`` is the documented default."""
 
@@ -156,6 +184,7 @@ class Config:
     loitering: LoiteringConfig = field(default_factory=LoiteringConfig)
     gaps: GapConfig = field(default_factory=GapConfig)
     port_filter: PortFilterConfig = field(default_factory=PortFilterConfig)
+    scoring: ScoringConfig = field(default_factory=ScoringConfig)
 
     def with_overrides(self, **sections: dict[str, Any]) -> Config:
         """Return a copy with some fields of some sections replaced.
