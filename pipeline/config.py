@@ -175,6 +175,42 @@ class ScoringConfig:
 
 
 @dataclass(frozen=True)
+class OrchestrationConfig:
+    """Scheduling windows and retries of the Prefect flows (issue 5)."""
+
+    #: Days between a UTC day ending and its file being published. DMA posts
+    #: the previous day's aisdk file the next morning; 2 days leaves a margin.
+    #: MarineCadastre releases in batches weeks later: raise it for that source
+    #: (``--publication-delay-days``); the look-back window fills late days.
+    publication_delay_days: int = 2
+    #: The daily run also processes any day missing from the store within this
+    #: many days before its target day: Prefect never creates runs for past
+    #: schedule slots, so days lost while ``serve`` was down heal themselves.
+    lookback_days: int = 7
+    #: Longest range one backfill run accepts: a year of national AIS is a few
+    #: hours of work on 2 cores; longer is usually a typo in a year.
+    max_backfill_days: int = 366
+    #: Days processed at once: each day needs ~1 core and up to ~1.5 GB, and
+    #: the machines this targets have 2 cores.
+    max_concurrency: int = 2
+    #: Retries of a day's download on top of download_day's own quick retries
+    #: (a publisher's outage lasts minutes, not seconds)...
+    download_retries: int = 2
+    #: ...waiting this long before the first retry, doubling each time.
+    download_retry_delay_s: float = 30.0
+    #: Rows in the "top rendezvous" table artifact of a run.
+    top_events_shown: int = 20
+
+    def __post_init__(self) -> None:
+        _positive(self)
+        _require(self.publication_delay_days >= 0, "publication_delay_days must be >= 0")
+        _require(self.lookback_days >= 0, "lookback_days must be >= 0")
+        _require(self.download_retries >= 0, "download_retries must be >= 0")
+        _require(self.download_retry_delay_s >= 0, "download_retry_delay_s must be >= 0")
+        _require(self.top_events_shown > 0, "top_events_shown must be > 0")
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole pipeline's thresholds. ``Config()`` is the documented default."""
 
@@ -185,6 +221,7 @@ class Config:
     gaps: GapConfig = field(default_factory=GapConfig)
     port_filter: PortFilterConfig = field(default_factory=PortFilterConfig)
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
+    orchestration: OrchestrationConfig = field(default_factory=OrchestrationConfig)
 
     def with_overrides(self, **sections: dict[str, Any]) -> Config:
         """Return a copy with some fields of some sections replaced.
