@@ -1,0 +1,135 @@
+"""Prefect tasks: each wraps one spine function and passes only paths and summaries.
+
+No result caching (``NO_CACHE``): whether a day needs work is decided from
+its outputs on disk (:func:`flows.params.day_is_done`, keyed on the store
+path and output folder), so a cache can never hand back a result whose files
+were deleted, and ``overwrite`` forces the work.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.tasks import exponential_backoff
+
+from flows.outcomes import IngestSummary, PublishSummary
+from flows.params import ParameterError, find_local_file, geojson_path
+from pipeline.config import DEFAULT_CONFIG
+
+_ORCH = DEFAULT_CONFIG.orchestration
+
+
+def _retry_download(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry downloads only: a missing local file will not appear by waiting."""
+    try:
+        state.result()
+    except (FileNotFoundError, ParameterError):
+        return False
+    except Exception:
+        return True
+    return False
+
+
+@task(
+    name="acquire-day",
+    retries=_ORCH.download_retries,
+    retry_delay_seconds=exponential_backoff(backoff_factor=_ORCH.download_retry_delay_s),
+    retry_condition_fn=_retry_download,
+    cache_policy=NO_CACHE,
+)
+def acquire_day(
+    day: date, source: str, input_dir: str | None, cache_dir: str, base_url: str | None
+) -> str:
+    """The path of the day's input file: downloaded, or picked from ``input_dir``."""
+    logger = get_run_logger()
+    if source == "local":
+        if not input_dir:
+            raise ParameterError("source 'local' needs input_dir")
+        path = find_local_file(input_dir, day)
+        logger.info("%s: using local file %s", day, path)
+        return str(path)
+    from pipeline.download import download_day
+
+    path = download_day(source, day, Path(cache_dir), base_url=base_url)
+    logger.info("%s: downloaded %s file %s", day, source, path)
+    return str(path)
+
+
+@task(name="ingest-day", cache_policy=NO_CACHE)
+def ingest_day(day: date, input_path: str, store: str) -> IngestSummary:
+    """Ingest one day's file into the store (idempotent: merges and de-duplicates)."""
+    from pipeline.ingest import ingest_files
+
+    report = ingest_files([Path(input_path)], Path(store), cfg=DEFAULT_CONFIG)
+    get_run_logger().info("%s: %s", day, report.summary())
+    return IngestSummary(
+        day=day,
+        input_path=input_path,
+        rows_in=int(report.rows_in),
+        accepted=int(report.accepted),
+        quarantined_by_reason={str(k): int(v) for k, v in report.quarantined_by_reason.items()},
+        days_written=sorted(str(d) for d in report.days_written),
+    )
+
+
+@task(name="prepare-day", cache_policy=NO_CACHE)
+def prepare_day(
+    day: date,
+    source: str,
+    store: str,
+    input_dir: str | None,
+    cache_dir: str,
+    base_url: str | None,
+) -> IngestSummary:
+    """Acquire then ingest one day: the unit a backfill spreads over workers."""
+    path = acquire_day(day, source, input_dir, cache_dir, base_url)
+    return ingest_day(day, path, store)
+
+
+def _plain(value: Any) -> Any:
+    """JSON-friendly scalars for artifacts (timestamps as ISO text, numpy as Python)."""
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "tolist"):  # numpy scalars and arrays
+        return _plain(value.tolist())
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    return value
+
+
+@task(name="publish-day", cache_policy=NO_CACHE)
+def publish_day(day: date, store: str, out_dir: str, top_n: int) -> PublishSummary:
+    """Detect, score and write ``OUT/rendezvous-DAY.geojson`` for events starting that day."""
+    from pipeline.spine import detect_and_publish
+
+    out_path = geojson_path(out_dir, day)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    result = detect_and_publish(Path(store), day, day, out_path, cfg=DEFAULT_CONFIG)
+    scored = result.scored
+    event_ids = sorted(str(e) for e in scored["event_id"]) if "event_id" in scored.columns else []
+    top = result.top_events.head(top_n)
+    top_rows = [{k: _plain(v) for k, v in row.items()} for row in top.to_dict("records")]
+    get_run_logger().info(
+        "%s: %d rendezvous, %d loitering, %d gaps -> %s",
+        day,
+        result.n_rendezvous,
+        result.n_loitering,
+        result.n_gaps,
+        result.geojson_path,
+    )
+    return PublishSummary(
+        day=day,
+        geojson_path=str(result.geojson_path),
+        n_rendezvous=int(result.n_rendezvous),
+        n_loitering=int(result.n_loitering),
+        n_gaps=int(result.n_gaps),
+        event_ids=event_ids,
+        top_events=top_rows,
+    )
