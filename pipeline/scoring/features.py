@@ -1,0 +1,577 @@
+"""Features of a rendezvous that separate illicit transfers from legitimate ones.
+
+One row per rendezvous event, computed from the detector's event frame plus the
+clean pings and the static-report time series around it. Pure: frames in,
+frame out, no I/O. Units are in every column name.
+
+Why these features (public reporting on sanctions-evasion STS transfers, e.g.
+the UN Panel of Experts on DPRK, US Treasury/State 2020 and 2024 advisories,
+Windward and Kpler write-ups):
+
+* **kinematics** - a transfer needs hours alongside and a steady stand-off;
+  passing traffic and anchorage neighbours drift apart.
+* **location** - legitimate lightering concentrates in a few recurring zones near
+  oil ports; illicit meetings pick remote spots and the dark of night.
+* **going dark** - switching AIS off before/after the meeting, or throttling it
+  during, is the most-cited evasion behaviour.
+* **cargo** - one ship deeper and the other lighter after the meeting with no
+  port call in between is cargo that moved at sea.
+* **identity** - missing IMO/name, flags of convenience, Class B kits on large
+  hulls, tankers meeting small or unidentified craft, changing names/callsigns.
+
+Model features are symmetric in the pair (``mmsi_a`` < ``mmsi_b`` is an arbitrary
+order); per-vessel ``_a``/``_b`` detail columns are kept for the reasons text.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.neighbors import BallTree
+
+from pipeline.config import GapConfig, ScoringConfig
+from pipeline.scoring.flags import is_flag_of_convenience, mid_of
+from pipeline.scoring.solar import night_share
+
+EARTH_RADIUS_M = 6_371_008.8
+_HOUR_MS = 3_600_000.0
+SIDES = ("a", "b")
+
+#: Columns the model sees, in this order. Grouped by concept.
+KINEMATIC_FEATURES = (
+    "duration_h",
+    "min_distance_m",
+    "median_distance_m",
+    "separation_std_m",
+    "mean_sog_max_kn",
+    "heading_alignment",
+)
+LOCATION_FEATURES = (
+    "distance_to_coast_m",
+    "distance_to_port_m",
+    "distance_to_anchorage_m",
+    "recurrence_count",
+    "night_share",
+)
+DARK_FEATURES = ("gap_before_max_h", "gap_after_max_h", "reporting_ratio_min")
+CARGO_FEATURES = ("draught_change_max_m", "opposite_draught_change")
+IDENTITY_FEATURES = (
+    "n_missing_imo",
+    "n_missing_name",
+    "n_flag_of_convenience",
+    "n_class_b_large",
+    "n_tankers",
+    "tanker_with_small_or_unknown",
+    "length_ratio",
+    "identity_changes_max",
+)
+FEATURE_COLUMNS: tuple[str, ...] = (
+    KINEMATIC_FEATURES + LOCATION_FEATURES + DARK_FEATURES + CARGO_FEATURES + IDENTITY_FEATURES
+)
+
+#: Per-vessel values behind the symmetric features, used to word the reasons.
+DETAIL_COLUMNS: tuple[str, ...] = tuple(
+    f"{name}_{side}"
+    for name in (
+        "mean_sog_kn",
+        "gap_before_h",
+        "gap_after_h",
+        "reporting_ratio",
+        "draught_change_m",
+        "port_call",
+        "missing_imo",
+        "missing_name",
+        "mid",
+        "flag_of_convenience",
+        "class_b_large",
+        "ship_type",
+        "length_m",
+        "identity_changes",
+    )
+    for side in SIDES
+)
+
+
+def _ms(values: pd.Series | pd.Index | np.ndarray) -> np.ndarray:
+    """UTC timestamps (tz-aware or naive-UTC) as int64 epoch milliseconds."""
+    ts = pd.to_datetime(pd.Series(values), utc=True)
+    return ts.dt.tz_convert(None).to_numpy(dtype="datetime64[ms]").astype(np.int64)
+
+
+def haversine_m(lat1, lon1, lat2, lon2) -> np.ndarray:
+    """Great-circle distance in metres (correct across the antimeridian)."""
+    lat1, lon1, lat2, lon2 = (
+        np.radians(np.asarray(x, dtype=np.float64)) for x in (lat1, lon1, lat2, lon2)
+    )
+    a = (
+        np.sin((lat2 - lat1) / 2) ** 2
+        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def _col(frame: pd.DataFrame, name: str, default: float = np.nan) -> np.ndarray:
+    """A numeric column as float64, or ``default`` everywhere when absent."""
+    if name not in frame.columns:
+        return np.full(len(frame), default, dtype=np.float64)
+    return pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _side_col(frame: pd.DataFrame, name: str, side: str) -> np.ndarray:
+    """Per-vessel rendezvous column ``{name}_{side}`` (the detector's naming)."""
+    return _col(frame, f"{name}_{side}")
+
+
+# --------------------------------------------------------------------------- kinematics
+
+
+def separation_std_m(rendezvous: pd.DataFrame, event_tracks: pd.DataFrame | None) -> np.ndarray:
+    """Standard deviation of the pair's distance over the event's shared ticks.
+
+    Two hulls moored alongside keep a near-constant stand-off (std of tens of
+    metres); vessels that just happen to drift near each other do not.
+    """
+    out = np.full(len(rendezvous), np.nan)
+    if event_tracks is None or event_tracks.empty or rendezvous.empty:
+        return out
+    pairs = rendezvous[["event_id", "mmsi_a", "mmsi_b"]].reset_index(drop=True)
+    tracks = event_tracks[["event_id", "mmsi", "timestamp", "lat", "lon"]]
+    merged = tracks.merge(pairs, on="event_id")
+    a = merged[merged["mmsi"] == merged["mmsi_a"]]
+    b = merged[merged["mmsi"] == merged["mmsi_b"]]
+    both = a.merge(b, on=["event_id", "timestamp"], suffixes=("_1", "_2"))
+    if both.empty:
+        return out
+    both["d"] = haversine_m(both["lat_1"], both["lon_1"], both["lat_2"], both["lon_2"])
+    std = both.groupby("event_id")["d"].std(ddof=0)
+    return pairs["event_id"].map(std).to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def heading_alignment(heading_a_deg: np.ndarray, heading_b_deg: np.ndarray) -> np.ndarray:
+    """|cos| of the angle between the two vessels' headings (1 = parallel/antiparallel).
+
+    Ships lashed together for a transfer lie parallel and swing together with
+    wind and current; unrelated neighbours point anywhere.
+    """
+    return np.abs(np.cos(np.radians(np.asarray(heading_a_deg) - np.asarray(heading_b_deg))))
+
+
+# --------------------------------------------------------------------------- location
+
+
+def recurrence_count(
+    lat_deg: np.ndarray,
+    lon_deg: np.ndarray,
+    event_ids: np.ndarray,
+    history: pd.DataFrame | None,
+    radius_m: float,
+) -> np.ndarray:
+    """How many *other* rendezvous (this batch plus ``history``) lie within ``radius_m``.
+
+    Recurring meeting spots are mostly designated lightering/bunkering areas;
+    a one-off meeting in open ocean is the illicit pattern. History events with
+    the same ``event_id`` as a batch event (a re-run) are counted once.
+    """
+    n = len(lat_deg)
+    if n == 0:
+        return np.zeros(0, dtype=np.float64)
+    pts = pd.DataFrame({"event_id": event_ids, "mean_lat": lat_deg, "mean_lon": lon_deg})
+    if history is not None and not history.empty:
+        hist = history[["event_id", "mean_lat", "mean_lon"]]
+        hist = hist[~hist["event_id"].isin(set(event_ids))]
+        pts = pd.concat([pts, hist], ignore_index=True)
+    pts = pts.dropna(subset=["mean_lat", "mean_lon"]).drop_duplicates("event_id")
+    tree = BallTree(np.radians(pts[["mean_lat", "mean_lon"]].to_numpy()), metric="haversine")
+    query = np.radians(np.column_stack([lat_deg, lon_deg]).astype(np.float64))
+    ok = np.isfinite(query).all(axis=1)
+    counts = np.zeros(n, dtype=np.float64)
+    if ok.any():
+        found = tree.query_radius(query[ok], r=radius_m / EARTH_RADIUS_M, count_only=True)
+        counts[ok] = np.maximum(found - 1, 0)  # minus the event itself
+    return counts
+
+
+# --------------------------------------------------------------------------- per-vessel legs
+
+
+class _VesselIndex:
+    """Per-MMSI sorted arrays of pings, for cheap window look-ups by searchsorted."""
+
+    def __init__(self, positions: pd.DataFrame, mmsis: np.ndarray) -> None:
+        self.by_mmsi: dict[int, dict[str, np.ndarray]] = {}
+        if positions is None or positions.empty:
+            return
+        pos = positions[positions["mmsi"].isin(set(mmsis.tolist()))]
+        if pos.empty:
+            return
+        cols = {
+            "t": _ms(pos["timestamp"]),
+            "mmsi": pos["mmsi"].to_numpy(dtype=np.int64),
+            "lat": _col(pos, "lat"),
+            "lon": _col(pos, "lon"),
+            "sog": _col(pos, "sog_kn"),
+            "heading": _col(pos, "heading_deg"),
+            "cog": _col(pos, "cog_deg"),
+        }
+        cls = pos["transceiver_class"] if "transceiver_class" in pos.columns else None
+        cols["class_b"] = (
+            (cls.astype("string") == "B").fillna(False).to_numpy(dtype=bool)
+            if cls is not None
+            else np.zeros(len(pos), dtype=bool)
+        )
+        order = np.lexsort((cols["t"], cols["mmsi"]))
+        cols = {k: v[order] for k, v in cols.items()}
+        bounds = np.flatnonzero(np.diff(cols["mmsi"])) + 1
+        starts = np.r_[0, bounds]
+        ends = np.r_[bounds, len(order)]
+        for s, e in zip(starts, ends, strict=True):
+            self.by_mmsi[int(cols["mmsi"][s])] = {k: v[s:e] for k, v in cols.items()}
+
+    def get(self, mmsi: int) -> dict[str, np.ndarray] | None:
+        return self.by_mmsi.get(int(mmsi))
+
+
+def _largest_gap_h(t: np.ndarray, lo_ms: float, hi_ms: float) -> float:
+    """Longest interval between consecutive pings that overlaps [lo, hi], in hours."""
+    if len(t) < 2:
+        return 0.0
+    prev, nxt = t[:-1], t[1:]
+    overlap = (nxt > lo_ms) & (prev < hi_ms)
+    if not overlap.any():
+        return 0.0
+    return float((nxt[overlap] - prev[overlap]).max() / _HOUR_MS)
+
+
+def _stationary_elsewhere_h(
+    v: dict[str, np.ndarray],
+    lo_ms: float,
+    hi_ms: float,
+    event_lo_ms: float,
+    event_hi_ms: float,
+    lat: float,
+    lon: float,
+    min_distance_m: float,
+    max_speed_kn: float = 1.0,
+    max_step_h: float = 2.0,
+) -> float:
+    """Hours the vessel sat still at least ``min_distance_m`` from (lat, lon), outside the event.
+
+    A stop elsewhere between the two draught reports is a port or anchorage
+    call, which explains a draught change without any transfer at sea.
+    """
+    t = v["t"]
+    i0, i1 = np.searchsorted(t, lo_ms, "left"), np.searchsorted(t, hi_ms, "right")
+    if i1 - i0 < 2:
+        return 0.0
+    tt = t[i0:i1]
+    still = (v["sog"][i0:i1] < max_speed_kn) & ~((tt >= event_lo_ms) & (tt <= event_hi_ms))
+    still &= haversine_m(v["lat"][i0:i1], v["lon"][i0:i1], lat, lon) >= min_distance_m
+    both = still[:-1] & still[1:]
+    dt_h = np.minimum(np.diff(tt) / _HOUR_MS, max_step_h)
+    return float(dt_h[both].sum())
+
+
+def _circular_mean_deg(values: np.ndarray) -> float:
+    values = values[np.isfinite(values) & (values >= 0) & (values < 360)]
+    if len(values) == 0:
+        return np.nan
+    r = np.radians(values)
+    return float(np.degrees(np.arctan2(np.sin(r).mean(), np.cos(r).mean())) % 360)
+
+
+def _draught_reports(
+    vessels: pd.DataFrame | None, mmsi: np.ndarray, start_ms: np.ndarray, end_ms: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Last draught reported before each start and first after each end (value, time).
+
+    merge_asof over the vessels table: O((events + reports) log) for all legs at once.
+    """
+    n = len(mmsi)
+    nan = np.full(n, np.nan)
+    if vessels is None or vessels.empty or "draught_m" not in vessels.columns:
+        return nan, nan.copy(), nan.copy(), nan.copy()
+    rep = vessels.loc[
+        vessels["draught_m"].notna() & (vessels["draught_m"] > 0),
+        ["mmsi", "timestamp", "draught_m"],
+    ]
+    rep = pd.DataFrame(
+        {
+            "mmsi": rep["mmsi"].to_numpy(np.int64),
+            "t": _ms(rep["timestamp"]),
+            "d": _col(rep, "draught_m"),
+        }
+    ).sort_values("t")
+    rep["t_rep"] = rep["t"].astype(np.float64)
+    legs = pd.DataFrame({"mmsi": mmsi.astype(np.int64), "leg": np.arange(n)})
+    before = pd.merge_asof(
+        legs.assign(t=start_ms.astype(np.int64)).sort_values("t"),
+        rep,
+        on="t",
+        by="mmsi",
+        direction="backward",
+    ).sort_values("leg")
+    after = pd.merge_asof(
+        legs.assign(t=end_ms.astype(np.int64)).sort_values("t"),
+        rep,
+        on="t",
+        by="mmsi",
+        direction="forward",
+    ).sort_values("leg")
+    return (
+        before["d"].to_numpy(np.float64, na_value=np.nan),
+        before["t_rep"].to_numpy(np.float64, na_value=np.nan),
+        after["d"].to_numpy(np.float64, na_value=np.nan),
+        after["t_rep"].to_numpy(np.float64, na_value=np.nan),
+    )
+
+
+def identity_changes(vessels: pd.DataFrame | None) -> pd.Series:
+    """Per MMSI: how many times name, callsign or IMO changed value (distinct values - 1, summed).
+
+    A ship that renames or re-registers within days is laundering its identity;
+    normal ships keep the same triple for years.
+    """
+    if vessels is None or vessels.empty:
+        return pd.Series(dtype=np.float64)
+    v = vessels[["mmsi"]].copy()
+    for c in ("vessel_name", "callsign"):
+        if c in vessels.columns:
+            v[c] = vessels[c].astype("string").str.strip().str.upper().replace("", pd.NA)
+    if "imo" in vessels.columns:
+        imo = pd.to_numeric(vessels["imo"], errors="coerce")
+        v["imo"] = imo.where(imo > 0)
+    cols = [c for c in ("vessel_name", "callsign", "imo") if c in v.columns]
+    if not cols:
+        return pd.Series(dtype=np.float64)
+    nunique = v.groupby("mmsi")[cols].nunique()
+    return (nunique - 1).clip(lower=0).sum(axis=1).astype(np.float64)
+
+
+def _missing_imo(imo: np.ndarray) -> np.ndarray:
+    """IMO numbers are 7 digits; null, 0 or out-of-range means no IMO."""
+    return ~((imo >= 1_000_000) & (imo <= 9_999_999))
+
+
+def _missing_name(frame: pd.DataFrame, side: str) -> np.ndarray:
+    col = f"vessel_name_{side}"
+    if col not in frame.columns:
+        return np.ones(len(frame), dtype=bool)
+    name = frame[col].astype("string").str.strip()
+    return (name.isna() | (name == "")).to_numpy(dtype=bool, na_value=True)
+
+
+def _is_tanker(ship_type: np.ndarray) -> np.ndarray:
+    """ITU ship-and-cargo types 80-89 are tankers."""
+    return (ship_type >= 80) & (ship_type <= 89)
+
+
+# --------------------------------------------------------------------------- assembly
+
+
+def compute_features(
+    rendezvous: pd.DataFrame,
+    positions: pd.DataFrame | None,
+    vessels: pd.DataFrame | None,
+    *,
+    event_tracks: pd.DataFrame | None = None,
+    history: pd.DataFrame | None = None,
+    cfg: ScoringConfig | None = None,
+    gap_cfg: GapConfig | None = None,
+) -> pd.DataFrame:
+    """Feature frame for ``rendezvous`` (same row order), model columns then detail columns.
+
+    ``positions``: the clean pings of the detection window (POSITION_SCHEMA
+    columns); ``vessels``: static reports (VESSEL_SCHEMA); ``event_tracks``: the
+    detector's per-tick tracks of each event; ``history``: past rendezvous
+    (``event_id``, ``mean_lat``, ``mean_lon``) for recurrence. Missing inputs
+    give NaN for the features they feed, never an error: the model handles NaN.
+    """
+    cfg = cfg or ScoringConfig()
+    gap_cfg = gap_cfg or GapConfig()
+    n = len(rendezvous)
+    rv = rendezvous.reset_index(drop=True)
+    out = pd.DataFrame(index=pd.RangeIndex(n))
+    out["event_id"] = rv["event_id"].to_numpy() if "event_id" in rv.columns else np.arange(n)
+    if n == 0:
+        for c in FEATURE_COLUMNS + DETAIL_COLUMNS:
+            out[c] = pd.Series(dtype=np.float64)
+        return out
+
+    start_ms = _ms(rv["start_time"]).astype(np.float64)
+    end_ms = _ms(rv["end_time"]).astype(np.float64)
+    lat, lon = _col(rv, "mean_lat"), _col(rv, "mean_lon")
+    duration_h = _col(rv, "duration_h")
+    duration_h = np.where(np.isfinite(duration_h), duration_h, (end_ms - start_ms) / _HOUR_MS)
+
+    # kinematics
+    out["duration_h"] = duration_h
+    out["min_distance_m"] = _col(rv, "min_distance_m")
+    out["median_distance_m"] = _col(rv, "median_distance_m")
+    out["separation_std_m"] = separation_std_m(rv, event_tracks)
+
+    # location
+    out["distance_to_coast_m"] = _col(rv, "min_distance_to_coast_m")
+    out["distance_to_port_m"] = _col(rv, "min_distance_to_port_m")
+    out["distance_to_anchorage_m"] = _col(rv, "min_distance_to_anchorage_m")
+    out["recurrence_count"] = recurrence_count(
+        lat, lon, out["event_id"].to_numpy(), history, cfg.recurrence_radius_m
+    )
+    out["night_share"] = night_share(
+        start_ms.astype("datetime64[ms]"), end_ms.astype("datetime64[ms]"), lat, lon
+    )
+
+    # per-vessel legs
+    index = _VesselIndex(
+        positions if positions is not None else pd.DataFrame(),
+        np.r_[rv["mmsi_a"].to_numpy(), rv["mmsi_b"].to_numpy()],
+    )
+    id_changes = identity_changes(vessels)
+    link_ms = gap_cfg.link_window_h * _HOUR_MS
+    headings = {}
+    for side in SIDES:
+        mmsi = rv[f"mmsi_{side}"].to_numpy(dtype=np.int64)
+        sog = np.full(n, np.nan)
+        heading = np.full(n, np.nan)
+        ratio = np.full(n, np.nan)
+        gap_b = np.full(n, np.nan)
+        gap_a = np.full(n, np.nan)
+        class_b = np.zeros(n, dtype=bool)
+        d_before, t_before, d_after, t_after = _draught_reports(vessels, mmsi, start_ms, end_ms)
+        # the detector's draught values are the contract; the store's reports fill gaps
+        det_before = _side_col(rv, "draught_before_m", side)
+        det_after = _side_col(rv, "draught_after_m", side)
+        d_before = np.where(np.isfinite(det_before), det_before, d_before)
+        d_after = np.where(np.isfinite(det_after), det_after, d_after)
+        port_call = np.zeros(n, dtype=bool)
+        for i in range(n):
+            v = index.get(mmsi[i])
+            if v is None:
+                continue
+            t = v["t"]
+            i0 = np.searchsorted(t, start_ms[i], "left")
+            i1 = np.searchsorted(t, end_ms[i], "right")
+            if i1 > i0:
+                sog[i] = (
+                    np.nanmean(v["sog"][i0:i1]) if np.isfinite(v["sog"][i0:i1]).any() else np.nan
+                )
+                hd = v["heading"][i0:i1]
+                hd = hd if np.isfinite(hd).any() else v["cog"][i0:i1]
+                heading[i] = _circular_mean_deg(hd)
+                class_b[i] = bool(v["class_b"].mean() > 0.5)
+                span_h = (t[-1] - t[0]) / _HOUR_MS
+                dur = max(duration_h[i], 1e-6)
+                if span_h > 0:
+                    usual = len(t) / span_h
+                    ratio[i] = ((i1 - i0) / dur) / usual
+            gap_b[i] = _largest_gap_h(t, start_ms[i] - link_ms, start_ms[i])
+            gap_a[i] = _largest_gap_h(t, end_ms[i], end_ms[i] + link_ms)
+            lo = t_before[i] if np.isfinite(t_before[i]) else start_ms[i] - link_ms
+            hi = t_after[i] if np.isfinite(t_after[i]) else end_ms[i] + link_ms
+            port_call[i] = (
+                _stationary_elsewhere_h(
+                    v, lo, hi, start_ms[i], end_ms[i], lat[i], lon[i], cfg.min_port_call_distance_m
+                )
+                >= cfg.min_port_call_h
+            )
+        # gaps: the detector's linked gaps are the contract; our own look-up fills in
+        det_gap_b = _side_col(rv, "gap_before_h", side)
+        det_gap_a = _side_col(rv, "gap_after_h", side)
+        gap_b = np.where(np.isfinite(det_gap_b), det_gap_b, gap_b)
+        gap_a = np.where(np.isfinite(det_gap_a), det_gap_a, gap_a)
+        # only gaps of at least min_gap_h count as going dark (reception holes are shorter)
+        gap_b = np.where(gap_b >= gap_cfg.min_gap_h, gap_b, 0.0)
+        gap_a = np.where(gap_a >= gap_cfg.min_gap_h, gap_a, 0.0)
+
+        change = d_after - d_before
+        length = _side_col(rv, "length_m", side)
+        ship_type = _side_col(rv, "ship_type", side)
+        if f"transceiver_class_{side}" in rv.columns:
+            class_b |= (rv[f"transceiver_class_{side}"].astype("string") == "B").to_numpy(
+                dtype=bool, na_value=False
+            )
+        out[f"mean_sog_kn_{side}"] = sog
+        headings[side] = heading
+        out[f"gap_before_h_{side}"] = gap_b
+        out[f"gap_after_h_{side}"] = gap_a
+        out[f"reporting_ratio_{side}"] = ratio
+        out[f"draught_change_m_{side}"] = change
+        out[f"port_call_{side}"] = port_call.astype(np.float64)
+        out[f"missing_imo_{side}"] = _missing_imo(_side_col(rv, "imo", side)).astype(np.float64)
+        out[f"missing_name_{side}"] = _missing_name(rv, side).astype(np.float64)
+        out[f"mid_{side}"] = mid_of(mmsi).astype(np.float64)
+        out[f"flag_of_convenience_{side}"] = is_flag_of_convenience(mmsi).astype(np.float64)
+        out[f"class_b_large_{side}"] = (class_b & (length >= cfg.large_ship_length_m)).astype(
+            np.float64
+        )
+        out[f"ship_type_{side}"] = ship_type
+        out[f"length_m_{side}"] = length
+        out[f"identity_changes_{side}"] = (
+            pd.Series(mmsi).map(id_changes).fillna(0.0).to_numpy(dtype=np.float64)
+        )
+
+    out["mean_sog_max_kn"] = np.fmax(out["mean_sog_kn_a"], out["mean_sog_kn_b"])
+    out["heading_alignment"] = heading_alignment(headings["a"], headings["b"])
+
+    # going dark
+    out["gap_before_max_h"] = np.fmax(out["gap_before_h_a"], out["gap_before_h_b"])
+    out["gap_after_max_h"] = np.fmax(out["gap_after_h_a"], out["gap_after_h_b"])
+    out["reporting_ratio_min"] = np.fmin(out["reporting_ratio_a"], out["reporting_ratio_b"])
+
+    # cargo: a change explained by a port call does not count
+    eff = {
+        s: np.where(out[f"port_call_{s}"] > 0, 0.0, out[f"draught_change_m_{s}"].to_numpy())
+        for s in SIDES
+    }
+    big = {s: np.abs(np.nan_to_num(eff[s])) >= cfg.min_draught_change_m for s in SIDES}
+    out["draught_change_max_m"] = np.fmax(
+        np.abs(np.nan_to_num(eff["a"])) * big["a"], np.abs(np.nan_to_num(eff["b"])) * big["b"]
+    )
+    out["opposite_draught_change"] = (
+        big["a"] & big["b"] & (np.sign(np.nan_to_num(eff["a"])) != np.sign(np.nan_to_num(eff["b"])))
+    ).astype(np.float64)
+
+    # identity
+    out["n_missing_imo"] = out["missing_imo_a"] + out["missing_imo_b"]
+    out["n_missing_name"] = out["missing_name_a"] + out["missing_name_b"]
+    out["n_flag_of_convenience"] = out["flag_of_convenience_a"] + out["flag_of_convenience_b"]
+    out["n_class_b_large"] = out["class_b_large_a"] + out["class_b_large_b"]
+    tanker = {s: _is_tanker(out[f"ship_type_{s}"].to_numpy()) for s in SIDES}
+    small_unknown = {
+        s: ~(out[f"ship_type_{s}"].to_numpy() > 0)
+        | ~(out[f"length_m_{s}"].to_numpy() >= cfg.large_ship_length_m)
+        for s in SIDES
+    }
+    out["n_tankers"] = tanker["a"].astype(np.float64) + tanker["b"]
+    out["tanker_with_small_or_unknown"] = (
+        (tanker["a"] & small_unknown["b"]) | (tanker["b"] & small_unknown["a"])
+    ).astype(np.float64)
+    la, lb = out["length_m_a"].to_numpy(), out["length_m_b"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio_len = np.fmax(la, lb) / np.fmin(la, lb)
+    out["length_ratio"] = np.where((la > 0) & (lb > 0), ratio_len, np.nan)
+    out["identity_changes_max"] = np.fmax(out["identity_changes_a"], out["identity_changes_b"])
+
+    return out[["event_id", *FEATURE_COLUMNS, *DETAIL_COLUMNS]]
+
+
+def features_from_result(
+    result: object,
+    vessels: pd.DataFrame | None,
+    *,
+    history: pd.DataFrame | None = None,
+    cfg: object | None = None,
+) -> pd.DataFrame:
+    """:func:`compute_features` over a ``DetectionResult`` (duck-typed: any object with
+    ``rendezvous``, ``positions`` and ``event_tracks`` frames) and a full ``Config``."""
+    from pipeline.config import Config
+
+    cfg = cfg if isinstance(cfg, Config) else Config()
+    return compute_features(
+        result.rendezvous,  # type: ignore[attr-defined]
+        getattr(result, "positions", None),
+        vessels,
+        event_tracks=getattr(result, "event_tracks", None),
+        history=history,
+        cfg=cfg.scoring,
+        gap_cfg=cfg.gaps,
+    )
