@@ -141,6 +141,9 @@ class PortFilterConfig:
     anchorage_max_speed_kn: float = 0.5
     #: Cell size of the anchorage grid.
     anchorage_cell_size_m: float = 2_000.0
+    #: Stationary time between two fixes counts only up to this interval: a
+    #: longer silence is a gap (GapConfig.min_gap_h), not observed presence.
+    anchorage_max_fix_interval_h: float = 6.0
 
     def __post_init__(self) -> None:
         _positive(self)
