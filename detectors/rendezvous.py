@@ -1,0 +1,307 @@
+"""Two-vessel rendezvous: close and slow together for hours, away from port.
+
+The reference is Global Fishing Watch's encounter pipeline (500 m, 2 h, < 2 kn,
+fragments merged across < 4 h, >= 10 km from an anchorage). stswatch fixes its
+known weaknesses:
+
+* *both* vessels must be slow at every counted tick (GFW judges one speed);
+* fragments of one pair are merged *before* the duration rule, and over the
+  whole data window rather than per UTC day, so a meeting across midnight or
+  split by a reception hole is one event, found once;
+* the away-from-port rule holds at *every* tick of the event for both ships
+  (GFW tests only the mean position), against learned anchorages, a port list
+  and the coastline (port lists miss small harbours).
+
+Pipeline: slow ticks -> per-tick spatial-hash pair search (geo.spatial_index)
+-> close ticks of each ordered pair (``mmsi_a < mmsi_b``) -> fragments merged
+when the silence between them is <= ``max_merge_gap_h`` -> duration rule ->
+port filter. All vectorised; the only Python loop is over final events (ids).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from detectors.events import event_ids
+from detectors.tracks import ms_to_timestamps, timestamps_to_ms
+from geo.spatial_index import close_pairs
+from pipeline.config import Config, PortFilterConfig, RendezvousConfig
+
+log = logging.getLogger(__name__)
+
+_MS_PER_H = 3_600_000
+
+#: Columns of the per-tick frame of candidate events.
+TICK_COLUMNS = ("event_id", "timestamp", "lat_a", "lon_a", "lat_b", "lon_b", "distance_m")
+
+
+@dataclass(frozen=True)
+class RendezvousCandidates:
+    """Events that pass the distance, speed, merge and duration rules, before the port filter.
+
+    ``events`` has one row per event (columns as in docs/ARCHITECTURE.md minus
+    the port distances and identity); ``ticks`` holds, per event, every close
+    tick with both vessels' positions (columns :data:`TICK_COLUMNS`), used to
+    test the port rule along the whole event.
+    """
+
+    events: pd.DataFrame
+    ticks: pd.DataFrame
+
+
+def _empty_events() -> pd.DataFrame:
+    ts = pd.Series([], dtype="datetime64[ms, UTC]")
+    return pd.DataFrame(
+        {
+            "event_id": pd.Series([], dtype=object),
+            "mmsi_a": pd.Series([], dtype=np.int32),
+            "mmsi_b": pd.Series([], dtype=np.int32),
+            "start_time": ts,
+            "end_time": ts.copy(),
+            "duration_h": pd.Series([], dtype=np.float64),
+            "n_ticks": pd.Series([], dtype=np.int32),
+            "min_distance_m": pd.Series([], dtype=np.float64),
+            "median_distance_m": pd.Series([], dtype=np.float64),
+            "mean_lat": pd.Series([], dtype=np.float64),
+            "mean_lon": pd.Series([], dtype=np.float64),
+        }
+    )
+
+
+def _empty_ticks() -> pd.DataFrame:
+    cols: dict[str, pd.Series] = {
+        "event_id": pd.Series([], dtype=object),
+        "timestamp": pd.Series([], dtype="datetime64[ms, UTC]"),
+    }
+    for c in TICK_COLUMNS[2:]:
+        cols[c] = pd.Series([], dtype=np.float64)
+    return pd.DataFrame(cols)
+
+
+def find_rendezvous(
+    resampled: pd.DataFrame, cfg: RendezvousConfig, *, resample_interval_min: int
+) -> RendezvousCandidates:
+    """Close, slow, merged and long-enough pair events (no port filter yet).
+
+    ``resampled`` is :func:`detectors.tracks.resample_tracks` output. A tick
+    counts when both vessels report ``sog_kn <= max_speed_kn`` (unknown speed
+    never counts) and lie within ``max_distance_m``. ``duration_h`` is
+    ``end_time - start_time`` of the merged event, gaps included.
+    """
+    sog = resampled["sog_kn"].to_numpy(dtype=np.float32, na_value=np.nan)
+    slow = np.flatnonzero(sog <= cfg.max_speed_kn)  # NaN compares False
+    if slow.size < 2:
+        return RendezvousCandidates(_empty_events(), _empty_ticks())
+    interval_ms = int(resample_interval_min) * 60_000
+    t_ms = timestamps_to_ms(resampled["timestamp"])[slow]
+    tick = t_ms // interval_ms
+    lat = resampled["lat"].to_numpy(dtype=np.float64)[slow]
+    lon = resampled["lon"].to_numpy(dtype=np.float64)[slow]
+    mmsi = resampled["mmsi"].to_numpy(dtype=np.int64)[slow]
+
+    i, j, dist = close_pairs(
+        tick, lat, lon, max_distance_m=cfg.max_distance_m, cell_size_m=cfg.cell_size_m
+    )
+    differ = mmsi[i] != mmsi[j]
+    i, j, dist = i[differ], j[differ], dist[differ]
+    if i.size == 0:
+        return RendezvousCandidates(_empty_events(), _empty_ticks())
+    swap = mmsi[i] > mmsi[j]
+    a = np.where(swap, j, i)
+    b = np.where(swap, i, j)
+
+    # Sort by (pair, tick); pair keys fit in int64 (MMSIs < 2^30).
+    pair_key = (mmsi[a] << 30) | mmsi[b]
+    k = tick[a]
+    order = np.lexsort((k, pair_key))
+    a, b, dist, pair_key, k = a[order], b[order], dist[order], pair_key[order], k[order]
+
+    # New event where the pair changes or the silence exceeds the merge gap.
+    merge_ticks = cfg.max_merge_gap_h * _MS_PER_H / interval_ms
+    new = np.ones(a.size, dtype=bool)
+    new[1:] = (pair_key[1:] != pair_key[:-1]) | ((k[1:] - k[:-1]) > merge_ticks + 1e-9)
+    ev = np.cumsum(new) - 1
+    starts = np.flatnonzero(new)
+    ends = np.append(starts[1:], a.size) - 1
+    start_k = k[starts]
+    end_k = k[ends]
+    duration_h = (end_k - start_k) * interval_ms / _MS_PER_H
+    long_enough = duration_h >= cfg.min_duration_h - 1e-9
+    if not long_enough.any():
+        return RendezvousCandidates(_empty_events(), _empty_ticks())
+    keep_tick = long_enough[ev]
+    a, b, dist, k, ev = a[keep_tick], b[keep_tick], dist[keep_tick], k[keep_tick], ev[keep_tick]
+    kept = np.flatnonzero(long_enough)
+    ev = np.searchsorted(kept, ev)  # renumber 0..n_events-1
+
+    lat_a, lon_a, lat_b, lon_b = lat[a], lon[a], lat[b], lon[b]
+    # Per-tick midpoint; longitude via unit vectors so the antimeridian averages right.
+    mid_lat = 0.5 * (lat_a + lat_b)
+    n_events = kept.size
+    counts = np.bincount(ev, minlength=n_events)
+    rad_a, rad_b = np.radians(lon_a), np.radians(lon_b)
+    sin_sum = np.bincount(ev, np.sin(rad_a) + np.sin(rad_b), minlength=n_events)
+    cos_sum = np.bincount(ev, np.cos(rad_a) + np.cos(rad_b), minlength=n_events)
+    mean_lon = np.degrees(np.arctan2(sin_sum, cos_sum))
+    mean_lon = (mean_lon + 180.0) % 360.0 - 180.0
+    mean_lat = np.bincount(ev, mid_lat, minlength=n_events) / counts
+    dist_s = pd.Series(dist)
+    grouped = dist_s.groupby(ev, sort=True)
+    min_d = grouped.min().to_numpy()
+    med_d = grouped.median().to_numpy()
+
+    first_of_event = np.searchsorted(ev, np.arange(n_events))  # ev is non-decreasing
+    ev_mmsi_a = mmsi[a[first_of_event]]
+    ev_mmsi_b = mmsi[b[first_of_event]]
+    start_ms = start_k[kept] * interval_ms
+    end_ms = end_k[kept] * interval_ms
+    start_time = ms_to_timestamps(start_ms)
+    ids = event_ids(ev_mmsi_a, ev_mmsi_b, start_time)
+
+    events = pd.DataFrame(
+        {
+            "event_id": ids,
+            "mmsi_a": ev_mmsi_a.astype(np.int32),
+            "mmsi_b": ev_mmsi_b.astype(np.int32),
+            "start_time": start_time,
+            "end_time": ms_to_timestamps(end_ms),
+            "duration_h": duration_h[kept],
+            "n_ticks": counts.astype(np.int32),
+            "min_distance_m": min_d,
+            "median_distance_m": med_d,
+            "mean_lat": mean_lat,
+            "mean_lon": mean_lon,
+        }
+    )
+    ticks = pd.DataFrame(
+        {
+            "event_id": ids[ev],
+            "timestamp": ms_to_timestamps(k * interval_ms),
+            "lat_a": lat_a,
+            "lon_a": lon_a,
+            "lat_b": lat_b,
+            "lon_b": lon_b,
+            "distance_m": dist,
+        }
+    )
+    return RendezvousCandidates(events, ticks)
+
+
+def _optional(module: str, name: str) -> Callable[..., np.ndarray] | None:
+    """A reference-distance function from a sibling module, or None if it is not installed.
+
+    Tolerant so that detection still runs (and says so) in a checkout where a
+    reference-data module is missing; the missing distance is then NaN and
+    that criterion cannot drop events.
+    """
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return None
+
+
+def port_distances(
+    lat: npt.NDArray[np.float64],
+    lon: npt.NDArray[np.float64],
+    anchorages: pd.DataFrame | None,
+) -> dict[str, npt.NDArray[np.float64]]:
+    """Distance (m) of each point to the coast, the nearest listed port and learned anchorage.
+
+    Keys ``coast``, ``port``, ``anchorage``; NaN where the source is unavailable
+    (reference module missing, or no anchorages learned: then +inf, as no
+    anchorage is infinitely far).
+    """
+    out: dict[str, npt.NDArray[np.float64]] = {}
+    for key, module, name in (
+        ("coast", "geo.coast", "distance_to_coast_m"),
+        ("port", "geo.ports", "distance_to_port_m"),
+    ):
+        fn = _optional(module, name)
+        if fn is None:
+            warnings.warn(
+                f"{module}.{name} unavailable: the {key} distance rule is not applied",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            out[key] = np.full(lat.size, np.nan)
+        else:
+            out[key] = np.asarray(fn(lat, lon), dtype=np.float64)
+    if anchorages is None or len(anchorages) == 0:
+        out["anchorage"] = np.full(lat.size, np.inf)
+    else:
+        fn = _optional("detectors.anchorages", "distance_to_anchorage_m")
+        if fn is None:
+            out["anchorage"] = np.full(lat.size, np.nan)
+        else:
+            out["anchorage"] = np.asarray(fn(lat, lon, anchorages), dtype=np.float64)
+    return out
+
+
+def apply_port_filter(
+    candidates: RendezvousCandidates,
+    cfg: PortFilterConfig,
+    anchorages: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """Events whose every tick, for both vessels, is far enough from coast, port and anchorage.
+
+    Adds ``min_distance_to_coast_m``, ``min_distance_to_port_m`` and
+    ``min_distance_to_anchorage_m`` (minima over the whole event, both ships).
+    """
+    events = candidates.events.copy()
+    ticks = candidates.ticks
+    names = {
+        "coast": ("min_distance_to_coast_m", cfg.min_distance_to_coast_m),
+        "port": ("min_distance_to_port_m", cfg.min_distance_to_port_m),
+        "anchorage": ("min_distance_to_anchorage_m", cfg.min_distance_to_anchorage_m),
+    }
+    if events.empty:
+        for col, _ in names.values():
+            events[col] = pd.Series([], dtype=np.float64)
+        return events
+    lat = np.concatenate([ticks["lat_a"].to_numpy(), ticks["lat_b"].to_numpy()])
+    lon = np.concatenate([ticks["lon_a"].to_numpy(), ticks["lon_b"].to_numpy()])
+    ev_codes = pd.Index(events["event_id"]).get_indexer(ticks["event_id"])
+    ev = np.concatenate([ev_codes, ev_codes])
+    dist = port_distances(lat, lon, anchorages)
+    keep = np.ones(len(events), dtype=bool)
+    for key, (col, threshold) in names.items():
+        d = dist[key]
+        mins = np.full(len(events), np.inf)
+        np.minimum.at(mins, ev, np.where(np.isnan(d), np.inf, d))
+        has_nan = np.zeros(len(events), dtype=bool)
+        np.logical_or.at(has_nan, ev, np.isnan(d))
+        mins = np.where(has_nan & np.isinf(mins), np.nan, mins)
+        events[col] = mins
+        keep &= ~(mins < threshold)  # NaN (unknown) never drops an event
+    return events.loc[keep].reset_index(drop=True)
+
+
+def detect_rendezvous(
+    resampled: pd.DataFrame, cfg: Config, *, anchorages: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Rendezvous away from port, one row per event, sorted by (start_time, mmsi_a, mmsi_b).
+
+    ``anchorages`` are the learned anchorages of the data window
+    (:func:`detectors.anchorages.learn_anchorages`); when None they are learned
+    here from ``resampled`` itself, which is what a caller without raw pings
+    has. Use :func:`find_rendezvous` + :func:`apply_port_filter` to also get
+    the per-tick positions.
+    """
+    candidates = find_rendezvous(
+        resampled, cfg.rendezvous, resample_interval_min=cfg.tracks.resample_interval_min
+    )
+    if anchorages is None and not candidates.events.empty:
+        learn = _optional("detectors.anchorages", "learn_anchorages")
+        anchorages = learn(resampled, cfg.port_filter) if learn is not None else None
+    events = apply_port_filter(candidates, cfg.port_filter, anchorages)
+    return events.sort_values(["start_time", "mmsi_a", "mmsi_b"], kind="stable").reset_index(
+        drop=True
+    )
