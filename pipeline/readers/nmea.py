@@ -170,7 +170,7 @@ def _epoch_to_ms(text: str) -> int:
     value = float(text)
     if value != value or value in (float("inf"), float("-inf")):
         raise ValueError(text)
-    return int(round(value)) if value > 1e11 else int(round(value * 1000))
+    return round(value) if value > 1e11 else round(value * 1000)
 
 
 def _parse_tag_block(raw: bytes) -> tuple[int | None, str | None]:
@@ -197,7 +197,7 @@ def _trailing_epoch_ms(trailing: bytes) -> int | None:
         whole, dot, frac = item.partition(b".")
         if whole.isdigit() and (not dot or frac.isdigit()):
             if len(whole) == 10:
-                return int(round(float(item) * 1000))
+                return round(float(item) * 1000)
             if len(whole) == 13 and not dot:
                 return int(whole)
     return None
@@ -242,7 +242,7 @@ def _to_ms(dt: datetime) -> int:
     """Naive datetimes are taken as UTC (AIS logs are UTC)."""
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return int(round(dt.timestamp() * 1000))
+    return round(dt.timestamp() * 1000)
 
 
 def _str_or_none(value: Any) -> str | None:
@@ -665,9 +665,7 @@ def _observations_table(obs: dict[str, list[Any]], source_file: str) -> pa.Table
             arr = _null_where(arr, 181.0)
         elif f.name == "sog_kn":
             arr = _null_at_or_above(arr, 102.25)  # 102.3 kn = raw 1023, "not available"
-        elif f.name == "cog_deg":
-            arr = _null_at_or_above(arr, 360.0)
-        elif f.name == "heading_deg":
+        elif f.name == "cog_deg" or f.name == "heading_deg":
             arr = _null_at_or_above(arr, 360.0)
         arrays.append(arr)
     return pa.table(arrays, schema=OBSERVATION_SCHEMA)
