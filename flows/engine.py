@@ -57,6 +57,7 @@ def _bounded(
             key, task, params = queue.pop(0)
             in_flight[runner.submit(task, parameters=params)] = key
         finished = next(as_completed(list(in_flight)))
+        finished.wait()  # settles the future's final state (the callback fires earlier)
         yield in_flight.pop(finished), finished
 
 
