@@ -1,8 +1,8 @@
 """Distance from sea positions to the nearest coast, in metres, vectorised.
 
 Why distance to coast at all: port lists miss small harbours (Hvide Sande,
-Denmark, is in neither the World Port Index nor harborly's registry), fishing
-villages and private terminals, and a meeting 2 km off a beach is a pilot
+Denmark, is absent from the World Port Index), fishing villages and private
+terminals, and a meeting 2 km off a beach is a pilot
 boarding or a harbour manoeuvre, not a covert transfer. A coast-distance rule
 (``PortFilterConfig.min_distance_to_coast_m``) closes that hole for free.
 

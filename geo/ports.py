@@ -9,13 +9,14 @@ Sources, merged once and cached (:func:`load_ports`):
   anchorages, docks, ferry terminals; no LOCODE), which add thousands of small
   fishing and ferry harbours.
 
-Why a port list alone is still not enough: lists are incomplete by nature.
-Hvide Sande (Denmark, 56.00 N 8.13 E), a busy fishing port, is in neither the
-WPI nor searoute (the nearest listed port is Ringkøbing, 12 km away); only its
-GeoNames marina entry happens to exist. Countless smaller landings, private
-terminals and shipyards appear in no list at all. The away-from-port rule
-therefore also requires distance to coast (:mod:`geo.coast`) and to anchorages
-learned from the data (:mod:`detectors.anchorages`).
+Why a port list alone is still not enough: every list has holes, and each a
+different one. Hvide Sande (Denmark, 56.00 N 8.13 E), a busy fishing port, is
+missing from the World Port Index (the nearest WPI port is Ringkøbing, 12 km
+away) and from GFW's WPI-based list; searoute and a GeoNames marina entry
+happen to have it. Countless smaller landings, private terminals and shipyards
+appear in no list at all. The away-from-port rule therefore also requires
+distance to coast (:mod:`geo.coast`) and to anchorages learned from the data
+(:mod:`detectors.anchorages`).
 
 Queries use a KD-tree on 3-D unit vectors (scipy ``cKDTree``): chord length
 converts exactly to great-circle distance, there is no antimeridian seam, and
@@ -121,17 +122,23 @@ def load_ports() -> pd.DataFrame:
     return ports
 
 
-def _unit_vectors(lat: FloatArray, lon: FloatArray) -> FloatArray:
+def unit_vectors(lat: FloatArray, lon: FloatArray) -> FloatArray:
+    """(n, 3) unit vectors: a KD-tree over them is seamless at the antimeridian and poles."""
     phi = np.radians(lat)
     lam = np.radians(lon)
     cos_phi = np.cos(phi)
     return np.column_stack([cos_phi * np.cos(lam), cos_phi * np.sin(lam), np.sin(phi)])
 
 
+def chord_to_m(chord: FloatArray) -> FloatArray:
+    """Straight-line distance between unit vectors -> great-circle metres."""
+    return 2.0 * EARTH_RADIUS_M * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0))
+
+
 @functools.lru_cache(maxsize=1)
 def _port_tree() -> cKDTree:
     ports = load_ports()
-    return cKDTree(_unit_vectors(ports["lat"].to_numpy(), ports["lon"].to_numpy()))
+    return cKDTree(unit_vectors(ports["lat"].to_numpy(), ports["lon"].to_numpy()))
 
 
 def _query(lat: npt.ArrayLike, lon: npt.ArrayLike) -> tuple[FloatArray, npt.NDArray[np.intp]]:
@@ -143,8 +150,8 @@ def _query(lat: npt.ArrayLike, lon: npt.ArrayLike) -> tuple[FloatArray, npt.NDAr
     idx = np.full(la.shape, -1, dtype=np.intp)
     ok = np.isfinite(la) & np.isfinite(lo)
     if ok.any():
-        chord, i = _port_tree().query(_unit_vectors(la[ok], lo[ok]), k=1)
-        dist[ok] = 2.0 * EARTH_RADIUS_M * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0))
+        chord, i = _port_tree().query(unit_vectors(la[ok], lo[ok]), k=1)
+        dist[ok] = chord_to_m(chord)
         idx[ok] = i
     return dist, idx
 

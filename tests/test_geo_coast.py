@@ -1,0 +1,94 @@
+"""Distance to coast: the away-from-port rule's guard against unlisted harbours."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from geo.coast import distance_to_coast_m
+from geo.ports import distance_to_port_m
+from pipeline.config import PortFilterConfig
+
+CFG = PortFilterConfig()
+
+
+def test_gulf_of_mexico_50km_offshore_is_far_from_coast() -> None:
+    d = distance_to_coast_m(np.array([28.9]), np.array([-94.5]))
+    assert 40_000 < d[0] < 60_000
+
+
+def test_one_km_off_galveston_beach_is_near_coast() -> None:
+    d = distance_to_coast_m(np.array([29.28]), np.array([-94.78]))
+    assert 0 < d[0] < 2_000
+    assert d[0] < CFG.min_distance_to_coast_m
+
+
+def test_point_on_land_is_zero() -> None:
+    # Houston, Texas, and Madrid: well inland.
+    d = distance_to_coast_m(np.array([29.76, 40.42]), np.array([-95.37, -3.70]))
+    assert d.tolist() == [0.0, 0.0]
+
+
+def test_hvide_sande_is_near_coast_although_not_a_listed_wpi_port() -> None:
+    d = distance_to_coast_m(np.array([56.00]), np.array([8.13]))
+    assert d[0] < 2_000
+
+
+def test_portsmouth_harbour_is_near_coast() -> None:
+    d = distance_to_coast_m(np.array([50.80]), np.array([-1.11]))
+    assert d[0] < CFG.min_distance_to_coast_m
+
+
+def test_gradient_across_threshold_off_a_straight_coast() -> None:
+    """West Jutland coast runs N-S at ~8.1 E near 56.2 N: distance grows ~62 km per degree."""
+    lon = np.array([8.0, 7.9, 7.8, 7.6])
+    d = distance_to_coast_m(np.full(4, 56.2), lon)
+    assert np.all(np.diff(d) > 0)
+    # ~0.1 deg of longitude at 56.2 N is 6.2 km: consecutive steps agree within 1 km.
+    assert np.allclose(np.diff(d)[:2], 6_200, atol=1_000)
+
+
+def test_antimeridian_same_sea_either_convention() -> None:
+    lat = np.full(3, -16.8)
+    east = distance_to_coast_m(lat, np.array([179.9, 179.99, 179.999]))
+    west = distance_to_coast_m(lat, np.array([179.9 - 360, 179.99 - 360, 179.999 - 360]))
+    assert np.allclose(east, west)
+
+
+def test_antimeridian_is_continuous_near_fiji() -> None:
+    # Taveuni straddles 180°: both sides of the seam are near its coast.
+    d = distance_to_coast_m(np.array([-16.8, -16.8]), np.array([179.999, -179.999]))
+    assert np.all(d < 2_000)
+    assert abs(d[0] - d[1]) < 1_000
+
+
+def test_shape_and_nan_are_preserved() -> None:
+    lat = np.array([[28.9, np.nan], [29.28, 56.0]])
+    lon = np.array([[-94.5, 0.0], [-94.78, 8.13]])
+    d = distance_to_coast_m(lat, lon)
+    assert d.shape == (2, 2)
+    assert np.isnan(d[0, 1])
+    assert np.isfinite(d[[0, 1, 1], [0, 0, 1]]).all()
+
+
+@pytest.mark.shared_data
+def test_gfw_offshore_encounters_mostly_kept_away_from_port(shared_data) -> None:
+    """GFW's published encounters (>= 10 km from anchorages) should mostly pass our rule.
+
+    Measured: 79 % pass coast >= 5 km and port >= 10 km; 91.5 % pass the port
+    rule alone. Most of the rest are Alaskan fish-tender transfers within 1-3 km
+    of shore (Bristol Bay) and Svalbard fjords, which GFW keeps and our
+    stricter coast rule drops on purpose.
+    """
+    path = shared_data / "events" / "gfw_encounter-events_2012-2017.csv"
+    if not path.exists():
+        pytest.skip(f"{path} not found")
+    events = pd.read_csv(path, usecols=["mean_latitude", "mean_longitude"])
+    lat = events["mean_latitude"].to_numpy()
+    lon = events["mean_longitude"].to_numpy()
+    coast = distance_to_coast_m(lat, lon)
+    port = distance_to_port_m(lat, lon)
+    kept = (coast >= CFG.min_distance_to_coast_m) & (port >= CFG.min_distance_to_port_m)
+    assert (port >= CFG.min_distance_to_port_m).mean() > 0.88
+    assert kept.mean() > 0.75

@@ -1,0 +1,93 @@
+"""Ports from installed packages and nearest-port queries."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from geo.ports import distance_to_port_m, load_ports, nearest_port
+
+HVIDE_SANDE = (56.00, 8.13)
+
+
+def test_load_ports_has_curated_and_small_harbours() -> None:
+    ports = load_ports()
+    assert list(ports.columns) == ["name", "locode", "country", "lat", "lon", "source"]
+    assert set(ports["source"].unique()) == {"wpi", "searoute", "geonames"}
+    assert len(ports) > 10_000
+    assert ports["lat"].between(-90, 90).all() and ports["lon"].between(-180, 180).all()
+    assert load_ports() is ports  # cached
+
+
+def test_galveston_port_is_found_with_locode_nearby() -> None:
+    near = nearest_port(np.array([29.31]), np.array([-94.79]))
+    assert near["distance_m"].iloc[0] < 3_000
+    assert "Galveston" in near["name"].iloc[0]
+
+
+def test_gulf_of_mexico_50km_offshore_is_far_from_port() -> None:
+    d = distance_to_port_m(np.array([28.9]), np.array([-94.5]))
+    assert d[0] > 10_000
+
+
+def test_portsmouth_harbour_is_near_port() -> None:
+    near = nearest_port(np.array([50.80]), np.array([-1.11]))
+    assert near["distance_m"].iloc[0] < 2_000
+    assert near["country"].iloc[0] == "GB"
+
+
+def test_hvide_sande_is_missing_from_the_world_port_index() -> None:
+    """Why one port list is not enough: the WPI skips Hvide Sande; only other lists have it."""
+    ports = load_ports()
+    lat, lon = HVIDE_SANDE
+
+    def nearest_km(frame: pd.DataFrame) -> float:
+        dx = (frame["lon"] - lon) * np.cos(np.radians(lat))
+        return float((np.hypot(frame["lat"] - lat, dx) * 111).min())
+
+    wpi = ports[ports["source"] == "wpi"]
+    assert nearest_km(wpi) > 10  # nearest WPI port is Ringkøbing, ~12 km away
+    assert not wpi["name"].str.contains("Hvide", case=False).any()
+    # The merged list does know it (searoute DKHVS, GeoNames marina).
+    assert distance_to_port_m(np.array([lat]), np.array([lon]))[0] < 2_000
+
+
+@pytest.mark.shared_data
+def test_hvide_sande_is_missing_from_shared_port_lists(shared_data) -> None:
+    for name in ("gfw_WPI_ports.csv", "nga_wpi_ports_2026-07-24_via_harborly.csv"):
+        path = shared_data / "ports" / name
+        if not path.exists():
+            pytest.skip(f"{path} not found")
+        text = path.read_text(encoding="utf-8")
+        assert "hvide" not in text.lower()
+
+
+def test_antimeridian_port_found_from_the_other_side() -> None:
+    # Yasawa Harbour (Fiji) is listed at lon 180.0; query just west of the seam.
+    d = distance_to_port_m(np.array([-16.1667, -16.1667]), np.array([-179.999, 179.999]))
+    assert np.all(d < 1_000)
+
+
+def test_nearest_port_rows_follow_input_and_nan_gives_missing() -> None:
+    near = nearest_port(np.array([50.80, np.nan, 29.31]), np.array([-1.11, 0.0, -94.79]))
+    assert list(near.columns) == ["name", "locode", "country", "distance_m"]
+    assert len(near) == 3
+    assert near["country"].tolist()[0] == "GB" and near["country"].tolist()[2] == "US"
+    assert pd.isna(near["name"].iloc[1]) and np.isnan(near["distance_m"].iloc[1])
+
+
+@pytest.mark.shared_data
+def test_shared_wpi_ports_are_covered(shared_data) -> None:
+    """Every GFW WPI port is within 10 km of one of our ports or of the coast rule's reach."""
+    from geo.coast import distance_to_coast_m
+
+    path = shared_data / "ports" / "gfw_WPI_ports.csv"
+    if not path.exists():
+        pytest.skip(f"{path} not found")
+    wpi = pd.read_csv(path)
+    lat, lon = wpi["latitude"].to_numpy(), wpi["longitude"].to_numpy()
+    port = distance_to_port_m(lat, lon)
+    coast = distance_to_coast_m(lat, lon)
+    assert (port < 10_000).mean() > 0.9
+    assert ((port < 10_000) | (coast < 5_000)).mean() > 0.99
