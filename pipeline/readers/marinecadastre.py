@@ -1,0 +1,193 @@
+"""NOAA MarineCadastre daily AIS CSV (``AIS_YYYY_MM_DD.csv`` / ``.zip``).
+
+Layouts handled, told apart by their headers:
+
+* current (2015+) 17 columns: ``MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,
+  VesselName,IMO,CallSign,VesselType,Status,Length,Width,Draft,Cargo,
+  TransceiverClass``; some years write integers as ``95.0``;
+* 2014-era: ``MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,ROT,Status,VoyageID,
+  ...`` (static data lived in a separate table, so rows carry no identity);
+* MarineCadastre-derived extracts with ``Latitude``/``Longitude``/``UTC``
+  headers (e.g. the PAMscapes example).
+
+Sentinels become nulls: LAT 91, LON 181, SOG 102.3, COG 360, Heading 511;
+``IMO1234567`` becomes the integer 1234567. Times are UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipeline.readers.batch import ReaderBatch
+from pipeline.readers.common import (
+    CsvLayout,
+    empty_rejects,
+    float_array,
+    header_fields,
+    imo_from_text,
+    observations_table,
+    read_csv_batches,
+    sentinel_to_null,
+    text_column,
+    timestamp_utc,
+    to_float,
+)
+from pipeline.schemas import Source
+
+#: canonical name -> accepted header spellings (compared case-insensitively)
+ALIASES: dict[str, tuple[str, ...]] = {
+    "mmsi": ("MMSI",),
+    "timestamp": ("BaseDateTime", "UTC", "Timestamp"),
+    "lat": ("LAT", "Latitude"),
+    "lon": ("LON", "Longitude"),
+    "sog": ("SOG",),
+    "cog": ("COG",),
+    "heading": ("Heading",),
+    "vessel_name": ("VesselName",),
+    "imo": ("IMO",),
+    "callsign": ("CallSign",),
+    "ship_type": ("VesselType",),
+    "nav_status": ("Status",),
+    "length": ("Length", "vesselLength"),
+    "width": ("Width",),
+    "draught": ("Draft",),
+    "transceiver_class": ("TransceiverClass",),
+}
+
+_READ_TYPES: dict[str, pa.DataType] = {
+    "mmsi": pa.float64(),  # float: some extracts write "367752440.0"; exact below 2**53
+    "timestamp": pa.timestamp("ms"),
+    "lat": pa.float64(),
+    "lon": pa.float64(),
+    "sog": pa.float64(),
+    "cog": pa.float64(),
+    "heading": pa.float64(),
+    "vessel_name": pa.string(),
+    "imo": pa.string(),
+    "callsign": pa.string(),
+    "ship_type": pa.string(),  # numeric code, but free text in some extracts
+    "nav_status": pa.float64(),
+    "length": pa.float64(),
+    "width": pa.float64(),
+    "draught": pa.float64(),
+    "transceiver_class": pa.string(),
+}
+
+#: MarineCadastre's pre-2018 US vessel type codes (1001..1025) -> nearest ITU code.
+US_VESSEL_TYPE_TO_ITU: dict[int, int] = {
+    1001: 30, 1002: 30, 1003: 70, 1004: 70, 1005: 90, 1006: 90, 1007: 90,
+    1008: 90, 1009: 90, 1010: 90, 1011: 90, 1012: 60, 1013: 60, 1014: 60,
+    1015: 60, 1016: 70, 1017: 80, 1018: 90, 1019: 37, 1020: 35, 1021: 35,
+    1022: 90, 1023: 52, 1024: 80, 1025: 31,
+}  # fmt: skip
+
+REQUIRED = ("mmsi", "timestamp", "lat", "lon")
+
+
+def column_map(header: list[str]) -> dict[str, str]:
+    """canonical name -> actual header name, for the columns present."""
+    lower = {h.lower(): h for h in header}
+    out = {}
+    for canon, names in ALIASES.items():
+        for name in names:
+            if name.lower() in lower:
+                out[canon] = lower[name.lower()]
+                break
+    return out
+
+
+def looks_like(header: list[str]) -> bool:
+    """True when the header carries MarineCadastre's required columns."""
+    return all(k in column_map(header) for k in REQUIRED)
+
+
+def _ship_type(values: pa.Array) -> pa.Array:
+    """Numeric ITU code 0..99 (US codes 1001..1025 mapped); text -> null."""
+    ok = pc.fill_null(pc.utf8_is_digit(values), False)
+    num = pc.cast(pc.if_else(ok, values, pa.scalar(None, pa.string())), pa.float64())
+    arr = to_float(num)
+    us = np.zeros(len(arr), dtype=bool)
+    out = arr.copy()
+    for code, itu in US_VESSEL_TYPE_TO_ITU.items():
+        hit = arr == code
+        out[hit] = itu
+        us |= hit
+    out[~us & ((arr < 0) | (arr > 99))] = np.nan
+    return float_array(out, pa.int16())
+
+
+def _make_converter(cols: dict[str, str]):
+    def convert(raw: pa.Table, rows: pa.Array, source_file: str) -> tuple[pa.Table, pa.Table]:
+        n = raw.num_rows
+
+        def get(canon: str) -> pa.ChunkedArray | None:
+            name = cols.get(canon)
+            return raw.column(name) if name is not None else None
+
+        out: dict[str, pa.Array] = {}
+        mmsi = to_float(get("mmsi"))
+        out["mmsi"] = float_array(np.where(np.abs(mmsi) < 2**62, mmsi, np.nan), pa.int64())
+        out["timestamp"] = timestamp_utc(get("timestamp"))
+        lat = to_float(get("lat"))
+        lon = to_float(get("lon"))
+        # Only the documented sentinels become null here; other impossible
+        # coordinates stay, so the cleaner quarantines them with their value.
+        out["lat"] = float_array(np.where(lat == 91.0, np.nan, lat), pa.float64())
+        out["lon"] = float_array(np.where(lon == 181.0, np.nan, lon), pa.float64())
+        for canon, field, sentinel, lo, hi in (
+            ("sog", "sog_kn", 102.3, 0.0, 102.3),
+            ("cog", "cog_deg", 360.0, 0.0, 360.0),
+            ("heading", "heading_deg", 511.0, 0.0, 360.0),
+            ("length", "length_m", None, 0.1, 1000.0),  # AIS 0 = not available
+            ("width", "width_m", None, 0.1, 1000.0),
+            ("draught", "draught_m", None, 0.1, 30.0),  # AIS max 25.5 m
+        ):
+            col = get(canon)
+            if col is not None:
+                vals = sentinel_to_null(to_float(col), sentinel=sentinel, lo=lo, hi=hi)
+                out[field] = float_array(vals, pa.float32())
+        status = get("nav_status")
+        if status is not None:
+            st = to_float(status)
+            st[(st < 0) | (st > 15) | (st != np.round(st))] = np.nan
+            out["nav_status"] = float_array(st, pa.int8())
+        if (c := get("transceiver_class")) is not None:
+            cls = pc.utf8_upper(text_column(c))
+            out["transceiver_class"] = pc.if_else(
+                pc.is_in(cls, value_set=pa.array(["A", "B"])), cls, pa.scalar(None, pa.string())
+            )
+        if (c := get("vessel_name")) is not None:
+            out["vessel_name"] = text_column(c)
+        if (c := get("callsign")) is not None:
+            out["callsign"] = text_column(c)
+        if (c := get("imo")) is not None:
+            out["imo"] = imo_from_text(c)
+        if (c := get("ship_type")) is not None:
+            out["ship_type"] = _ship_type(text_column(c))
+        out["has_position"] = pa.array(np.ones(n, dtype=bool))
+        out["source"] = pa.array([Source.MARINECADASTRE.value], pa.string()).take(
+            pa.array(np.zeros(n, dtype=np.int32))
+        )
+        out["source_file"] = pa.array([source_file], pa.string()).take(
+            pa.array(np.zeros(n, dtype=np.int32))
+        )
+        out["row_number"] = rows
+        return observations_table(out, n), empty_rejects()
+
+    return convert
+
+
+def read_marinecadastre(path: Path) -> Iterator[ReaderBatch]:
+    """Stream a MarineCadastre CSV (plain, .gz or .zip) as reader batches."""
+    path = Path(path)
+    cols = column_map(header_fields(path))
+    layout = CsvLayout(
+        source=Source.MARINECADASTRE.value,
+        column_types={cols[c]: _READ_TYPES[c] for c in cols},
+    )
+    return read_csv_batches(path, layout, _make_converter(cols))
