@@ -42,13 +42,18 @@ def _empty() -> pd.DataFrame:
     )
 
 
+def _n_cols(row: np.ndarray, cell_m: float) -> np.ndarray:
+    """Cells around the parallel of grid row ``row`` (fewer towards the poles)."""
+    row_lat = np.clip((row + 0.5) * cell_m / _M_PER_DEG, -89.999, 89.999)
+    return np.maximum(
+        np.floor(360.0 * _M_PER_DEG * np.cos(np.radians(row_lat)) / cell_m), 1
+    ).astype(np.int64)
+
+
 def _cells(lat: FloatArray, lon: FloatArray, cell_m: float) -> tuple[np.ndarray, np.ndarray]:
     """Integer (row, col) of a roughly square metric grid; cols wrap at the antimeridian."""
     row = np.floor(lat * _M_PER_DEG / cell_m).astype(np.int64)
-    row_lat = (row + 0.5) * cell_m / _M_PER_DEG
-    n_cols = np.maximum(
-        np.floor(360.0 * _M_PER_DEG * np.cos(np.radians(row_lat)) / cell_m), 1
-    ).astype(np.int64)
+    n_cols = _n_cols(row, cell_m)
     lon_w = (lon + 180.0) % 360.0
     col = np.minimum(np.floor(lon_w / 360.0 * n_cols).astype(np.int64), n_cols - 1)
     return row, col
@@ -61,9 +66,9 @@ def learn_anchorages(positions: pd.DataFrame, cfg: PortFilterConfig) -> pd.DataF
     stationary fixes in the cell), ``n_vessels`` (distinct vessels stationary
     long enough in the cell or its neighbours) and ``stationary_h`` (their total
     stationary hours in the cell). Stationary time is the interval between two
-    consecutive fixes of one vessel, both slow and in the same cell, capped at
-    ``anchorage_max_fix_interval_h`` so a long silence is not counted as
-    presence. Row order is deterministic (by cell).
+    consecutive fixes of one vessel, both slow, credited to the first fix's cell; intervals
+    longer than ``anchorage_max_fix_interval_h`` count nothing, since a long
+    silence is a gap, not observed presence. Row order is deterministic (by cell).
     """
     if positions.empty:
         return _empty()
@@ -77,14 +82,11 @@ def learn_anchorages(positions: pd.DataFrame, cfg: PortFilterConfig) -> pd.DataF
     row, col = _cells(lat, lon, cfg.anchorage_cell_size_m)
 
     still = sog <= cfg.anchorage_max_speed_kn  # NaN SOG is not evidence of rest
-    same = (
-        (mmsi[1:] == mmsi[:-1])
-        & still[1:]
-        & still[:-1]
-        & (row[1:] == row[:-1])
-        & (col[1:] == col[:-1])
-    )
-    dt_h = np.minimum(np.diff(t_s) / 3600.0, cfg.anchorage_max_fix_interval_h)
+    # An interval belongs to the cell of its first fix: a ship swinging round
+    # its anchor across a cell border (or the antimeridian) is still at rest.
+    same = (mmsi[1:] == mmsi[:-1]) & still[1:] & still[:-1]
+    dt_h = np.diff(t_s) / 3600.0
+    dt_h = np.where(dt_h <= cfg.anchorage_max_fix_interval_h, dt_h, 0.0)
     idx = np.nonzero(same)[0]
     if idx.size == 0:
         return _empty()
@@ -111,10 +113,12 @@ def learn_anchorages(positions: pd.DataFrame, cfg: PortFilterConfig) -> pd.DataF
     offsets = np.array([(dr, dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1)])
     q_row = qualified["row"].to_numpy()
     q_col = qualified["col"].to_numpy()
+    n_row = np.repeat(q_row, 9) + np.tile(offsets[:, 0], len(qualified))
+    n_col = np.repeat(q_col, 9) + np.tile(offsets[:, 1], len(qualified))
     spread = pd.DataFrame(
         {
-            "row": np.repeat(q_row, 9) + np.tile(offsets[:, 0], len(qualified)),
-            "col": np.repeat(q_col, 9) + np.tile(offsets[:, 1], len(qualified)),
+            "row": n_row,
+            "col": n_col % _n_cols(n_row, cfg.anchorage_cell_size_m),
             "mmsi": np.repeat(qualified["mmsi"].to_numpy(), 9),
         }
     ).drop_duplicates()
