@@ -21,7 +21,7 @@ from __future__ import annotations
 import importlib
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +83,7 @@ def _as_utc(value: datetime | date | pd.Timestamp | None) -> pd.Timestamp | None
     if value is None:
         return None
     if isinstance(value, date) and not isinstance(value, datetime):
-        value = datetime.combine(value, time(0), tzinfo=timezone.utc)
+        value = datetime.combine(value, time(0), tzinfo=UTC)
     ts = pd.Timestamp(value)
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
