@@ -125,26 +125,38 @@ def _side_col(frame: pd.DataFrame, name: str, side: str) -> np.ndarray:
 # --------------------------------------------------------------------------- kinematics
 
 
-def separation_std_m(rendezvous: pd.DataFrame, event_tracks: pd.DataFrame | None) -> np.ndarray:
+def separation_std_m(rendezvous: pd.DataFrame, tracks: pd.DataFrame | None) -> np.ndarray:
     """Standard deviation of the pair's distance over the event's shared ticks.
 
     Two hulls moored alongside keep a near-constant stand-off (std of tens of
     metres); vessels that just happen to drift near each other do not.
+    ``tracks`` is either per-event tracks (with ``event_id``) or the detector's
+    resampled grid (``mmsi``, ``timestamp``, ``lat``, ``lon``), where both
+    vessels share tick times.
     """
     out = np.full(len(rendezvous), np.nan)
-    if event_tracks is None or event_tracks.empty or rendezvous.empty:
+    if tracks is None or tracks.empty or rendezvous.empty:
         return out
-    pairs = rendezvous[["event_id", "mmsi_a", "mmsi_b"]].reset_index(drop=True)
-    tracks = event_tracks[["event_id", "mmsi", "timestamp", "lat", "lon"]]
-    merged = tracks.merge(pairs, on="event_id")
-    a = merged[merged["mmsi"] == merged["mmsi_a"]]
-    b = merged[merged["mmsi"] == merged["mmsi_b"]]
-    both = a.merge(b, on=["event_id", "timestamp"], suffixes=("_1", "_2"))
+    legs = rendezvous[["event_id", "mmsi_a", "mmsi_b", "start_time", "end_time"]].reset_index(
+        drop=True
+    )
+    cols = ["mmsi", "timestamp", "lat", "lon"]
+    sides = []
+    for side in SIDES:
+        if "event_id" in tracks.columns:
+            part = tracks[["event_id", *cols]].merge(legs, on="event_id")
+            part = part[part["mmsi"] == part[f"mmsi_{side}"]]
+        else:
+            part = tracks[cols].merge(legs, left_on="mmsi", right_on=f"mmsi_{side}")
+            ts = part["timestamp"]
+            part = part[(ts >= part["start_time"]) & (ts <= part["end_time"])]
+        sides.append(part[["event_id", "timestamp", "lat", "lon"]])
+    both = sides[0].merge(sides[1], on=["event_id", "timestamp"], suffixes=("_1", "_2"))
     if both.empty:
         return out
     both["d"] = haversine_m(both["lat_1"], both["lon_1"], both["lat_2"], both["lon_2"])
     std = both.groupby("event_id")["d"].std(ddof=0)
-    return pairs["event_id"].map(std).to_numpy(dtype=np.float64, na_value=np.nan)
+    return legs["event_id"].map(std).to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def heading_alignment(heading_a_deg: np.ndarray, heading_b_deg: np.ndarray) -> np.ndarray:
@@ -381,8 +393,9 @@ def compute_features(
     """Feature frame for ``rendezvous`` (same row order), model columns then detail columns.
 
     ``positions``: the clean pings of the detection window (POSITION_SCHEMA
-    columns); ``vessels``: static reports (VESSEL_SCHEMA); ``event_tracks``: the
-    detector's per-tick tracks of each event; ``history``: past rendezvous
+    columns); ``vessels``: static reports (VESSEL_SCHEMA); ``event_tracks``:
+    gridded tracks (the detector's resampled frame, or per-event tracks with
+    ``event_id`` on a shared time grid); ``history``: past rendezvous
     (``event_id``, ``mean_lat``, ``mean_lon``) for recurrence. Missing inputs
     give NaN for the features they feed, never an error: the model handles NaN.
     """
@@ -566,11 +579,14 @@ def features_from_result(
     from pipeline.config import Config
 
     cfg = cfg if isinstance(cfg, Config) else Config()
+    tracks = getattr(result, "resampled", None)
+    if tracks is None or tracks.empty:
+        tracks = getattr(result, "event_tracks", None)
     return compute_features(
         result.rendezvous,  # type: ignore[attr-defined]
         getattr(result, "positions", None),
         vessels,
-        event_tracks=getattr(result, "event_tracks", None),
+        event_tracks=tracks,
         history=history,
         cfg=cfg.scoring,
         gap_cfg=cfg.gaps,
