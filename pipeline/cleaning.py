@@ -1,0 +1,669 @@
+"""Cleaning: every observation becomes a position, a vessel report, or a quarantine row.
+
+Two stages, both vectorised (numpy/Arrow, no Python object per row):
+
+1. **Row checks** (:func:`split_batch`), applied to each reader batch as it
+   streams in: missing timestamp, invalid MMSI, non-vessel MMSI (base
+   stations, AtoN, SAR aircraft, daughter craft...), impossible coordinates
+   (missing, out of range, or *null island* 0/0). Survivors are kept in a
+   compact columnar :class:`PositionBuffer` (~50 bytes a row, strings as
+   int8 codes) so a 10-million-row day fits in well under a gigabyte.
+2. **Day resolution** (:func:`resolve_day`), once per UTC day when all of its
+   rows are known: sort by (mmsi, timestamp), exact duplicates,
+   same-(mmsi, timestamp) duplicates, and single-ping position jumps.
+
+Rules for duplicates, chosen so that re-ingesting an input gives the same
+tally *and* a byte-identical store:
+
+* within the new rows, the first row (input order) of each (mmsi, timestamp)
+  is the candidate; later rows are ``duplicate_exact`` if identical to it on
+  every position field, else ``duplicate_mmsi_time``;
+* the candidate is then compared with the row already stored for that key (if
+  any): identical -> accepted (it *is* in the store, so it counts as accepted
+  and is not written twice); different -> ``duplicate_mmsi_time`` (the store
+  wins: first come, first kept, so earlier results never change under a later
+  ingest).
+
+A **position jump** is a single new ping whose implied speed to *both*
+neighbours of the same vessel exceeds ``max_jump_speed_kn`` while being more
+than ``min_jump_distance_m`` away from both (GPS noise over a second is not a
+jump). Neighbours may be stored rows; only new rows are judged, so stored
+data is never rewritten. Pings at the ends of a day's track have one
+neighbour and are never judged (the track stage splits segments on
+implausible speeds anyway).
+
+Static data: every accepted observation carrying static fields (name, IMO,
+call sign, type, dimensions, draught) feeds the **vessel time series**
+(:func:`vessel_series`): per vessel and day, rows sorted by time, missing
+fields carried forward from earlier reports (AIS class B sends its name and
+its dimensions in two separate messages), one row per (mmsi, timestamp), and
+only rows where something changed are kept. Draught changes therefore
+survive, while a name repeated on every ping is stored once per day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipeline.config import CleaningConfig
+from pipeline.mmsi import MmsiKind, classify_mmsi
+from pipeline.schemas import (
+    OBSERVATION_SCHEMA,
+    POSITION_SCHEMA,
+    QUARANTINE_SCHEMA,
+    VESSEL_SCHEMA,
+    QuarantineReason,
+)
+
+MS_PER_DAY = 86_400_000
+EARTH_RADIUS_M = 6_371_008.8
+M_PER_NM = 1_852.0
+
+#: Fixed vocabularies for the int8 codes of string columns in the buffer.
+CLASS_VOCAB = ("A", "B")
+#: Sources seen in this process (known ones first; new ones appended). Codes
+#: never reach the store: strings are written, so codes need not be stable.
+SOURCE_VOCAB: list[str] = ["marinecadastre", "dma", "nmea", "simulated", "stonesoup"]
+
+#: Columns compared for "exact duplicate" (source and provenance excluded:
+#: the same ping relayed by two receivers or two feeds is one ping).
+VALUE_COLUMNS = ("lat", "lon", "sog", "cog", "heading", "nav", "cls")
+STATIC_COLUMNS = (
+    "vessel_name",
+    "imo",
+    "callsign",
+    "ship_type",
+    "length_m",
+    "width_m",
+    "draught_m",
+)
+
+
+class Status:
+    """Outcome codes of a buffered row after day resolution (int8)."""
+
+    ACCEPTED = 0  # new row written to the store
+    ALREADY_STORED = 1  # identical to a stored row: accepted, nothing to write
+    DUPLICATE_EXACT = 2
+    DUPLICATE_MMSI_TIME = 3
+    POSITION_JUMP = 4
+    STORED = 5  # a row that came from the store itself
+
+
+STATUS_REASON = {
+    Status.DUPLICATE_EXACT: QuarantineReason.DUPLICATE_EXACT,
+    Status.DUPLICATE_MMSI_TIME: QuarantineReason.DUPLICATE_MMSI_TIME,
+    Status.POSITION_JUMP: QuarantineReason.POSITION_JUMP,
+}
+
+
+# ----------------------------------------------------------------- small helpers
+def _np(arr: pa.Array | pa.ChunkedArray, dtype: np.dtype, fill: float | int) -> np.ndarray:
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if arr.null_count:
+        arr = pc.fill_null(arr, pa.scalar(fill, arr.type))
+    out = arr.to_numpy(zero_copy_only=False)
+    return out.astype(dtype, copy=False)
+
+
+def _codes(arr: pa.Array | pa.ChunkedArray, vocab: list[str] | tuple[str, ...]) -> np.ndarray:
+    """Strings -> int8 codes into ``vocab`` (-1 for null/unknown)."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    idx = pc.index_in(arr, value_set=pa.array(list(vocab), pa.string()))
+    return _np(idx, np.int8, -1)
+
+
+def _source_codes(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    for value in pc.unique(arr).to_pylist():
+        if value is not None and value not in SOURCE_VOCAB:
+            SOURCE_VOCAB.append(value)
+    return _codes(arr, SOURCE_VOCAB)
+
+
+def haversine_m(
+    lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray
+) -> np.ndarray:
+    """Great-circle distance in metres (correct across the antimeridian)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dphi = p2 - p1
+    dlmb = np.radians(lon2 - lon1)
+    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+# ---------------------------------------------------------------- position buffer
+BUFFER_DTYPES: dict[str, type] = {
+    "mmsi": np.int32,
+    "ts": np.int64,  # ms since epoch, UTC
+    "lat": np.float64,
+    "lon": np.float64,
+    "sog": np.float32,  # NaN = null
+    "cog": np.float32,
+    "heading": np.float32,
+    "nav": np.int8,  # -1 = null
+    "cls": np.int8,  # code into CLASS_VOCAB, -1 = null
+    "src": np.int8,  # code into SOURCE_VOCAB
+    "origin": np.int16,  # input file index; -1 = row read back from the store
+    "row": np.int64,  # row_number within its file
+}
+
+
+@dataclass
+class PositionBuffer:
+    """Columnar position rows in compact numpy form (see :data:`BUFFER_DTYPES`)."""
+
+    cols: dict[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.cols["mmsi"])
+
+    @classmethod
+    def empty(cls) -> PositionBuffer:
+        return cls({k: np.empty(0, dtype=t) for k, t in BUFFER_DTYPES.items()})
+
+    @classmethod
+    def concat(cls, parts: list[PositionBuffer]) -> PositionBuffer:
+        """Concatenate, releasing each part's arrays as soon as they are copied."""
+        if not parts:
+            return cls.empty()
+        out = {}
+        for k in BUFFER_DTYPES:
+            out[k] = np.concatenate([p.cols[k] for p in parts])
+            for p in parts:
+                p.cols[k] = np.empty(0, dtype=BUFFER_DTYPES[k])
+        return cls(out)
+
+    def take(self, idx: np.ndarray) -> PositionBuffer:
+        return PositionBuffer({k: v[idx] for k, v in self.cols.items()})
+
+    @classmethod
+    def from_observations(cls, obs: pa.Table, origin: int) -> PositionBuffer:
+        return cls(
+            {
+                "mmsi": _np(obs["mmsi"], np.int32, 0),
+                "ts": _np(obs["timestamp"].cast(pa.int64()), np.int64, 0),
+                "lat": _np(obs["lat"], np.float64, np.nan),
+                "lon": _np(obs["lon"], np.float64, np.nan),
+                "sog": _np(obs["sog_kn"], np.float32, np.nan),
+                "cog": _np(obs["cog_deg"], np.float32, np.nan),
+                "heading": _np(obs["heading_deg"], np.float32, np.nan),
+                "nav": _np(obs["nav_status"], np.int8, -1),
+                "cls": _codes(obs["transceiver_class"], CLASS_VOCAB),
+                "src": _source_codes(obs["source"]),
+                "origin": np.full(obs.num_rows, origin, dtype=np.int16),
+                "row": _np(obs["row_number"], np.int64, -1),
+            }
+        )
+
+    @classmethod
+    def from_positions(cls, table: pa.Table) -> PositionBuffer:
+        """Rows read back from the store (origin -1)."""
+        n = table.num_rows
+        return cls(
+            {
+                "mmsi": _np(table["mmsi"], np.int32, 0),
+                "ts": _np(table["timestamp"].cast(pa.int64()), np.int64, 0),
+                "lat": _np(table["lat"], np.float64, np.nan),
+                "lon": _np(table["lon"], np.float64, np.nan),
+                "sog": _np(table["sog_kn"], np.float32, np.nan),
+                "cog": _np(table["cog_deg"], np.float32, np.nan),
+                "heading": _np(table["heading_deg"], np.float32, np.nan),
+                "nav": _np(table["nav_status"], np.int8, -1),
+                "cls": _codes(table["transceiver_class"], CLASS_VOCAB),
+                "src": _source_codes(table["source"]),
+                "origin": np.full(n, -1, dtype=np.int16),
+                "row": np.full(n, -1, dtype=np.int64),
+            }
+        )
+
+    def to_positions(self, idx: np.ndarray | None = None) -> pa.Table:
+        """Rows ``idx`` (default all) as a POSITION_SCHEMA table."""
+        c = self.cols if idx is None else {k: v[idx] for k, v in self.cols.items()}
+
+        def f32(a: np.ndarray) -> pa.Array:
+            return pa.array(a, pa.float32(), mask=np.isnan(a))
+
+        def vocab(codes: np.ndarray, words: list[str] | tuple[str, ...]) -> pa.Array:
+            return pa.array(list(words), pa.string()).take(
+                pa.array(codes.astype(np.int32), mask=codes < 0)
+            )
+
+        arrays = [
+            pa.array(c["mmsi"], pa.int32()),
+            pa.array(c["ts"], pa.int64()).cast(POSITION_SCHEMA.field("timestamp").type),
+            pa.array(c["lat"], pa.float64()),
+            pa.array(c["lon"], pa.float64()),
+            f32(c["sog"]),
+            f32(c["cog"]),
+            f32(c["heading"]),
+            pa.array(c["nav"], pa.int8(), mask=c["nav"] < 0),
+            vocab(c["cls"], CLASS_VOCAB),
+            vocab(c["src"], SOURCE_VOCAB),
+        ]
+        return pa.Table.from_arrays(arrays, schema=POSITION_SCHEMA)
+
+    def to_quarantine(
+        self,
+        idx: np.ndarray,
+        reasons: list[str],
+        details: list[str | None],
+        source_files: list[str],
+    ) -> pa.Table:
+        """Rows ``idx`` as quarantine rows (``source_files`` indexed by origin)."""
+        c = {k: v[idx] for k, v in self.cols.items()}
+        n = len(idx)
+        files = pa.array([*source_files, None], pa.string())
+        origin = np.where(c["origin"] < 0, len(source_files), c["origin"]).astype(np.int32)
+        cols = {
+            "reason": pa.array(reasons, pa.string()),
+            "detail": pa.array(details, pa.string()),
+            "source": pa.array(SOURCE_VOCAB, pa.string()).take(pa.array(c["src"].astype(np.int32))),
+            "source_file": files.take(pa.array(origin)),
+            "row_number": pa.array(c["row"], pa.int64(), mask=c["row"] < 0),
+            "raw": pa.nulls(n, pa.string()),
+            "mmsi": pa.array(c["mmsi"].astype(np.int64), pa.int64()),
+            "timestamp": pa.array(c["ts"], pa.int64()).cast(
+                QUARANTINE_SCHEMA.field("timestamp").type
+            ),
+            "lat": pa.array(c["lat"], pa.float64()),
+            "lon": pa.array(c["lon"], pa.float64()),
+            "sog_kn": pa.array(c["sog"], pa.float32(), mask=np.isnan(c["sog"])),
+        }
+        return pa.Table.from_arrays(
+            [cols[f.name] for f in QUARANTINE_SCHEMA], schema=QUARANTINE_SCHEMA
+        )
+
+
+# ------------------------------------------------------------------- row checks
+@dataclass
+class BatchSplit:
+    """One reader batch after row checks."""
+
+    positions: pa.Table  # OBSERVATION_SCHEMA rows with a valid position
+    statics: pa.Table  # VESSEL_SCHEMA candidates (not yet de-duplicated)
+    quarantine: pa.Table  # QUARANTINE_SCHEMA
+    n_static_only: int = 0  # accepted static-only observations
+    quarantined_by_reason: dict[str, int] = field(default_factory=dict)
+
+
+def _detail_position(lat: pa.Array, lon: pa.Array) -> pa.Array:
+    return pc.binary_join_element_wise(
+        "lat=",
+        pc.fill_null(lat.cast(pa.string()), "null"),
+        " lon=",
+        pc.fill_null(lon.cast(pa.string()), "null"),
+        "",
+    )
+
+
+def row_reasons(obs: pa.Table) -> np.ndarray:
+    """Per-row rejection code of the row checks: index into REASON_ORDER, -1 = ok.
+
+    Precedence: missing timestamp, invalid MMSI, non-vessel MMSI, invalid
+    position (the first failing check names the row's single reason).
+    """
+    n = obs.num_rows
+    code = np.full(n, -1, dtype=np.int8)
+    ts_null = np.asarray(obs["timestamp"].is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    mmsi = _np(obs["mmsi"], np.int64, -1)
+    kind = classify_mmsi(mmsi)
+    lat = _np(obs["lat"], np.float64, np.nan)
+    lon = _np(obs["lon"], np.float64, np.nan)
+    has_pos = _np(obs["has_position"], np.bool_, True)
+    with np.errstate(invalid="ignore"):
+        bad_pos = has_pos & (
+            ~(np.abs(lat) <= 90.0) | ~(np.abs(lon) <= 180.0) | ((lat == 0.0) & (lon == 0.0))
+        )
+    for i, mask in enumerate(
+        (
+            ts_null,
+            kind == MmsiKind.INVALID,
+            (kind != MmsiKind.INVALID) & (kind != MmsiKind.SHIP),
+            bad_pos,
+        )
+    ):
+        code[(code < 0) & mask] = i
+    return code
+
+
+REASON_ORDER = (
+    QuarantineReason.MISSING_TIMESTAMP,
+    QuarantineReason.INVALID_MMSI,
+    QuarantineReason.NON_VESSEL_MMSI,
+    QuarantineReason.INVALID_POSITION,
+)
+
+
+def _quarantine_from_obs(obs: pa.Table, code: np.ndarray) -> pa.Table:
+    reasons = pa.array([r.value for r in REASON_ORDER], pa.string()).take(
+        pa.array(code.astype(np.int32))
+    )
+    mmsi_text = pc.fill_null(obs["mmsi"].combine_chunks().cast(pa.string()), "null")
+    kind_names = pa.array([k.name.lower() for k in MmsiKind], pa.string()).take(
+        pa.array(classify_mmsi(_np(obs["mmsi"], np.int64, -1)).astype(np.int32))
+    )
+    details = pc.if_else(
+        pc.equal(reasons, QuarantineReason.INVALID_POSITION.value),
+        _detail_position(obs["lat"].combine_chunks(), obs["lon"].combine_chunks()),
+        pc.if_else(
+            pc.equal(reasons, QuarantineReason.MISSING_TIMESTAMP.value),
+            pa.scalar("no timestamp in record", pa.string()),
+            pc.binary_join_element_wise("mmsi=", mmsi_text, " (", kind_names, ")", ""),
+        ),
+    )
+    cols = {"reason": reasons, "detail": details, "raw": pa.nulls(obs.num_rows, pa.string())}
+    return pa.Table.from_arrays(
+        [
+            cols[f.name] if f.name in cols else obs[f.name].combine_chunks().cast(f.type)
+            for f in QUARANTINE_SCHEMA
+        ],
+        schema=QUARANTINE_SCHEMA,
+    )
+
+
+def _has_static(obs: pa.Table) -> np.ndarray:
+    any_static = np.zeros(obs.num_rows, dtype=bool)
+    for name in STATIC_COLUMNS:
+        col = obs[name]
+        if col.null_count < len(col):
+            any_static |= np.asarray(col.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    return any_static
+
+
+def static_candidates(obs: pa.Table) -> pa.Table:
+    """VESSEL_SCHEMA rows of accepted observations that carry static data.
+
+    Reduced within the batch to the first and last row of each run of
+    identical static values per vessel (time order), which keeps every
+    change while dropping the name repeated on every MarineCadastre ping.
+    """
+    obs = obs.filter(pa.array(_has_static(obs)))
+    if obs.num_rows == 0:
+        return VESSEL_SCHEMA.empty_table()
+    tbl = pa.Table.from_arrays(
+        [obs[f.name].combine_chunks().cast(f.type) for f in VESSEL_SCHEMA], schema=VESSEL_SCHEMA
+    )
+    tbl = tbl.take(
+        pc.sort_indices(tbl, sort_keys=[("mmsi", "ascending"), ("timestamp", "ascending")])
+    )
+    n = tbl.num_rows
+    if n < 3:
+        return tbl
+    same_prev = _same_as_previous(tbl, ("mmsi", *STATIC_COLUMNS))
+    same_next = np.append(same_prev[1:], False)
+    keep = ~(same_prev & same_next)
+    return tbl.filter(pa.array(keep))
+
+
+def _same_as_previous(tbl: pa.Table, columns: tuple[str, ...]) -> np.ndarray:
+    """Row i equals row i-1 on ``columns`` (nulls equal nulls); row 0 is False."""
+    n = tbl.num_rows
+    same = np.ones(n - 1, dtype=bool) if n > 1 else np.zeros(0, dtype=bool)
+    for name in columns:
+        col = tbl[name].combine_chunks()
+        a, b = col.slice(1), col.slice(0, n - 1)
+        eq = pc.fill_null(pc.equal(a, b), False)
+        both_null = pc.and_(pc.is_null(a), pc.is_null(b))
+        same &= np.asarray(pc.or_(eq, both_null).to_numpy(zero_copy_only=False), dtype=bool)
+    return np.concatenate([[False], same])
+
+
+def split_batch(obs: pa.Table) -> BatchSplit:
+    """Row checks on one reader batch (see module docstring)."""
+    code = row_reasons(obs)
+    bad = code >= 0
+    quarantine = (
+        _quarantine_from_obs(obs.filter(pa.array(bad)), code[bad])
+        if bad.any()
+        else QUARANTINE_SCHEMA.empty_table()
+    )
+    counts: dict[str, int] = {}
+    if bad.any():
+        for i, n in enumerate(np.bincount(code[bad], minlength=len(REASON_ORDER))):
+            if n:
+                counts[REASON_ORDER[i].value] = int(n)
+    good = obs.filter(pa.array(~bad)) if bad.any() else obs
+    has_pos = _np(good["has_position"], np.bool_, True)
+    positions = good.filter(pa.array(has_pos)) if not has_pos.all() else good
+    return BatchSplit(
+        positions=positions,
+        statics=static_candidates(good),
+        quarantine=quarantine,
+        n_static_only=int((~has_pos).sum()),
+        quarantined_by_reason=counts,
+    )
+
+
+# -------------------------------------------------------------- day resolution
+@dataclass
+class DayResolution:
+    """Outcome of :func:`resolve_day` for a buffer (stored rows first)."""
+
+    #: buffer indices of the rows to store, in canonical (mmsi, timestamp) order
+    out_index: np.ndarray
+    #: Status code per buffer row
+    status: np.ndarray
+    #: buffer index -> detail text, for rows quarantined here
+    details: dict[int, str]
+
+
+def _equal_rows(buf: PositionBuffer, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    eq = np.ones(len(i), dtype=bool)
+    for name in VALUE_COLUMNS:
+        a, b = buf.cols[name][i], buf.cols[name][j]
+        if a.dtype.kind == "f":
+            eq &= (a == b) | (np.isnan(a) & np.isnan(b))
+        else:
+            eq &= a == b
+    return eq
+
+
+def resolve_day(
+    buf: PositionBuffer, n_stored: int, day_start_ms: int, cfg: CleaningConfig
+) -> DayResolution:
+    """Sort one day, resolve duplicates against stored rows, flag position jumps.
+
+    ``buf`` holds the ``n_stored`` rows already in the store first, then the
+    new rows in input order; every ``ts`` must lie within the day.
+    """
+    n = len(buf)
+    status = np.full(n, Status.ACCEPTED, dtype=np.int8)
+    status[:n_stored] = Status.STORED
+    details: dict[int, str] = {}
+    if n == 0:
+        return DayResolution(np.empty(0, dtype=np.int64), status, details)
+    # (mmsi, time of day) packed in one int64: mmsi < 2**30, ms of day < 2**27.
+    key = (buf.cols["mmsi"].astype(np.int64) << 27) | (buf.cols["ts"] - day_start_ms)
+    order = np.argsort(key, kind="stable")  # ties keep buffer order: stored first
+    ks = key[order]
+    del key
+    start = np.empty(n, dtype=bool)
+    start[0] = True
+    np.not_equal(ks[1:], ks[:-1], out=start[1:])
+    del ks
+    dup_pos = np.flatnonzero(~start)  # sorted positions of non-first rows of a group
+    if len(dup_pos):
+        group = np.cumsum(start) - 1
+        gs = np.flatnonzero(start)
+        has_stored = order[gs] < n_stored
+        # new-row candidate of each group: first row, or second if the first is stored
+        cand = gs + has_stored
+        g_dup = group[dup_pos]
+        # groups that have more than one row
+        multi = np.unique(g_dup)
+        # (a) candidate vs stored row
+        s_groups = multi[has_stored[multi]]
+        if len(s_groups):
+            ci = order[cand[s_groups]]
+            si = order[gs[s_groups]]
+            same = _equal_rows(buf, ci, si)
+            status[ci[same]] = Status.ALREADY_STORED
+            status[ci[~same]] = Status.DUPLICATE_MMSI_TIME
+            for b in ci[~same].tolist():
+                details[b] = "differs from the stored row with the same mmsi and timestamp"
+        # (b) later new rows vs the group's candidate
+        later = dup_pos[dup_pos != cand[g_dup]]
+        later = later[order[later] >= n_stored]
+        if len(later):
+            bi = order[later]
+            ref = order[cand[group[later]]]
+            same = _equal_rows(buf, bi, ref)
+            status[bi[same]] = Status.DUPLICATE_EXACT
+            status[bi[~same]] = Status.DUPLICATE_MMSI_TIME
+            for b, r in zip(bi.tolist(), ref.tolist(), strict=True):
+                if status[b] == Status.DUPLICATE_EXACT:
+                    details[b] = f"identical to row {int(buf.cols['row'][r])}"
+                else:
+                    details[b] = f"same mmsi and timestamp as row {int(buf.cols['row'][r])}"
+        del group
+    del start
+    kept = order[(status[order] == Status.ACCEPTED) | (status[order] == Status.STORED)]
+    del order
+    jump = _jumps(buf, kept, n_stored, cfg)
+    if jump.any():
+        jumped = kept[jump]
+        status[jumped] = Status.POSITION_JUMP
+        for b in jumped.tolist():
+            details[b] = "implied speed to both neighbours above limit"
+        kept = kept[~jump]
+    return DayResolution(kept, status, details)
+
+
+def _jumps(buf: PositionBuffer, kept: np.ndarray, n_stored: int, cfg: CleaningConfig) -> np.ndarray:
+    """Mask over ``kept`` (canonical order) of single-ping position jumps."""
+    m = len(kept)
+    if m < 3:
+        return np.zeros(m, dtype=bool)
+    mmsi = buf.cols["mmsi"][kept]
+    same_prev = mmsi[1:] == mmsi[:-1]
+    del mmsi
+    lat = buf.cols["lat"][kept]
+    lon = buf.cols["lon"][kept]
+    dist = haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])  # between i and i+1
+    del lat, lon
+    ts = buf.cols["ts"][kept]
+    dt_h = np.diff(ts).astype(np.float64) / 3_600_000.0
+    del ts
+    with np.errstate(divide="ignore", invalid="ignore"):
+        speed_kn = np.where(dt_h > 0, dist / M_PER_NM / dt_h, np.inf)
+    far = (speed_kn > cfg.max_jump_speed_kn) & (dist > cfg.min_jump_distance_m) & same_prev
+    jump = np.zeros(m, dtype=bool)
+    jump[1:-1] = far[:-1] & far[1:]
+    jump &= kept >= n_stored  # stored rows are never re-judged
+    return jump
+
+
+# -------------------------------------------------------------- vessel series
+def vessel_series(candidates: pa.Table) -> pa.Table:
+    """Reduce static reports to a change series per vessel (VESSEL_SCHEMA, sorted).
+
+    Candidates may include rows already stored (put them first: on equal
+    (mmsi, timestamp) the later rows' values win after forward fill).
+    """
+    if candidates.num_rows == 0:
+        return VESSEL_SCHEMA.empty_table()
+    n = candidates.num_rows
+    prio = pa.array(np.arange(n, dtype=np.int64))
+    tbl = candidates.append_column("_prio", prio)
+    tbl = tbl.take(
+        pc.sort_indices(
+            tbl,
+            sort_keys=[("mmsi", "ascending"), ("timestamp", "ascending"), ("_prio", "ascending")],
+        )
+    ).drop_columns(["_prio"])
+    mmsi = _np(tbl["mmsi"], np.int64, 0)
+    first_of_vessel = np.ones(n, dtype=bool)
+    first_of_vessel[1:] = mmsi[1:] != mmsi[:-1]
+    # forward fill each static column within a vessel
+    idx_all = np.arange(n)
+    filled = {}
+    for name in (*STATIC_COLUMNS, "transceiver_class"):
+        col = tbl[name].combine_chunks()
+        valid = np.asarray(col.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+        src = np.where(valid | first_of_vessel, idx_all, 0)
+        np.maximum.accumulate(src, out=src)
+        filled[name] = col.take(pa.array(src))
+    for name, col in filled.items():
+        tbl = tbl.set_column(tbl.schema.get_field_index(name), name, col)
+    # one row per (mmsi, timestamp): the last, which has accumulated everything
+    ts = _np(tbl["timestamp"].cast(pa.int64()), np.int64, 0)
+    last_of_key = np.ones(n, dtype=bool)
+    last_of_key[:-1] = (mmsi[1:] != mmsi[:-1]) | (ts[1:] != ts[:-1])
+    tbl = tbl.filter(pa.array(last_of_key))
+    changed = ~_same_as_previous(tbl, ("mmsi", *STATIC_COLUMNS))
+    return tbl.filter(pa.array(changed))
+
+
+# ------------------------------------------------------------ whole-table API
+@dataclass
+class CleanResult:
+    """Clean tables of one in-memory cleaning run."""
+
+    positions: pa.Table  # POSITION_SCHEMA, sorted by (mmsi, timestamp)
+    vessels: pa.Table  # VESSEL_SCHEMA, sorted by (mmsi, timestamp)
+    quarantine: pa.Table  # QUARANTINE_SCHEMA
+    n_static_only: int = 0
+
+    @property
+    def n_accepted(self) -> int:
+        return self.positions.num_rows + self.n_static_only
+
+
+def clean(observations: pa.Table, cfg: CleaningConfig | None = None) -> CleanResult:
+    """Clean an in-memory OBSERVATION_SCHEMA table (all days at once).
+
+    The streaming ingest (:mod:`pipeline.ingest`) runs the same two stages
+    batch by batch and day by day; this function is the same logic for a
+    table that fits in memory (tests, notebooks, the simulator).
+    Every input row ends in exactly one of ``positions``, static-only
+    accepted (``n_static_only``) or ``quarantine``.
+    """
+    cfg = cfg or CleaningConfig()
+    if not observations.schema.equals(OBSERVATION_SCHEMA):
+        observations = observations.select(OBSERVATION_SCHEMA.names).cast(OBSERVATION_SCHEMA)
+    split = split_batch(observations)
+    quarantine = [split.quarantine]
+    files = sorted(set(pc.unique(split.positions["source_file"]).to_pylist()) - {None})
+    origin_of = {f: i for i, f in enumerate(files)}
+    parts = []
+    for f in files:
+        sub = split.positions.filter(pc.equal(split.positions["source_file"], f))
+        parts.append(PositionBuffer.from_observations(sub, origin_of[f]))
+    nofile = split.positions.filter(pc.is_null(split.positions["source_file"]))
+    if nofile.num_rows:
+        parts.append(PositionBuffer.from_observations(nofile, len(files)))
+    buf = PositionBuffer.concat(parts)
+    file_names = [*files, None]
+    day = buf.cols["ts"] // MS_PER_DAY
+    positions = []
+    for d in np.unique(day):
+        sel = np.flatnonzero(day == d)
+        sub = buf.take(sel)
+        res = resolve_day(sub, 0, int(d) * MS_PER_DAY, cfg)
+        positions.append(sub.to_positions(res.out_index))
+        q = np.flatnonzero(np.isin(res.status, list(STATUS_REASON)))
+        if len(q):
+            quarantine.append(
+                sub.to_quarantine(
+                    q,
+                    [STATUS_REASON[int(s)].value for s in res.status[q]],
+                    [res.details.get(int(i)) for i in q],
+                    file_names,  # type: ignore[arg-type]
+                )
+            )
+    pos = pa.concat_tables(positions) if positions else POSITION_SCHEMA.empty_table()
+    # Static series per day, like the store.
+    stat = split.statics
+    vessels = []
+    if stat.num_rows:
+        sday = _np(stat["timestamp"].cast(pa.int64()), np.int64, 0) // MS_PER_DAY
+        for d in np.unique(sday):
+            vessels.append(vessel_series(stat.filter(pa.array(sday == d))))
+    ves = pa.concat_tables(vessels) if vessels else VESSEL_SCHEMA.empty_table()
+    return CleanResult(pos, ves, pa.concat_tables(quarantine), split.n_static_only)
