@@ -4,7 +4,7 @@ Open registries let an owner hide behind a shell company and change flag in
 days; sanctions-evasion fleets (the "dark fleet") cluster on them. The list is
 the International Transport Workers' Federation (ITF) flags of convenience
 list, plus the registries public reporting names for the shadow tanker fleet
-(Gabon, Cameroon, Sierra Leone, Eswatini...). MIDs follow ITU's MID table.
+(Gabon, Cameroon, Sierra Leone, Eswatini, Tuvalu...). MIDs follow ITU's MID table.
 
 Kept here (not in :mod:`pipeline.mmsi`) because "convenience" is a scoring
 judgement; the plain MID -> country lookup belongs to ingest and is used for
@@ -45,9 +45,10 @@ FOC_MIDS: dict[int, str] = {
     518: "Cook Islands",
     538: "Marshall Islands",
     570: "Tonga",
+    572: "Tuvalu",
     **dict.fromkeys((576, 577), "Vanuatu"),
     613: "Cameroon",
-    616: "Comoros",
+    **dict.fromkeys((616, 620), "Comoros"),
     626: "Gabon",
     631: "Equatorial Guinea",
     **dict.fromkeys((636, 637), "Liberia"),
