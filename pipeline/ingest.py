@@ -1,0 +1,391 @@
+"""Ingest AIS files into the Parquet store: read, clean, merge per day, write atomically.
+
+Flow (memory stays proportional to the rows of the days being built, never
+to Python objects per row):
+
+1. every path is checked and its format sniffed *before* anything is
+   written, so a typo in the last of ten paths does not leave a half-done run;
+2. each file streams through its reader in batches; row checks
+   (:func:`pipeline.cleaning.split_batch`) run per batch, survivors go to a
+   compact per-day :class:`~pipeline.cleaning.PositionBuffer`;
+3. per UTC day, the rows already in the store are read back and put first,
+   the day is resolved (:func:`pipeline.cleaning.resolve_day`) and the
+   positions, vessels and quarantine partitions are rewritten atomically.
+
+Tally semantics (``accepted + quarantined == rows_in`` for every file):
+
+* ``rows_in`` counts input records as the reader sees them (CSV data lines,
+  NMEA messages), including lines it could not parse;
+* ``accepted`` counts records that are in the store after the run: new
+  positions, positions identical to a stored row (re-ingest: they *are* in
+  the store) and valid static-only reports (merged into the vessel series);
+* ``quarantined`` counts records written to the quarantine table, by reason.
+  Re-ingesting an input therefore reports the same tally as the first time,
+  and leaves a byte-identical store.
+
+Rows go to their own UTC day. Quarantined records without a usable timestamp
+are filed under the first day their file covers (or ``default_time``'s day,
+or 1970-01-01 when the file has no valid time at all).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipeline.cleaning import (
+    MS_PER_DAY,
+    STATUS_REASON,
+    PositionBuffer,
+    Status,
+    resolve_day,
+    split_batch,
+    vessel_series,
+)
+from pipeline.config import DEFAULT_CONFIG, Config
+from pipeline.readers import ReaderError, read_any, sniff_format
+from pipeline.schemas import (
+    POSITIONS,
+    QUARANTINE,
+    QUARANTINE_SCHEMA,
+    VESSEL_SCHEMA,
+    VESSELS,
+)
+from pipeline.storage import ROW_GROUP_ROWS, Store, sort_table
+
+EPOCH_DAY = date(1970, 1, 1)
+
+
+class IngestError(ValueError):
+    """Bad input for an ingest run (message names the file and the problem)."""
+
+
+@dataclass
+class FileTally:
+    """Counts for one input file."""
+
+    path: str
+    format: str
+    rows_in: int = 0
+    accepted: int = 0
+    quarantined_by_reason: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def quarantined(self) -> int:
+        return sum(self.quarantined_by_reason.values())
+
+    @property
+    def balanced(self) -> bool:
+        return self.accepted + self.quarantined == self.rows_in
+
+
+@dataclass
+class IngestReport:
+    """What an ingest run did; ``summary()`` is what the CLI prints."""
+
+    store_root: Path
+    files: list[FileTally] = field(default_factory=list)
+    #: UTC days whose partitions were touched (any table), ascending
+    days_written: list[date] = field(default_factory=list)
+    #: partition files actually (re)written, relative to the store root
+    partitions_written: list[str] = field(default_factory=list)
+
+    @property
+    def rows_in(self) -> int:
+        return sum(f.rows_in for f in self.files)
+
+    @property
+    def accepted(self) -> int:
+        return sum(f.accepted for f in self.files)
+
+    @property
+    def quarantined_by_reason(self) -> dict[str, int]:
+        total: Counter[str] = Counter()
+        for f in self.files:
+            total.update(f.quarantined_by_reason)
+        return dict(sorted(total.items()))
+
+    @property
+    def quarantined(self) -> int:
+        return sum(self.quarantined_by_reason.values())
+
+    @property
+    def balanced(self) -> bool:
+        return all(f.balanced for f in self.files)
+
+    def summary(self) -> str:
+        check = "ok" if self.balanced else "MISMATCH"
+        lines = [
+            f"ingested {len(self.files)} file(s) into {self.store_root}",
+            f"  rows in      {self.rows_in:>12,}",
+            f"  accepted     {self.accepted:>12,}",
+            f"  quarantined  {self.quarantined:>12,}",
+            f"  tally        accepted + quarantined = rows in: {check}",
+        ]
+        if self.quarantined_by_reason:
+            lines.append("  quarantined by reason:")
+            lines += [f"    {r:<22} {n:>10,}" for r, n in self.quarantined_by_reason.items()]
+        if len(self.files) > 1:
+            lines.append("  per file (rows in / accepted / quarantined):")
+            for f in self.files:
+                lines.append(
+                    f"    {Path(f.path).name} [{f.format}]: "
+                    f"{f.rows_in:,} / {f.accepted:,} / {f.quarantined:,}"
+                    + ("" if f.balanced else "  MISMATCH")
+                )
+        days = self.days_written
+        span = (
+            "none"
+            if not days
+            else days[0].isoformat()
+            if len(days) == 1
+            else f"{days[0].isoformat()} .. {days[-1].isoformat()} ({len(days)} days)"
+        )
+        lines.append(f"  partitions written: {len(self.partitions_written)}; days: {span}")
+        return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ helpers
+def _days_of(ts: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """UTC day number per row (-1 where the timestamp is null)."""
+    if isinstance(ts, pa.ChunkedArray):
+        ts = ts.combine_chunks()
+    ms = pc.fill_null(ts.cast(pa.int64()), pa.scalar(np.iinfo(np.int64).min, pa.int64()))
+    ms = ms.to_numpy(zero_copy_only=False)
+    return np.where(ms == np.iinfo(np.int64).min, -1, ms // MS_PER_DAY)
+
+
+def _day(n: int) -> date:
+    return EPOCH_DAY + timedelta(days=int(n))
+
+
+def _distinct_sorted(table: pa.Table) -> pa.Table:
+    """Drop exact duplicate rows; canonical order on every column (deterministic)."""
+    if table.num_rows < 2:
+        return table
+    keys = [(name, "ascending") for name in ("mmsi", "timestamp", "source_file", "row_number")]
+    keys += [(n, "ascending") for n in table.column_names if n not in dict(keys)]
+    table = table.take(pc.sort_indices(table, sort_keys=keys))
+    same = np.ones(table.num_rows - 1, dtype=bool)
+    for name in table.column_names:
+        col = table[name].combine_chunks()
+        a, b = col.slice(1), col.slice(0, table.num_rows - 1)
+        eq = pc.or_(pc.fill_null(pc.equal(a, b), False), pc.and_(pc.is_null(a), pc.is_null(b)))
+        same &= np.asarray(eq.to_numpy(zero_copy_only=False), dtype=bool)
+    keep = np.concatenate([[True], ~same])
+    return table.filter(pa.array(keep))
+
+
+def _progress(enabled: bool, desc: str):
+    if not enabled:
+        return None
+    import sys
+
+    from tqdm import tqdm
+
+    return tqdm(desc=desc, unit=" rows", unit_scale=True, file=sys.stderr, leave=False)
+
+
+@dataclass
+class _DayParts:
+    positions: list[PositionBuffer] = field(default_factory=list)
+    statics: list[pa.Table] = field(default_factory=list)
+    quarantine: list[pa.Table] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------- main
+def check_inputs(paths: Iterable[Path | str]) -> list[tuple[Path, str]]:
+    """Existence and format of every path, or IngestError naming the bad one."""
+    out = []
+    for p in paths:
+        path = Path(p)
+        if not path.exists():
+            raise IngestError(f"{path}: no such file")
+        try:
+            out.append((path, sniff_format(path)))
+        except ReaderError as exc:
+            raise IngestError(str(exc)) from None
+    if not out:
+        raise IngestError("no input files given")
+    return out
+
+
+def ingest_files(
+    paths: Sequence[Path | str],
+    store_root: Path | str,
+    *,
+    cfg: Config = DEFAULT_CONFIG,
+    progress: bool = False,
+    default_time: datetime | None = None,
+) -> IngestReport:
+    """Read, clean and merge ``paths`` into the store at ``store_root``.
+
+    Raises :class:`IngestError` (before writing anything) when a path is
+    missing or of an unknown format, and when a file turns out unreadable
+    while streaming (days of earlier files are not written either: the store
+    only changes at the end, one atomic day file at a time).
+    """
+    inputs = check_inputs(paths)
+    store = Store(store_root)
+    report = IngestReport(store_root=Path(store_root))
+    days: dict[int, _DayParts] = defaultdict(_DayParts)
+    file_names = [str(p) for p, _ in inputs]
+    bar = _progress(progress, "reading")
+
+    for origin, (path, fmt) in enumerate(inputs):
+        tally = FileTally(path=str(path), format=fmt)
+        report.files.append(tally)
+        undated: list[pa.Table] = []
+        first_day: int | None = None
+        try:
+            for batch in read_any(path, default_time=default_time):
+                tally.rows_in += batch.n_records
+                if bar is not None:
+                    bar.update(batch.n_records)
+                rejects = batch.rejects
+                if rejects.num_rows:
+                    tally.quarantined_by_reason.update(
+                        rejects["reason"].to_numpy(zero_copy_only=False).tolist()
+                    )
+                    undated.append(rejects)
+                obs = batch.observations
+                if obs.num_rows == 0:
+                    continue
+                split = split_batch(obs)
+                tally.quarantined_by_reason.update(split.quarantined_by_reason)
+                tally.accepted += split.n_static_only
+                if split.quarantine.num_rows:
+                    undated.append(split.quarantine)
+                if split.statics.num_rows:
+                    sday = _days_of(split.statics["timestamp"])
+                    for d in np.unique(sday):
+                        days[int(d)].statics.append(split.statics.filter(pa.array(sday == d)))
+                pos = split.positions
+                if pos.num_rows:
+                    buf = PositionBuffer.from_observations(pos, origin)
+                    pday = buf.cols["ts"] // MS_PER_DAY
+                    lo, hi = int(pday.min()), int(pday.max())
+                    first_day = lo if first_day is None else min(first_day, lo)
+                    if lo == hi:
+                        days[lo].positions.append(buf)
+                    else:
+                        for d in np.unique(pday):
+                            days[int(d)].positions.append(buf.take(np.flatnonzero(pday == d)))
+        except ReaderError as exc:
+            raise IngestError(str(exc)) from None
+        except (pa.ArrowInvalid, UnicodeDecodeError, OSError, EOFError) as exc:
+            raise IngestError(f"{path}: cannot read as {fmt} ({exc})") from None
+        # File quarantine rows under their own day (or the file's first day).
+        fallback = first_day
+        if fallback is None and default_time is not None:
+            aware = default_time if default_time.tzinfo else default_time.replace(tzinfo=UTC)
+            fallback = (aware.astimezone(UTC).date() - EPOCH_DAY).days
+        for q in undated:
+            qday = _days_of(q["timestamp"])
+            qday[qday < 0] = fallback if fallback is not None else 0
+            qdays = np.unique(qday)
+            for d in qdays:
+                days[int(d)].quarantine.append(
+                    q if len(qdays) == 1 else q.filter(pa.array(qday == d))
+                )
+    if bar is not None:
+        bar.close()
+
+    day_bar = _progress(progress, "writing days")
+    for d in sorted(days):
+        parts = days.pop(d)
+        _write_day(store, _day(d), d, parts, report, cfg, file_names)
+        if day_bar is not None:
+            day_bar.update(1)
+    if day_bar is not None:
+        day_bar.close()
+    report.days_written = sorted(set(report.days_written))
+    return report
+
+
+def _write_day(
+    store: Store,
+    day: date,
+    day_number: int,
+    parts: _DayParts,
+    report: IngestReport,
+    cfg: Config,
+    file_names: list[str],
+) -> None:
+    written = False
+    quarantine_new = list(parts.quarantine)
+    # -- positions
+    if parts.positions:
+        stored = PositionBuffer.from_positions(store.read_day(POSITIONS, day))
+        n_stored = len(stored)
+        buf = PositionBuffer.concat([stored, *parts.positions])
+        parts.positions.clear()
+        res = resolve_day(buf, n_stored, day_number * MS_PER_DAY, cfg.cleaning)
+        origin = buf.cols["origin"].astype(np.int64)
+        new = origin >= 0
+        for status, reason in [(None, None), *STATUS_REASON.items()]:
+            if status is None:
+                mask = new & (
+                    (res.status == Status.ACCEPTED) | (res.status == Status.ALREADY_STORED)
+                )
+            else:
+                mask = new & (res.status == status)
+            if not mask.any():
+                continue
+            counts = np.bincount(origin[mask], minlength=len(file_names))
+            for i, c in enumerate(counts):
+                if c:
+                    tally = report.files[i]
+                    if reason is None:
+                        tally.accepted += int(c)
+                    else:
+                        tally.quarantined_by_reason[reason.value] += int(c)
+        q_idx = np.flatnonzero(np.isin(res.status, list(STATUS_REASON)))
+        if len(q_idx):
+            quarantine_new.append(
+                buf.to_quarantine(
+                    q_idx,
+                    [STATUS_REASON[int(s)].value for s in res.status[q_idx]],
+                    [res.details.get(int(i)) for i in q_idx],
+                    file_names,
+                )
+            )
+        if (res.status == Status.ACCEPTED).any() or not store.has_day(POSITIONS, day):
+            store.write_day(POSITIONS, day, _position_batches(buf, res.out_index), presorted=True)
+            report.partitions_written.append(f"{POSITIONS}/date={day.isoformat()}")
+            written = True
+        del buf, res
+    # -- vessels
+    if parts.statics:
+        stored_v = store.read_day(VESSELS, day)
+        cand = pa.concat_tables([stored_v, *(t.cast(VESSEL_SCHEMA) for t in parts.statics)])
+        series = sort_table(VESSELS, vessel_series(cand))
+        if not series.equals(stored_v) or not store.has_day(VESSELS, day):
+            store.write_day(VESSELS, day, series, presorted=True)
+            report.partitions_written.append(f"{VESSELS}/date={day.isoformat()}")
+            written = True
+    # -- quarantine
+    if quarantine_new:
+        stored_q = store.read_day(QUARANTINE, day)
+        merged = _distinct_sorted(
+            pa.concat_tables([stored_q, *(q.cast(QUARANTINE_SCHEMA) for q in quarantine_new)])
+        )
+        if merged.num_rows != stored_q.num_rows or not store.has_day(QUARANTINE, day):
+            store.write_day(QUARANTINE, day, merged, presorted=True)
+            report.partitions_written.append(f"{QUARANTINE}/date={day.isoformat()}")
+            written = True
+    if written:
+        report.days_written.append(day)
+
+
+def _position_batches(buf: PositionBuffer, out_index: np.ndarray) -> Iterator[pa.RecordBatch]:
+    """Stored rows in canonical order, materialised one row group at a time."""
+    for start in range(0, len(out_index), ROW_GROUP_ROWS):
+        yield from buf.to_positions(out_index[start : start + ROW_GROUP_ROWS]).to_batches()
