@@ -183,14 +183,14 @@ def _distinct_sorted(table: pa.Table) -> pa.Table:
     return table.filter(pa.array(keep))
 
 
-def _progress(enabled: bool, desc: str):
+def _progress(enabled: bool, desc: str, unit: str = " rows"):
     if not enabled:
         return None
     import sys
 
     from tqdm import tqdm
 
-    return tqdm(desc=desc, unit=" rows", unit_scale=True, file=sys.stderr, leave=False)
+    return tqdm(desc=desc, unit=unit, unit_scale=True, file=sys.stderr, leave=False)
 
 
 @dataclass
@@ -298,7 +298,7 @@ def ingest_files(
     if bar is not None:
         bar.close()
 
-    day_bar = _progress(progress, "writing days")
+    day_bar = _progress(progress, "writing", unit=" days")
     for d in sorted(days):
         parts = days.pop(d)
         _write_day(store, _day(d), d, parts, report, cfg, file_names)
