@@ -208,41 +208,59 @@ def _optional(module: str, name: str) -> Callable[..., np.ndarray] | None:
         return None
 
 
+def _reference_distance(
+    key: str,
+    lat: npt.NDArray[np.float64],
+    lon: npt.NDArray[np.float64],
+    anchorages: pd.DataFrame | None,
+) -> npt.NDArray[np.float64]:
+    """Distance (m) of each point to the ``coast``, nearest listed ``port`` or learned
+    ``anchorage``; NaN where the source is unavailable, +inf when no anchorage was learned."""
+    if key == "anchorage":
+        if anchorages is None or len(anchorages) == 0:
+            return np.full(lat.size, np.inf)
+        fn = _optional("detectors.anchorages", "distance_to_anchorage_m")
+        return (
+            np.full(lat.size, np.nan)
+            if fn is None
+            else np.asarray(fn(lat, lon, anchorages), dtype=np.float64)
+        )
+    module, name = {
+        "coast": ("geo.coast", "distance_to_coast_m"),
+        "port": ("geo.ports", "distance_to_port_m"),
+    }[key]
+    fn = _optional(module, name)
+    if fn is None:
+        warnings.warn(
+            f"{module}.{name} unavailable: the {key} distance rule is not applied",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return np.full(lat.size, np.nan)
+    return np.asarray(fn(lat, lon), dtype=np.float64)
+
+
 def port_distances(
     lat: npt.NDArray[np.float64],
     lon: npt.NDArray[np.float64],
     anchorages: pd.DataFrame | None,
 ) -> dict[str, npt.NDArray[np.float64]]:
-    """Distance (m) of each point to the coast, the nearest listed port and learned anchorage.
+    """Distances (m) of each point to coast, nearest listed port and learned anchorage.
 
     Keys ``coast``, ``port``, ``anchorage``; NaN where the source is unavailable
-    (reference module missing, or no anchorages learned: then +inf, as no
-    anchorage is infinitely far).
+    (reference module missing), +inf for anchorages when none was learned.
     """
-    out: dict[str, npt.NDArray[np.float64]] = {}
-    for key, module, name in (
-        ("coast", "geo.coast", "distance_to_coast_m"),
-        ("port", "geo.ports", "distance_to_port_m"),
-    ):
-        fn = _optional(module, name)
-        if fn is None:
-            warnings.warn(
-                f"{module}.{name} unavailable: the {key} distance rule is not applied",
-                RuntimeWarning,
-                stacklevel=2,
-            )
-            out[key] = np.full(lat.size, np.nan)
-        else:
-            out[key] = np.asarray(fn(lat, lon), dtype=np.float64)
-    if anchorages is None or len(anchorages) == 0:
-        out["anchorage"] = np.full(lat.size, np.inf)
-    else:
-        fn = _optional("detectors.anchorages", "distance_to_anchorage_m")
-        if fn is None:
-            out["anchorage"] = np.full(lat.size, np.nan)
-        else:
-            out["anchorage"] = np.asarray(fn(lat, lon, anchorages), dtype=np.float64)
-    return out
+    return {k: _reference_distance(k, lat, lon, anchorages) for k in ("coast", "port", "anchorage")}
+
+
+#: Criterion -> (output column, PortFilterConfig field). Anchorage first: learned
+#: anchorage crowds are most of the candidates in busy waters, and the cheap
+#: test removes them before the coast raster and the port tree are queried.
+_PORT_RULES = (
+    ("anchorage", "min_distance_to_anchorage_m"),
+    ("port", "min_distance_to_port_m"),
+    ("coast", "min_distance_to_coast_m"),
+)
 
 
 def apply_port_filter(
@@ -253,34 +271,36 @@ def apply_port_filter(
     """Events whose every tick, for both vessels, is far enough from coast, port and anchorage.
 
     Adds ``min_distance_to_coast_m``, ``min_distance_to_port_m`` and
-    ``min_distance_to_anchorage_m`` (minima over the whole event, both ships).
+    ``min_distance_to_anchorage_m`` (minima over the whole event, both ships;
+    NaN when a reference source is unavailable, which never drops an event).
+    Criteria are tested in turn, each only on the events still standing.
     """
     events = candidates.events.copy()
     ticks = candidates.ticks
-    names = {
-        "coast": ("min_distance_to_coast_m", cfg.min_distance_to_coast_m),
-        "port": ("min_distance_to_port_m", cfg.min_distance_to_port_m),
-        "anchorage": ("min_distance_to_anchorage_m", cfg.min_distance_to_anchorage_m),
-    }
+    for _, col in _PORT_RULES:
+        events[col] = np.full(len(events), np.nan)
     if events.empty:
-        for col, _ in names.values():
-            events[col] = pd.Series([], dtype=np.float64)
         return events
-    lat = np.concatenate([ticks["lat_a"].to_numpy(), ticks["lat_b"].to_numpy()])
-    lon = np.concatenate([ticks["lon_a"].to_numpy(), ticks["lon_b"].to_numpy()])
+    lat_all = np.concatenate([ticks["lat_a"].to_numpy(), ticks["lat_b"].to_numpy()])
+    lon_all = np.concatenate([ticks["lon_a"].to_numpy(), ticks["lon_b"].to_numpy()])
     ev_codes = pd.Index(events["event_id"]).get_indexer(ticks["event_id"])
-    ev = np.concatenate([ev_codes, ev_codes])
-    dist = port_distances(lat, lon, anchorages)
-    keep = np.ones(len(events), dtype=bool)
-    for key, (col, threshold) in names.items():
-        d = dist[key]
-        mins = np.full(len(events), np.inf)
-        np.minimum.at(mins, ev, np.where(np.isnan(d), np.inf, d))
-        has_nan = np.zeros(len(events), dtype=bool)
-        np.logical_or.at(has_nan, ev, np.isnan(d))
-        mins = np.where(has_nan & np.isinf(mins), np.nan, mins)
+    ev_all = np.concatenate([ev_codes, ev_codes])
+    n = len(events)
+    keep = np.ones(n, dtype=bool)
+    for key, col in _PORT_RULES:
+        sel = keep[ev_all]
+        ev = ev_all[sel]
+        d = _reference_distance(key, lat_all[sel], lon_all[sel], anchorages)
+        unknown = np.isnan(d)
+        mins = np.full(n, np.inf)
+        np.minimum.at(mins, ev, np.where(unknown, np.inf, d))
+        any_unknown = np.bincount(ev[unknown], minlength=n) > 0
+        mins = np.where(any_unknown & np.isinf(mins), np.nan, mins)
+        mins[~keep] = np.nan
         events[col] = mins
-        keep &= ~(mins < threshold)  # NaN (unknown) never drops an event
+        keep &= ~(mins < getattr(cfg, col))  # NaN (unknown) never drops an event
+        if not keep.any():
+            break
     return events.loc[keep].reset_index(drop=True)
 
 

@@ -30,8 +30,12 @@ def wrap_lon(lon: ArrayLike) -> FloatArray:
 
     Interpolating or averaging across the antimeridian produces values such as
     180.2 or -359.9; wrapping brings them back to the range GeoJSON expects.
+    Values already in range (the usual case) are returned unchanged, without
+    paying for a float modulo on millions of points.
     """
     lon = np.asarray(lon, dtype=np.float64)
+    if lon.size and lon.min() >= -180.0 and lon.max() < 180.0:
+        return lon
     return (lon + 180.0) % 360.0 - 180.0
 
 
@@ -39,9 +43,15 @@ def delta_lon(lon_from: ArrayLike, lon_to: ArrayLike) -> FloatArray:
     """Signed shortest longitude difference ``lon_to - lon_from`` in [-180, 180).
 
     179.999 -> -179.999 is +0.002°, not -359.998°: the key to treating the
-    antimeridian as the ordinary sea it is.
+    antimeridian as the ordinary sea it is. Inputs in [-180, 180] give a raw
+    difference in [-360, 360], folded with two comparisons instead of a modulo.
     """
-    return wrap_lon(np.asarray(lon_to, dtype=np.float64) - np.asarray(lon_from, dtype=np.float64))
+    d = np.asarray(lon_to, dtype=np.float64) - np.asarray(lon_from, dtype=np.float64)
+    if d.size and d.min() >= -180.0 and d.max() < 180.0:
+        return d
+    if d.size and d.min() >= -540.0 and d.max() < 540.0:
+        return np.where(d >= 180.0, d - 360.0, np.where(d < -180.0, d + 360.0, d))
+    return wrap_lon(d)
 
 
 def haversine_m(lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike) -> FloatArray:
