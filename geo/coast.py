@@ -255,7 +255,8 @@ def distance_to_coast_m(lat: npt.ArrayLike, lon: npt.ArrayLike) -> FloatArray:
     ry = np.clip(ry, 0.0, 180 * _NODES_PER_DEG - 1e-9)
     rx = rx % (360 * _NODES_PER_DEG)
     gy = np.floor(ry).astype(np.intp)
-    gx = np.floor(rx).astype(np.intp)
+    # float modulo can return exactly the modulus for tiny negatives: clamp.
+    gx = np.minimum(np.floor(rx).astype(np.intp), 360 * _NODES_PER_DEG - 1)
     ti = gy // _NODES_PER_DEG
     tj = gx // _NODES_PER_DEG
     idx = raster.tile_index[ti, tj]

@@ -63,6 +63,14 @@ def test_antimeridian_is_continuous_near_fiji() -> None:
     assert abs(d[0] - d[1]) < 1_000
 
 
+def test_longitudes_at_the_seam_never_fall_off_the_grid() -> None:
+    """Float modulo can return 360° exactly for a tiny negative: a past IndexError."""
+    edge = -180.0 + 0.25 / 60  # fine-raster node offset: rx lands on -0.0
+    lon = np.array([180.0, -180.0, np.nextafter(edge, -np.inf), edge, np.nextafter(180.0, 0)])
+    d = distance_to_coast_m(np.full(lon.size, -5.0), lon)
+    assert np.isfinite(d).all()
+
+
 def test_shape_and_nan_are_preserved() -> None:
     lat = np.array([[28.9, np.nan], [29.28, 56.0]])
     lon = np.array([[-94.5, 0.0], [-94.78, 8.13]])

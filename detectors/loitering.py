@@ -1,0 +1,161 @@
+"""Loitering: one vessel drifting slowly far offshore for hours.
+
+A rendezvous needs both ships to transmit. When the partner is dark, all that
+is left on AIS is one ship idling at sea for hours, far from any port,
+anchorage or coast where idling is routine (GFW publishes the same signal as
+"loitering events"). The rules mirror the rendezvous detector so the two can be
+read side by side:
+
+* a tick counts when the vessel's ``sog_kn <= cfg.loitering.max_speed_kn``
+  (unknown speed never counts);
+* runs of slow ticks of one vessel are merged across silences of at most
+  ``cfg.loitering.max_merge_gap_h`` *before* the duration rule, so a run split
+  by a reception hole or a short re-positioning is one event;
+* an event lasts ``end_time - start_time >= cfg.loitering.min_duration_h``;
+* every tick of the event is at least ``cfg.port_filter`` thresholds from the
+  coast and the nearest listed port (and from learned anchorages when given):
+  an idle ship 3 km off a harbour is waiting for a berth, not loitering.
+
+Vectorised: one sort, diffs and cumulative sums over the tick arrays; the
+reference distances are computed only for slow ticks of long-enough runs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from detectors.anchorages import distance_to_anchorage_m
+from detectors.events import event_ids
+from detectors.tracks import ms_to_timestamps, timestamps_to_ms
+from geo.coast import distance_to_coast_m
+from geo.ports import distance_to_port_m
+from pipeline.config import Config
+
+LOITERING_COLUMNS = [
+    "event_id",
+    "mmsi",
+    "start_time",
+    "end_time",
+    "duration_h",
+    "mean_lat",
+    "mean_lon",
+    "min_distance_to_coast_m",
+    "min_distance_to_port_m",
+    "mean_sog_kn",
+]
+
+_MS_PER_H = 3_600_000
+
+
+def empty_loitering() -> pd.DataFrame:
+    """A zero-row loitering frame with the output dtypes."""
+    return pd.DataFrame(
+        {
+            "event_id": pd.Series([], dtype=object),
+            "mmsi": pd.Series([], dtype="int32"),
+            "start_time": pd.Series([], dtype="datetime64[ms, UTC]"),
+            "end_time": pd.Series([], dtype="datetime64[ms, UTC]"),
+            **{c: pd.Series([], dtype="float64") for c in LOITERING_COLUMNS[4:]},
+        }
+    )
+
+
+def detect_loitering(
+    resampled: pd.DataFrame, cfg: Config, *, anchorages: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Loitering events over the resampled track frame, sorted by (start_time, mmsi).
+
+    ``resampled`` follows docs/ARCHITECTURE.md (mmsi, timestamp on the grid,
+    lat, lon, sog_kn, segment, interpolated). ``anchorages`` (learned, see
+    :func:`detectors.anchorages.learn_anchorages`) adds the anchorage rule when
+    given. ``event_id`` is a stable hash of (mmsi, start_time), so reruns and
+    backfills name an event identically. ``mean_lon`` is a circular mean, safe
+    across the antimeridian.
+    """
+    lc = cfg.loitering
+    pf = cfg.port_filter
+    sog_all = resampled["sog_kn"].to_numpy(dtype=np.float64, na_value=np.nan)
+    slow = np.flatnonzero(sog_all <= lc.max_speed_kn)  # NaN compares False
+    if slow.size < 2:
+        return empty_loitering()
+    mmsi = resampled["mmsi"].to_numpy(np.int64)[slow]
+    t_ms = timestamps_to_ms(resampled["timestamp"])[slow]
+    order = np.lexsort((t_ms, mmsi))
+    mmsi, t_ms = mmsi[order], t_ms[order]
+    rows = slow[order]
+    lat = resampled["lat"].to_numpy(np.float64)[rows]
+    lon = resampled["lon"].to_numpy(np.float64)[rows]
+    sog = sog_all[rows]
+    segment = resampled["segment"].to_numpy(np.int64)[rows]
+
+    # New event where the vessel or track segment changes, or the silence
+    # between slow ticks exceeds the merge gap.
+    new = np.ones(mmsi.size, dtype=bool)
+    new[1:] = (
+        (mmsi[1:] != mmsi[:-1])
+        | (segment[1:] != segment[:-1])  # a new segment may be another ship on this MMSI
+        | (np.diff(t_ms) > lc.max_merge_gap_h * _MS_PER_H + 1e-6)
+    )
+    ev = np.cumsum(new) - 1
+    starts = np.flatnonzero(new)
+    ends = np.append(starts[1:], mmsi.size) - 1
+    duration_h = (t_ms[ends] - t_ms[starts]) / _MS_PER_H
+    long_enough = duration_h >= lc.min_duration_h - 1e-9
+    if not long_enough.any():
+        return empty_loitering()
+
+    keep_tick = long_enough[ev]
+    ev_k = np.cumsum(long_enough)[ev[keep_tick]] - 1  # event index among long ones
+    n_ev = int(long_enough.sum())
+    lat_k, lon_k = lat[keep_tick], lon[keep_tick]
+    coast = distance_to_coast_m(lat_k, lon_k)
+    port = distance_to_port_m(lat_k, lon_k)
+    min_coast = _group_min(ev_k, coast, n_ev)
+    min_port = _group_min(ev_k, port, n_ev)
+    far = ~(min_coast < pf.min_distance_to_coast_m) & ~(min_port < pf.min_distance_to_port_m)
+    if anchorages is not None and len(anchorages):
+        anch = _group_min(ev_k, distance_to_anchorage_m(lat_k, lon_k, anchorages), n_ev)
+        far &= ~(anch < pf.min_distance_to_anchorage_m)
+    if not far.any():
+        return empty_loitering()
+
+    counts = np.bincount(ev_k, minlength=n_ev)
+    mean_lat = np.bincount(ev_k, weights=lat_k, minlength=n_ev) / counts
+    rad = np.radians(lon_k)
+    mean_lon = np.degrees(
+        np.arctan2(
+            np.bincount(ev_k, weights=np.sin(rad), minlength=n_ev),
+            np.bincount(ev_k, weights=np.cos(rad), minlength=n_ev),
+        )
+    )
+    mean_sog = np.bincount(ev_k, weights=sog[keep_tick], minlength=n_ev) / counts
+
+    ev_mmsi = mmsi[starts][long_enough][far]
+    start_ms = t_ms[starts][long_enough][far]
+    end_ms = t_ms[ends][long_enough][far]
+    out = pd.DataFrame(
+        {
+            "event_id": event_ids(
+                ev_mmsi, ev_mmsi, start_ms.astype("datetime64[ms]"), kind="loitering"
+            ),
+            "mmsi": ev_mmsi.astype(np.int32),
+            "start_time": ms_to_timestamps(start_ms),
+            "end_time": ms_to_timestamps(end_ms),
+            "duration_h": duration_h[long_enough][far],
+            "mean_lat": mean_lat[far],
+            "mean_lon": mean_lon[far],
+            "min_distance_to_coast_m": min_coast[far],
+            "min_distance_to_port_m": min_port[far],
+            "mean_sog_kn": mean_sog[far],
+        }
+    )
+    out = out.sort_values(["start_time", "mmsi"], kind="stable").reset_index(drop=True)
+    return out[LOITERING_COLUMNS]
+
+
+def _group_min(group: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Per-group minimum, NaN (unknown) treated as +inf so it never drops an event."""
+    out = np.full(n, np.inf)
+    np.minimum.at(out, group, np.where(np.isnan(values), np.inf, values))
+    return out
