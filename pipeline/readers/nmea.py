@@ -508,6 +508,9 @@ class _Decoder:
     # -- decoding --------------------------------------------------------- #
     def _emit(self, m: _Message) -> None:
         msg = m.msg
+        if not msg.payload:
+            self._reject(QuarantineReason.PARSE_ERROR, "empty payload", m.line, m.raw)
+            return
         ais_id = msg.ais_id
         n_bits = len(msg.payload) * 6 - msg.fill_bits
         if ais_id not in _POSITION_TYPES and ais_id not in _STATIC_TYPES:
@@ -612,12 +615,21 @@ class _Decoder:
         self.stats.records += 1
 
     # -- output ----------------------------------------------------------- #
-    def take_batch(self) -> ReaderBatch:
-        """Turn the buffered rows into Arrow tables (sentinels -> null, vectorised)."""
-        batch = ReaderBatch(_observations_table(self.obs, self.source_file), self._rejects())
+    def take_batches(self, batch_records: int) -> Iterator[ReaderBatch]:
+        """Turn the buffered rows into Arrow tables (sentinels -> null, vectorised),
+        cut into batches of at most ``batch_records`` records."""
+        obs = _observations_table(self.obs, self.source_file)
+        rej = self._rejects()
         self.obs = {name: [] for name in _OBS_FIELDS}
         self.rej = {name: [] for name in _REJ_FIELDS}
-        return batch
+        o = r = 0
+        while True:
+            n_obs = min(batch_records, obs.num_rows - o)
+            n_rej = min(batch_records - n_obs, rej.num_rows - r)
+            yield ReaderBatch(obs.slice(o, n_obs), rej.slice(r, n_rej))
+            o, r = o + n_obs, r + n_rej
+            if o >= obs.num_rows and r >= rej.num_rows:
+                return
 
     def _rejects(self) -> pa.Table:
         rej = self.rej
@@ -705,10 +717,10 @@ def _run(
             line = line.encode("utf-8", "backslashreplace")
         decoder.feed_line(line_no, line)
         if decoder.n_buffered >= batch_records:
-            yield decoder.take_batch()
+            yield from decoder.take_batches(batch_records)
     decoder.finish()
     if decoder.n_buffered or decoder.stats.records == 0:
-        yield decoder.take_batch()
+        yield from decoder.take_batches(batch_records)
 
 
 def read_nmea(
