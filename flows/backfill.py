@@ -58,10 +58,10 @@ def backfill_flow(
     Args:
         start_date: first UTC day, included.
         end_date: last UTC day, included; not in the future.
-        source: publisher to download from, or ``local`` to read ``input_dir``.
+        source: publisher to download from, or local to read input_dir.
         store: Parquet store folder shared by all runs (and Dask workers).
-        out_dir: folder for ``rendezvous-YYYY-MM-DD.geojson``.
-        input_dir: folder with day files, for source ``local``.
+        out_dir: folder for rendezvous-YYYY-MM-DD.geojson.
+        input_dir: folder with day files, for source local.
         base_url: mirror of the publisher's site.
         max_concurrency: days processed at once.
         overwrite: redo days whose store partition and GeoJSON already exist.

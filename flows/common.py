@@ -8,7 +8,7 @@ from typing import Any
 from prefect import get_run_logger
 from prefect.states import Completed, Failed, State
 
-from flows.artifacts import publish_run_artifacts
+from flows.artifacts import publish_run_artifacts, summary_markdown
 from flows.outcomes import RunReport
 
 
@@ -37,6 +37,7 @@ def finish(report: RunReport, *, title: str, top_n: int) -> State[Any]:
     logger = get_run_logger()
     publish_run_artifacts(report, title=title, top_n=top_n)
     data = {
+        "summary_markdown": summary_markdown(report, title=title),
         "done": [str(o.day) for o in report.done_days],
         "skipped": [str(o.day) for o in report.skipped_days],
         "failed": {str(o.day): o.error for o in report.failed_days},

@@ -49,16 +49,16 @@ def daily_flow(
     """Process the latest published day and heal missing days in the look-back window.
 
     Args:
-        source: publisher to download from, or ``local`` to read ``input_dir``.
+        source: publisher to download from, or local to read input_dir.
         store: Parquet store folder.
-        out_dir: folder for ``rendezvous-YYYY-MM-DD.geojson``.
-        input_dir: folder with day files, for source ``local``.
+        out_dir: folder for rendezvous-YYYY-MM-DD.geojson.
+        input_dir: folder with day files, for source local.
         base_url: mirror of the publisher's site.
         as_of: the reference UTC day; by default the run's scheduled date.
         publication_delay_days: days between a day and its publication
-            (default from config / ``STSWATCH_PUBLICATION_DELAY_DAYS``).
+            (default from config / STSWATCH_PUBLICATION_DELAY_DAYS).
         lookback_days: how far back missing days are healed
-            (default from config / ``STSWATCH_LOOKBACK_DAYS``).
+            (default from config / STSWATCH_LOOKBACK_DAYS).
         max_concurrency: days processed at once.
         dask_address: Dask scheduler to run the days on.
     """

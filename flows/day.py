@@ -40,11 +40,11 @@ def day_flow(
 
     Args:
         day: UTC day to process.
-        source: publisher to download from, or ``local`` to pick the day's file
-            from ``input_dir``.
+        source: publisher to download from, or local to pick the day's file
+            from input_dir.
         store: Parquet store folder (shared by every run).
-        out_dir: folder for ``rendezvous-YYYY-MM-DD.geojson``.
-        input_dir: folder with day files, for source ``local``.
+        out_dir: folder for rendezvous-YYYY-MM-DD.geojson.
+        input_dir: folder with day files, for source local.
         base_url: mirror of the publisher's site (tests, proxies).
         overwrite: redo the day even when its outputs exist.
     """
