@@ -139,3 +139,86 @@ def event_tracks_for(rendezvous: pd.DataFrame, separation_m: list[float]) -> pd.
     frame = pd.concat([a.assign(timestamp=times), b.assign(timestamp=times)], ignore_index=True)
     frame["event_id"] = ev["event_id"]
     return frame[["event_id", "mmsi", "timestamp", "lat", "lon"]]
+
+
+def synthetic_features(n: int = 400, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    """Feature rows (model and detail columns) with labels, no detector involved.
+
+    Illicit events are more often dark, remote, at night, with draught changes
+    and weak identities; legitimate ones recur at hotspots. Distributions
+    overlap, so a model must combine features. For fast model/persistence tests.
+    """
+    from pipeline.scoring.features import DETAIL_COLUMNS, FEATURE_COLUMNS
+
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.3).astype(int)
+
+    def pick(p_illicit: float, p_legit: float) -> np.ndarray:
+        return (rng.random(n) < np.where(y == 1, p_illicit, p_legit)).astype(np.float64)
+
+    f = pd.DataFrame({"event_id": [f"ev{i}" for i in range(n)]})
+    f["duration_h"] = rng.uniform(2, 12, n) + 2 * y
+    f["min_distance_m"] = rng.uniform(20, 300, n)
+    f["median_distance_m"] = f["min_distance_m"] + rng.uniform(0, 150, n)
+    f["separation_std_m"] = rng.uniform(5, 120, n)
+    f["mean_sog_max_kn"] = rng.uniform(0, 1.8, n)
+    f["heading_alignment"] = rng.uniform(0.6, 1, n)
+    f["distance_to_coast_m"] = np.where(
+        y == 1, rng.uniform(20e3, 300e3, n), rng.uniform(15e3, 90e3, n)
+    )
+    f["distance_to_port_m"] = f["distance_to_coast_m"] + rng.uniform(0, 30e3, n)
+    f["distance_to_anchorage_m"] = f["distance_to_port_m"]
+    f["recurrence_count"] = np.where(y == 1, rng.poisson(0.5, n), rng.poisson(4, n)).astype(float)
+    f["night_share"] = np.clip(rng.normal(0.4 + 0.3 * y, 0.25), 0, 1)
+    for side in SIDES_AB:
+        f[f"gap_before_h_{side}"] = pick(0.5, 0.05) * rng.uniform(6, 20, n)
+        f[f"gap_after_h_{side}"] = pick(0.4, 0.05) * rng.uniform(6, 20, n)
+        f[f"reporting_ratio_{side}"] = np.clip(rng.normal(1 - 0.5 * y, 0.2), 0.05, 1.5)
+        f[f"draught_change_m_{side}"] = (
+            pick(0.6, 0.1) * rng.uniform(0.5, 3, n) * rng.choice([-1, 1], n)
+        )
+        f[f"port_call_{side}"] = pick(0.05, 0.3)
+        f[f"missing_imo_{side}"] = pick(0.4, 0.03)
+        f[f"missing_name_{side}"] = pick(0.2, 0.02)
+        f[f"mid_{side}"] = np.where(pick(0.6, 0.2) > 0, 511.0, 235.0)
+        f[f"flag_of_convenience_{side}"] = (f[f"mid_{side}"] == 511).astype(float)
+        f[f"class_b_large_{side}"] = pick(0.15, 0.01)
+        f[f"ship_type_{side}"] = np.where(pick(0.5, 0.9) > 0, 80.0, np.nan)
+        f[f"length_m_{side}"] = np.where(y == 1, rng.uniform(40, 200, n), rng.uniform(150, 330, n))
+        f[f"identity_changes_{side}"] = pick(0.3, 0.02) * rng.integers(1, 4, n)
+        f[f"mean_sog_kn_{side}"] = f["mean_sog_max_kn"]
+    f["gap_before_max_h"] = np.fmax(f["gap_before_h_a"], f["gap_before_h_b"])
+    f["gap_after_max_h"] = np.fmax(f["gap_after_h_a"], f["gap_after_h_b"])
+    f["reporting_ratio_min"] = np.fmin(f["reporting_ratio_a"], f["reporting_ratio_b"])
+    eff = {s: np.where(f[f"port_call_{s}"] > 0, 0.0, f[f"draught_change_m_{s}"]) for s in SIDES_AB}
+    f["draught_change_max_m"] = np.fmax(np.abs(eff["a"]), np.abs(eff["b"]))
+    f["opposite_draught_change"] = (
+        (np.abs(eff["a"]) > 0) & (np.abs(eff["b"]) > 0) & (np.sign(eff["a"]) != np.sign(eff["b"]))
+    ).astype(float)
+    f["n_missing_imo"] = f["missing_imo_a"] + f["missing_imo_b"]
+    f["n_missing_name"] = f["missing_name_a"] + f["missing_name_b"]
+    f["n_flag_of_convenience"] = f["flag_of_convenience_a"] + f["flag_of_convenience_b"]
+    f["n_class_b_large"] = f["class_b_large_a"] + f["class_b_large_b"]
+    tanker = {s: f[f"ship_type_{s}"] == 80 for s in SIDES_AB}
+    f["n_tankers"] = tanker["a"].astype(float) + tanker["b"]
+    f["tanker_with_small_or_unknown"] = (
+        (tanker["a"] & ~tanker["b"]) | (tanker["b"] & ~tanker["a"])
+    ).astype(float)
+    f["length_ratio"] = np.fmax(f["length_m_a"], f["length_m_b"]) / np.fmin(
+        f["length_m_a"], f["length_m_b"]
+    )
+    f["identity_changes_max"] = np.fmax(f["identity_changes_a"], f["identity_changes_b"])
+    return f[["event_id", *FEATURE_COLUMNS, *DETAIL_COLUMNS]], y
+
+
+SIDES_AB = ("a", "b")
+
+
+def fitted_model(n: int = 400, seed: int = 0, **params: Any):
+    """A small SuspicionModel fitted on :func:`synthetic_features` (about a second)."""
+    from pipeline.scoring.features import FEATURE_COLUMNS
+    from pipeline.scoring.model import SuspicionModel, as_feature_matrix
+
+    features, y = synthetic_features(n, seed)
+    params = {"max_iter": 40, "random_state": seed, "version": "test-1", **params}
+    return SuspicionModel(**params).fit(as_feature_matrix(features, FEATURE_COLUMNS), y)

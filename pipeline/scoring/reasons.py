@@ -151,7 +151,7 @@ def _recurrence(row: pd.Series) -> str:
     n = row["recurrence_count"]
     if not n > 0:
         return "no other meeting recorded at this spot"
-    return f"{n:.0f} other meetings recorded within 20 km"
+    return f"{n:.0f} other meeting{'s' if n != 1 else ''} recorded within 20 km"
 
 
 #: feature -> function(row) -> plain words with the event's own values.
