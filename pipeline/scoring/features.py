@@ -91,6 +91,9 @@ DETAIL_COLUMNS: tuple[str, ...] = tuple(
     for side in SIDES
 )
 
+#: Where and when, carried along for recurrence across sets and for the reasons.
+CONTEXT_COLUMNS: tuple[str, ...] = ("mean_lat", "mean_lon")
+
 
 def _ms(values: pd.Series | pd.Index | np.ndarray) -> np.ndarray:
     """UTC timestamps (tz-aware or naive-UTC) as int64 epoch milliseconds."""
@@ -406,7 +409,7 @@ def compute_features(
     out = pd.DataFrame(index=pd.RangeIndex(n))
     out["event_id"] = rv["event_id"].to_numpy() if "event_id" in rv.columns else np.arange(n)
     if n == 0:
-        for c in FEATURE_COLUMNS + DETAIL_COLUMNS:
+        for c in FEATURE_COLUMNS + DETAIL_COLUMNS + CONTEXT_COLUMNS:
             out[c] = pd.Series(dtype=np.float64)
         return out
 
@@ -564,7 +567,8 @@ def compute_features(
     out["length_ratio"] = np.where((la > 0) & (lb > 0), ratio_len, np.nan)
     out["identity_changes_max"] = np.fmax(out["identity_changes_a"], out["identity_changes_b"])
 
-    return out[["event_id", *FEATURE_COLUMNS, *DETAIL_COLUMNS]]
+    out["mean_lat"], out["mean_lon"] = lat, lon
+    return out[["event_id", *FEATURE_COLUMNS, *DETAIL_COLUMNS, *CONTEXT_COLUMNS]]
 
 
 def features_from_result(
