@@ -83,9 +83,13 @@ class RendezvousConfig:
     #: Fragments of one pair closer than this in time are one event; the merge
     #: happens *before* the duration rule so split meetings are not lost.
     max_merge_gap_h: float = 4.0
-    #: Spatial hash cell size for the per-tick neighbour search (GFW ~2 km):
-    #: must be >= max_distance_m so neighbours lie in adjacent cells.
-    cell_size_m: float = 2_000.0
+    #: Spatial hash cell size for the per-tick neighbour search: must be >=
+    #: max_distance_m so neighbours lie in adjacent cells. It changes speed,
+    #: never results; GFW uses ~2 km, but each candidate block is 3 x 3 cells,
+    #: so in an anchorage crowd 2 km cells compare 16x more pairs than 500 m
+    #: cells (measured: pair search 2.3x faster at 500 m). Raise it together
+    #: with max_distance_m.
+    cell_size_m: float = 500.0
 
     def __post_init__(self) -> None:
         _positive(self)
