@@ -224,7 +224,8 @@ class PositionBuffer:
 
     def to_positions(self, idx: np.ndarray | None = None) -> pa.Table:
         """Rows ``idx`` (default all) as a POSITION_SCHEMA table."""
-        c = self.cols if idx is None else {k: v[idx] for k, v in self.cols.items()}
+        names = ("mmsi", "ts", "lat", "lon", "sog", "cog", "heading", "nav", "cls", "src")
+        c = self.cols if idx is None else {k: self.cols[k][idx] for k in names}
 
         def f32(a: np.ndarray) -> pa.Array:
             return pa.array(a, pa.float32(), mask=np.isnan(a))
@@ -382,23 +383,41 @@ def static_candidates(obs: pa.Table) -> pa.Table:
     Reduced within the batch to the first and last row of each run of
     identical static values per vessel (time order), which keeps every
     change while dropping the name repeated on every MarineCadastre ping.
+    Vectorised on numbers only: strings become per-batch dictionary codes,
+    so the comparison never touches text.
     """
-    obs = obs.filter(pa.array(_has_static(obs)))
-    if obs.num_rows == 0:
+    has = _has_static(obs)
+    if not has.any():
         return VESSEL_SCHEMA.empty_table()
-    tbl = pa.Table.from_arrays(
-        [obs[f.name].combine_chunks().cast(f.type) for f in VESSEL_SCHEMA], schema=VESSEL_SCHEMA
+    sel = np.flatnonzero(has)
+    if len(sel) > 2:
+        # Work on whole columns (no take of strings); rows without static
+        # data only split runs, which keeps a few more rows, never fewer.
+        mmsi = _np(obs["mmsi"], np.int64, 0)
+        ts = _np(obs["timestamp"].cast(pa.int64()), np.int64, 0)
+        order = np.lexsort((ts, mmsi))
+        same = has[order][1:] & has[order][:-1]
+        same &= mmsi[order][1:] == mmsi[order][:-1]
+        for name in STATIC_COLUMNS:
+            col = obs[name]
+            if col.null_count == len(col):
+                continue
+            if pa.types.is_string(col.type):
+                codes = pc.dictionary_encode(col.combine_chunks()).indices
+                values = _np(codes, np.int64, -1)[order]
+                same &= values[1:] == values[:-1]
+            else:
+                values = _np(col.cast(pa.float64()), np.float64, np.nan)[order]
+                a, b = values[1:], values[:-1]
+                same &= (a == b) | (np.isnan(a) & np.isnan(b))
+        same_prev = np.concatenate([[False], same])
+        same_next = np.concatenate([same, [False]])
+        keep = has[order] & ~(same_prev & same_next)
+        sel = order[keep]
+    kept = obs.take(pa.array(sel))
+    return pa.Table.from_arrays(
+        [kept[f.name].combine_chunks().cast(f.type) for f in VESSEL_SCHEMA], schema=VESSEL_SCHEMA
     )
-    tbl = tbl.take(
-        pc.sort_indices(tbl, sort_keys=[("mmsi", "ascending"), ("timestamp", "ascending")])
-    )
-    n = tbl.num_rows
-    if n < 3:
-        return tbl
-    same_prev = _same_as_previous(tbl, ("mmsi", *STATIC_COLUMNS))
-    same_next = np.append(same_prev[1:], False)
-    keep = ~(same_prev & same_next)
-    return tbl.filter(pa.array(keep))
 
 
 def _same_as_previous(tbl: pa.Table, columns: tuple[str, ...]) -> np.ndarray:

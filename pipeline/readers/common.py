@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import gzip
 import io
+import queue
+import threading
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -226,11 +228,19 @@ def imo_from_text(values: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 
 def text_column(values: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """Trimmed text, blanks as null (names and call signs)."""
+    """Text with blanks as null (names and call signs).
+
+    Only trailing blanks are trimmed (AIS pads names with spaces), and only
+    when a value has them, which is rare in CSV exports: the common case
+    costs one scan.
+    """
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
-    values = pc.utf8_trim_whitespace(values.cast(pa.string()))
-    return pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+    values = values.cast(pa.string())
+    if pc.any(pc.match_substring_regex(values, r"\s$|^$")).as_py():
+        values = pc.utf8_rtrim_whitespace(values)
+        values = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+    return values
 
 
 def map_text(
@@ -319,8 +329,12 @@ def raw_rejects(
     )
 
 
+_EMPTY_REJECTS = QUARANTINE_SCHEMA.empty_table()
+_EMPTY_OBS = OBSERVATION_SCHEMA.empty_table()
+
+
 def empty_rejects() -> pa.Table:
-    return QUARANTINE_SCHEMA.empty_table()
+    return _EMPTY_REJECTS
 
 
 # ------------------------------------------------------------------- CSV engine
@@ -431,7 +445,7 @@ def _typed_pass(
     invalid: list[pacsv.InvalidRow] = []
     reader = _open(path, layout, types, invalid, as_strings=False)
     next_row = 1
-    for rb in reader:
+    for rb in prefetch(reader):
         bad = _invalid_rejects(invalid, layout, source_file) if invalid else empty_rejects()
         next_row += bad.num_rows
         table = pa.Table.from_batches([rb])
@@ -446,7 +460,44 @@ def _typed_pass(
 
 
 def empty_obs() -> pa.Table:
-    return OBSERVATION_SCHEMA.empty_table()
+    return _EMPTY_OBS
+
+
+def prefetch(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:
+    """Read ahead in a thread: pyarrow parses the next block (without the GIL)
+    while the caller converts and cleans the current one, using both cores."""
+    q: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def work() -> None:
+        try:
+            for item in batches:
+                while not stop.is_set():
+                    try:
+                        q.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(done)
+        except BaseException as exc:  # handed to the consumer
+            q.put(exc)
+
+    thread = threading.Thread(target=work, name="csv-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        thread.join(timeout=5)
 
 
 def _string_pass(
