@@ -295,7 +295,8 @@ class _Message:
     pghp_ms: int | None = None
 
 
-_OBS_FIELDS = [f.name for f in OBSERVATION_SCHEMA]
+#: Observation columns the decoder fills per row (``source``/``source_file`` are constant).
+_ROW_FIELDS = [f.name for f in OBSERVATION_SCHEMA if f.name not in ("source", "source_file")]
 _REJ_FIELDS = ["reason", "detail", "row_number", "raw", "mmsi", "timestamp", "lat", "lon", "sog_kn"]
 
 
@@ -307,7 +308,7 @@ class _Decoder:
         self.default_ms = default_ms
         self.stats = stats
         self.class_by_mmsi = classes
-        self.obs: dict[str, list[Any]] = {name: [] for name in _OBS_FIELDS}
+        self.rows: list[tuple[Any, ...]] = []  # accepted observations, _ROW_FIELDS order
         self.rej: dict[str, list[Any]] = {name: [] for name in _REJ_FIELDS}
         self.pending: dict[tuple[Any, ...], _Partial] = {}
         self.held: deque[_Message] = deque()  # recent messages a later $PGHP may stamp
@@ -316,7 +317,7 @@ class _Decoder:
     # -- accounting ------------------------------------------------------- #
     @property
     def n_buffered(self) -> int:
-        return len(self.obs["mmsi"]) + len(self.rej["reason"])
+        return len(self.rows) + len(self.rej["reason"])
 
     def _reject(
         self,
@@ -570,47 +571,42 @@ class _Decoder:
             self.class_by_mmsi[mmsi] = cls
         else:
             cls = self.class_by_mmsi.get(mmsi)
-        row = dict.fromkeys(_OBS_FIELDS)
-        row.update(mmsi=mmsi, timestamp=ts_ms, transceiver_class=cls, row_number=m.line)
+        # One tuple per row in _ROW_FIELDS order (cheaper than 18 list appends).
         if ais_id in _POSITION_TYPES:
-            row["has_position"] = True
-            row["lat"], row["lon"] = d.lat, d.lon
+            name = ship_type = length = width = None
             if ais_id == 27:
-                row["sog_kn"] = None if d.speed == _T27_SPEED_NA else d.speed
-                row["cog_deg"] = None if d.course == _T27_COURSE_NA else d.course
+                sog = None if d.speed == _T27_SPEED_NA else d.speed
+                cog = None if d.course == _T27_COURSE_NA else d.course
+                heading = None
             else:
-                row["sog_kn"], row["cog_deg"], row["heading_deg"] = d.speed, d.course, d.heading
-            if ais_id in (1, 2, 3, 27):
-                row["nav_status"] = int(d.status)
+                sog, cog, heading = d.speed, d.course, d.heading
+            nav = int(d.status) if ais_id in (1, 2, 3, 27) else None
             if ais_id == 19:
-                row["vessel_name"] = _str_or_none(d.shipname)
-                row["ship_type"] = _positive_or_none(int(d.ship_type))
-                row["length_m"], row["width_m"] = _dims(
-                    d.to_bow, d.to_stern, d.to_port, d.to_starboard
-                )
-        else:
-            row["has_position"] = False
-            if ais_id == 5:
-                row["vessel_name"] = _str_or_none(d.shipname)
-                row["callsign"] = _str_or_none(d.callsign)
-                row["imo"] = _positive_or_none(d.imo)
-                row["ship_type"] = _positive_or_none(int(d.ship_type))
-                row["length_m"], row["width_m"] = _dims(
-                    d.to_bow, d.to_stern, d.to_port, d.to_starboard
-                )
-                row["draught_m"] = _positive_or_none(d.draught)
-            elif d.partno == 0:
-                row["vessel_name"] = _str_or_none(d.shipname)
-            else:
-                row["callsign"] = _str_or_none(d.callsign)
-                row["ship_type"] = _positive_or_none(int(d.ship_type))
-                if hasattr(d, "to_bow"):  # auxiliary craft carry a mothership MMSI instead
-                    row["length_m"], row["width_m"] = _dims(
-                        d.to_bow, d.to_stern, d.to_port, d.to_starboard
-                    )
-        obs = self.obs
-        for name, value in row.items():
-            obs[name].append(value)
+                name = _str_or_none(d.shipname)
+                ship_type = _positive_or_none(int(d.ship_type))
+                length, width = _dims(d.to_bow, d.to_stern, d.to_port, d.to_starboard)
+            row = (mmsi, ts_ms, d.lat, d.lon, sog, cog, heading, nav, cls,
+                   name, None, None, ship_type, length, width, None, True, m.line)  # fmt: skip
+        elif ais_id == 5:
+            length, width = _dims(d.to_bow, d.to_stern, d.to_port, d.to_starboard)
+            row = (mmsi, ts_ms, None, None, None, None, None, None, cls,
+                   _str_or_none(d.shipname), _positive_or_none(d.imo), _str_or_none(d.callsign),
+                   _positive_or_none(int(d.ship_type)), length, width,
+                   _positive_or_none(d.draught), False, m.line)  # fmt: skip
+        elif d.partno == 0:  # 24 A: name only
+            name = _str_or_none(d.shipname)
+            row = (mmsi, ts_ms, None, None, None, None, None, None, cls,
+                   name, None, None, None, None, None, None, False, m.line)  # fmt: skip
+        else:  # 24 B; auxiliary craft carry a mothership MMSI instead of dimensions
+            length, width = (
+                _dims(d.to_bow, d.to_stern, d.to_port, d.to_starboard)
+                if hasattr(d, "to_bow")
+                else (None, None)
+            )
+            row = (mmsi, ts_ms, None, None, None, None, None, None, cls,
+                   None, None, _str_or_none(d.callsign), _positive_or_none(int(d.ship_type)),
+                   length, width, None, False, m.line)  # fmt: skip
+        self.rows.append(row)
         self.stats.accepted += 1
         self.stats.records += 1
 
@@ -618,9 +614,9 @@ class _Decoder:
     def take_batches(self, batch_records: int) -> Iterator[ReaderBatch]:
         """Turn the buffered rows into Arrow tables (sentinels -> null, vectorised),
         cut into batches of at most ``batch_records`` records."""
-        obs = _observations_table(self.obs, self.source_file)
+        obs = _observations_table(self.rows, self.source_file)
         rej = self._rejects()
-        self.obs = {name: [] for name in _OBS_FIELDS}
+        self.rows = []
         self.rej = {name: [] for name in _REJ_FIELDS}
         o = r = 0
         while True:
@@ -658,11 +654,12 @@ def _null_at_or_above(arr: pa.Array, limit: float) -> pa.Array:
     return pc.if_else(pc.greater_equal(arr, limit), pa.scalar(None, arr.type), arr)
 
 
-def _observations_table(obs: dict[str, list[Any]], source_file: str) -> pa.Table:
+def _observations_table(rows: list[tuple[Any, ...]], source_file: str) -> pa.Table:
     """AIS "not available" codes become nulls: lat 91, lon 181, SOG 102.3 (1023),
     COG 360 (3600; larger raw values are invalid too), heading 511 (360-510 are
     invalid too)."""
-    n = len(obs["mmsi"])
+    n = len(rows)
+    columns = dict(zip(_ROW_FIELDS, zip(*rows, strict=True), strict=True)) if rows else {}
     arrays = []
     for f in OBSERVATION_SCHEMA:
         if f.name == "source":
@@ -670,7 +667,7 @@ def _observations_table(obs: dict[str, list[Any]], source_file: str) -> pa.Table
         elif f.name == "source_file":
             arr = pa.array([source_file] * n, pa.string())
         else:
-            arr = pa.array(obs[f.name], f.type)
+            arr = pa.array(columns.get(f.name, ()), f.type)
         if f.name == "lat":
             arr = _null_where(arr, 91.0)
         elif f.name == "lon":
