@@ -182,16 +182,29 @@ def verify_archive(path: Path, *, check_crc: bool = True) -> zipfile.ZipInfo:
         raise IntegrityError(f"{path.name}: unreadable archive ({exc})") from exc
 
 
-def extract_csv(zip_path: Path, dest_dir: Path) -> Path:
+def _member_for_day(zip_path: Path, day: date) -> zipfile.ZipInfo | None:
+    """The CSV member of a multi-day (monthly) archive that holds ``day``, if named so."""
+    tags = (day.isoformat(), day.strftime("%Y%m%d"), day.strftime("%Y_%m_%d"))
+    with zipfile.ZipFile(zip_path) as zf:
+        for info in _csv_members(zf):
+            if any(tag in info.filename for tag in tags):
+                return info
+    return None
+
+
+def extract_csv(zip_path: Path, dest_dir: Path, *, day: date | None = None) -> Path:
     """Extract the archive's CSV member into ``dest_dir`` and return its path.
 
-    Never ``extractall``: only the verified CSV member is written, streamed to a
-    temporary file and renamed, after checking the target stays inside
-    ``dest_dir``. Re-extracting an already extracted member of the same size is
-    skipped.
+    Never ``extractall``: only one verified CSV member is written (for a monthly
+    archive with one CSV per day, the one named after ``day`` when given, else the
+    largest), streamed to a temporary file and renamed, after checking the target
+    stays inside ``dest_dir``. An already extracted member of the same size is
+    not written again.
     """
     zip_path, dest_dir = Path(zip_path), Path(dest_dir)
     member = verify_archive(zip_path, check_crc=False)
+    if day is not None:
+        member = _member_for_day(zip_path, day) or member
     dest_dir.mkdir(parents=True, exist_ok=True)
     root = dest_dir.resolve()
     target = (root / PurePosixPath(member.filename.replace("\\", "/"))).resolve()
@@ -358,7 +371,7 @@ def download_day(
                 cached.unlink()
                 continue
             log.info("cache hit: %s", cached)
-            return extract_csv(cached, folder) if extract else cached
+            return extract_csv(cached, folder, day=day) if extract else cached
     missing: list[str] = []
     for url in urls:
         target = folder / url.rsplit("/", 1)[-1]
@@ -375,7 +388,7 @@ def download_day(
         except NotPublishedError:
             missing.append(url)
             continue
-        return extract_csv(target, folder) if extract else target
+        return extract_csv(target, folder, day=day) if extract else target
     raise NotPublishedError(
         f"{source} has not published {day.isoformat()} (yet): HTTP 404 for "
         + ", ".join(missing)

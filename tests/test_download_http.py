@@ -275,3 +275,11 @@ def test_public_url_patterns():
     ]
     with pytest.raises(ValueError, match="unknown source"):
         candidate_urls("noaa", DAY)
+
+
+def test_extract_picks_the_day_from_a_monthly_archive(server, tmp_path):
+    base, script = server
+    month = make_zip({"aisdk_20060302.csv": b"day two\n", "aisdk_20060303.csv": b"day three!\n"})
+    script.replies["/2006/aisdk-2006-03.zip"] = [Reply(200, month)]
+    got = download_day("dma", date(2006, 3, 2), tmp_path, base_url=base, extract=True)
+    assert got.read_text() == "day two\n"

@@ -345,3 +345,8 @@ def test_any_mix_of_lines_is_fully_accounted_for(lines, with_default):
     d = decode_lines(lines, default_time=T0 if with_default else None, batch_records=3)
     assert_tally(d)
     assert d.stats.lines == len(lines)
+
+
+def test_utf8_byte_order_mark_on_the_first_line_is_ignored():
+    d = decode_lines([b"\xef\xbb\xbf" + TYPE1.encode()], default_time=T0)
+    assert d.observations.num_rows == 1 and d.rejects.num_rows == 0

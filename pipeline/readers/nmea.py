@@ -350,6 +350,8 @@ class _Decoder:
         stats = self.stats
         stats.lines += 1
         line = line.strip()
+        if line_no == 1:
+            line = line.removeprefix(b"\xef\xbb\xbf")  # UTF-8 byte-order mark
         if not line:
             stats.blank_lines += 1
             return
