@@ -40,7 +40,17 @@ static-only rows. Types 4 (base station), 9 (SAR aircraft) and 21 (aid to
 navigation) come from stations that are not vessels: ``non_vessel_mmsi``. All
 other types (6, 7, 8, 10-17, 20, 22, 23, 25, 26, 28 and the undefined 0) are
 ``unsupported_message``. Reject rows keep whatever could be decoded (MMSI,
-position) for later analysis.
+position) for later analysis. A payload shorter than the fields we read is a
+``parse_error``, never a row of made-up zeros.
+
+Transceiver class: A for 1/2/3/5, B for 18/19/24. Message 27 is sent by both
+classes and says nothing about it: it takes the class the same file already
+showed for that MMSI, else null (no guess).
+
+Multi-sentence messages are assembled per (talker, VDM/VDO, sequence id,
+channel, fragment count), fragments in order; a new first fragment for the same
+key abandons the unfinished one (its fragments go to ``incomplete_multipart``),
+and so does the end of the file.
 
 ``row_number`` is the 1-based *physical line number* where the record starts (the
 first fragment for multi-sentence messages): what ``sed -n Np`` needs to find it.
@@ -301,6 +311,9 @@ _REJ_FIELDS = ["reason", "detail", "row_number", "raw", "mmsi", "timestamp", "la
 
 
 class _Decoder:
+    """Line-by-line state machine for one stream: assembly buffers, the few
+    messages held back for ``$PGHP`` matching, and the rows of the next batch."""
+
     def __init__(
         self, source_file: str, default_ms: int | None, stats: NmeaStats, classes: dict[int, str]
     ) -> None:
