@@ -143,8 +143,6 @@ def _child_generate(n: int, path: Path) -> None:
 
 
 def _child_detect(path: Path, breakdown: bool) -> None:
-    import pandas as pd
-
     from pipeline.config import Config
     from pipeline.detection import detect_frames
 
@@ -162,7 +160,11 @@ def _child_detect(path: Path, breakdown: bool) -> None:
     geo.ports.distance_to_port_m(*probe)
     ref_s = time.perf_counter() - t
 
-    positions = pd.read_parquet(path)
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    positions = table.to_pandas(self_destruct=True, split_blocks=True)
+    del table
     truth = {tuple(p) for p in json.loads(path.with_suffix(".truth.json").read_text())}
     rss_input_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     cfg = Config()
@@ -186,6 +188,7 @@ def _child_detect(path: Path, breakdown: bool) -> None:
         "true_pairs": len(truth),
         "true_found": len(truth & found),
         "false_events": len(found - truth),
+        "stages_s": {k: round(v, 2) for k, v in result.timings_s.items()},
     }
     if breakdown:
         from detectors.rendezvous import find_rendezvous

@@ -24,7 +24,14 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from geo.distance import equirectangular_m, implied_speed_kn, wrap_lon
+from geo.distance import (
+    METRES_PER_DEGREE,
+    METRES_PER_NM,
+    delta_lon,
+    equirectangular_m,
+    implied_speed_kn,
+    wrap_lon,
+)
 from pipeline.config import TrackConfig
 
 #: Column order and dtypes of the resampled frame (docs/ARCHITECTURE.md).
@@ -50,16 +57,33 @@ def empty_resampled() -> pd.DataFrame:
 
 
 def timestamps_to_ms(values: pd.Series | npt.ArrayLike) -> npt.NDArray[np.int64]:
-    """UTC timestamps (any pandas datetime resolution, tz-aware or naive UTC) as epoch ms."""
-    s = pd.Series(values) if not isinstance(values, pd.Series) else values
-    if isinstance(s.dtype, pd.DatetimeTZDtype):
-        s = s.dt.tz_convert("UTC").dt.tz_localize(None)
-    return s.to_numpy(dtype="datetime64[ms]").view(np.int64)
+    """UTC timestamps (any pandas datetime resolution, tz-aware or naive UTC) as epoch ms.
+
+    A ``datetime64[ms, UTC]`` column (the store's type) is returned as a
+    zero-copy int64 view: on 10 M pings every avoided copy is 80 MB.
+    """
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    if not pd.api.types.is_datetime64_any_dtype(s.dtype):
+        s = pd.to_datetime(s, utc=True)
+    arr = s.array
+    ints = np.asarray(arr.asi8)
+    per_ms = {"s": None, "ms": 1, "us": 1_000, "ns": 1_000_000}[arr.unit]
+    if per_ms is None:
+        return ints * 1_000
+    return ints if per_ms == 1 else ints // per_ms
 
 
 def ms_to_timestamps(ms: npt.NDArray[np.int64]) -> pd.Series:
     """Epoch milliseconds as a ``datetime64[ms, UTC]`` Series (no copy of the data)."""
     return pd.Series(ms.astype("datetime64[ms]")).dt.tz_localize("UTC")
+
+
+def _mmsi_array(positions: pd.DataFrame) -> np.ndarray:
+    """MMSIs as a plain integer array, zero-copy for the store's int32 column."""
+    col = positions["mmsi"]
+    if col.dtype in (np.int32, np.int64):
+        return col.to_numpy()
+    return col.to_numpy(dtype=np.int64)
 
 
 def sort_positions(positions: pd.DataFrame) -> tuple[npt.NDArray[np.intp] | None, np.ndarray]:
@@ -70,7 +94,7 @@ def sort_positions(positions: pd.DataFrame) -> tuple[npt.NDArray[np.intp] | None
     in near-linear time, and a sorted frame is detected in one pass.
     """
     t = timestamps_to_ms(positions["timestamp"])
-    mmsi = positions["mmsi"].to_numpy(dtype=np.int64)
+    mmsi = _mmsi_array(positions)
     n = t.size
     if n == 0:
         return None, t
@@ -96,7 +120,7 @@ def resample_tracks(positions: pd.DataFrame, cfg: TrackConfig) -> pd.DataFrame:
     if n == 0:
         return empty_resampled()
     order, t = sort_positions(positions)
-    mmsi = positions["mmsi"].to_numpy(dtype=np.int64)
+    mmsi = _mmsi_array(positions)
     lat = positions["lat"].to_numpy(dtype=np.float64)
     lon = positions["lon"].to_numpy(dtype=np.float64)
     sog = positions["sog_kn"].to_numpy(dtype=np.float32, na_value=np.nan)
@@ -113,29 +137,44 @@ def resample_tracks(positions: pd.DataFrame, cfg: TrackConfig) -> pd.DataFrame:
         n = mmsi.size
 
     # Segment breaks: new vessel, long silence, or implausible implied speed.
+    # The speed test compares squared equirectangular hops in degrees with the
+    # squared allowed distance: no sqrt, no division over millions of hops.
     same_vessel = mmsi[1:] == mmsi[:-1]
     dt_ms = t[1:] - t[:-1]
-    hop_m = equirectangular_m(lat[:-1], lon[:-1], lat[1:], lon[1:])
-    hop_kn = implied_speed_kn(hop_m, dt_ms / 1000.0)
+    dy = lat[1:] - lat[:-1]
+    dx = delta_lon(lon[:-1], lon[1:]) * np.cos(np.radians(lat[:-1]))
+    max_deg = (cfg.max_segment_speed_kn * METRES_PER_NM / _MS_PER_H / METRES_PER_DEGREE) * dt_ms
     cont = (
         same_vessel
         & (dt_ms <= cfg.max_interpolation_gap_h * _MS_PER_H)
-        & (hop_kn <= cfg.max_segment_speed_kn)
+        & (dy * dy + dx * dx <= max_deg * max_deg)
     )
+    del dy, dx, max_deg, same_vessel
     seg_start = np.ones(n, dtype=bool)
     seg_start[1:] = ~cont
     seg_of_fix = np.cumsum(seg_start) - 1
     first_fix = np.flatnonzero(seg_start)
     last_fix = np.append(first_fix[1:] - 1, n - 1)
+    del seg_start
 
     # Missing SOG: use the implied speed of the hop after (or before) the fix
     # within its segment; a lone fix with no SOG stays unknown (NaN).
-    missing = np.isnan(sog)
-    if missing.any():
-        hop_in = np.where(cont, hop_kn, np.nan).astype(np.float32)
-        after = np.append(hop_in, np.float32(np.nan))
-        before = np.insert(hop_in, 0, np.float32(np.nan))
-        sog = np.where(missing, np.where(np.isnan(after), before, after), sog)
+    missing = np.flatnonzero(np.isnan(sog))
+    if missing.size:
+        sog = sog.copy()
+        nxt = np.minimum(missing + 1, n - 1)
+        prv = np.maximum(missing - 1, 0)
+        hop_next = implied_speed_kn(
+            equirectangular_m(lat[missing], lon[missing], lat[nxt], lon[nxt]),
+            (t[nxt] - t[missing]) / 1000.0,
+        )
+        hop_prev = implied_speed_kn(
+            equirectangular_m(lat[prv], lon[prv], lat[missing], lon[missing]),
+            (t[missing] - t[prv]) / 1000.0,
+        )
+        ok_next = (missing < n - 1) & np.append(cont, False)[missing]
+        ok_prev = (missing > 0) & np.insert(cont, 0, False)[missing]
+        sog[missing] = np.where(ok_next, hop_next, np.where(ok_prev, hop_prev, np.nan))
 
     # Ticks per segment: grid indices k with k*I within [first - half, last + half].
     interval_ms = int(cfg.resample_interval_min) * 60_000
@@ -172,7 +211,7 @@ def resample_tracks(positions: pd.DataFrame, cfg: TrackConfig) -> pd.DataFrame:
     s1f = np.where(np.isnan(s1), s0, s1)
     out_sog = (s0f + w.astype(np.float32) * (s1f - s0f)).astype(np.float32)
     interpolated = (tick_ms > t[j0]) & (tick_ms < t[j1])
-    out_mmsi = mmsi[first_fix][seg]
+    out_mmsi = mmsi[first_fix][seg].astype(np.int32)
 
     # Held ticks at the ends of two consecutive segments of one vessel can fall
     # on the same grid instant: keep the first.
@@ -186,7 +225,7 @@ def resample_tracks(positions: pd.DataFrame, cfg: TrackConfig) -> pd.DataFrame:
 
     return pd.DataFrame(
         {
-            "mmsi": out_mmsi.astype(np.int32),
+            "mmsi": out_mmsi,
             "timestamp": ms_to_timestamps(tick_ms),
             "lat": out_lat,
             "lon": out_lon,

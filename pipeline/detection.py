@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import importlib
 import logging
+import time
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,9 @@ class DetectionResult:
     event_tracks: pd.DataFrame
     positions: pd.DataFrame
     resampled: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Wall-clock seconds per stage (resample, rendezvous, anchorages, ...), for
+    #: benchmarks and run artifacts.
+    timings_s: dict[str, float] = field(default_factory=dict)
 
 
 def _optional(module: str, name: str) -> Any:
@@ -83,7 +87,7 @@ def _as_utc(value: datetime | date | pd.Timestamp | None) -> pd.Timestamp | None
     if value is None:
         return None
     if isinstance(value, date) and not isinstance(value, datetime):
-        value = datetime.combine(value, time(0), tzinfo=UTC)
+        value = datetime.combine(value, datetime.min.time(), tzinfo=UTC)
     ts = pd.Timestamp(value)
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
@@ -131,7 +135,17 @@ def detect_frames(
     Either bound may be None (unbounded).
     """
     k0, k1 = _as_utc(keep_start), _as_utc(keep_end)
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = now - clock
+        clock = now
+
     resampled = resample_tracks(positions, cfg.tracks)
+    lap("resample")
 
     candidates = find_rendezvous(
         resampled, cfg.rendezvous, resample_interval_min=cfg.tracks.resample_interval_min
@@ -140,34 +154,47 @@ def detect_frames(
         events = _keep_by_start(candidates.events, "start_time", k0, k1)
         ticks = candidates.ticks[candidates.ticks["event_id"].isin(events["event_id"])]
         candidates = type(candidates)(events, ticks)
+    lap("rendezvous")
 
+    # Anchorages are learned from the gridded tracks rather than the raw pings:
+    # the same stationary vessel-hours (held ticks keep sparse fixes), a third
+    # of the rows on a national day, and already sorted by (mmsi, timestamp).
     anchorages = None
     if not candidates.events.empty:
         learn = _optional("detectors.anchorages", "learn_anchorages")
         if learn is not None:
-            anchorages = learn(positions, cfg.port_filter)
+            anchorages = learn(resampled, cfg.port_filter)
+    lap("anchorages")
     rendezvous = apply_port_filter(candidates, cfg.port_filter, anchorages)
     rendezvous = rendezvous.sort_values(
         ["start_time", "mmsi_a", "mmsi_b"], kind="stable"
     ).reset_index(drop=True)
+    lap("port_filter")
     rendezvous = add_identity(rendezvous, vessels if vessels is not None else pd.DataFrame())
+    lap("identity")
 
     detect_gaps = _optional("detectors.gaps", "detect_gaps")
     gaps = detect_gaps(positions, cfg.gaps) if detect_gaps is not None else pd.DataFrame()
     rendezvous = _add_gap_columns(rendezvous, gaps, cfg)
     gaps = _keep_by_start(gaps, "start_time", k0, k1)
+    lap("gaps")
 
     detect_loitering = _optional("detectors.loitering", "detect_loitering")
     loitering = detect_loitering(resampled, cfg) if detect_loitering is not None else pd.DataFrame()
     loitering = _keep_by_start(loitering, "start_time", k0, k1)
+    lap("loitering")
 
+    tracks = event_tracks(rendezvous, positions)
+    lap("event_tracks")
+    log.debug("detect_frames timings: %s", timings)
     return DetectionResult(
         rendezvous=rendezvous,
         loitering=loitering,
         gaps=gaps,
-        event_tracks=event_tracks(rendezvous, positions),
+        event_tracks=tracks,
         positions=positions,
         resampled=resampled,
+        timings_s=timings,
     )
 
 
@@ -187,7 +214,10 @@ def detect_range(
     lo, hi = start - timedelta(days=1), end + timedelta(days=1)
     pos_table = store.read("positions", lo, hi)
     columns = [c for c in POSITION_COLUMNS if c in pos_table.column_names]
-    positions = pos_table.select(columns).to_pandas()
+    # self_destruct frees each Arrow column as it is converted: without it a
+    # 3-day national window is held twice (Arrow + pandas) at the peak.
+    positions = pos_table.select(columns).to_pandas(self_destruct=True, split_blocks=True)
+    del pos_table
     vessels = store.read("vessels", lo, hi).to_pandas()
     return detect_frames(
         positions, vessels, cfg, keep_start=start, keep_end=end + timedelta(days=1)
