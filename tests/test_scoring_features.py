@@ -84,6 +84,19 @@ def test_draught_change_read_from_static_reports_when_detector_has_none():
     assert f["draught_change_max_m"] == pytest.approx(1.5)
 
 
+def test_draught_updated_hours_after_the_meeting_counts_not_the_stale_day_repeat():
+    # the store repeats the old draught at the next day's first report; the crew
+    # enters the new draught a few minutes later: the settled value is the one
+    rv = rendezvous_frame(rendezvous_row(draught_before_m_a=10.2, draught_after_m_a=10.2))
+    vessels = vessels_frame(
+        static_report(MMSI_A, T0 - 12 * H, draught_m=10.2),
+        static_report(MMSI_A, T0 + 12 * H, draught_m=10.2),  # day-boundary repeat
+        static_report(MMSI_A, T0 + 12.1 * H, draught_m=12.6),
+    )
+    f = features(rv, vessels=vessels)
+    assert f["draught_change_m_a"] == pytest.approx(2.4)
+
+
 def test_draught_change_after_a_port_call_elsewhere_is_not_cargo_at_sea():
     rv = rendezvous_frame(rendezvous_row(draught_before_m_a=9.0, draught_after_m_a=11.4))
     vessels = vessels_frame(

@@ -295,11 +295,18 @@ def _circular_mean_deg(values: np.ndarray) -> float:
 
 
 def _draught_reports(
-    vessels: pd.DataFrame | None, mmsi: np.ndarray, start_ms: np.ndarray, end_ms: np.ndarray
+    vessels: pd.DataFrame | None,
+    mmsi: np.ndarray,
+    start_ms: np.ndarray,
+    end_ms: np.ndarray,
+    settle_ms: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Last draught reported before each start and first after each end (value, time).
+    """Draught before and after each leg, with the times of those reports.
 
-    merge_asof over the vessels table: O((events + reports) log) for all legs at once.
+    Before: the last report at or before the start. After: the *last* report
+    within ``settle_ms`` after the end (crews update the static draught hours
+    after an operation, and the store repeats the old value at each day's first
+    report), else the first report after that. merge_asof over all legs at once.
     """
     n = len(mmsi)
     nan = np.full(n, np.nan)
@@ -315,28 +322,33 @@ def _draught_reports(
             "t": _ms(rep["timestamp"]),
             "d": _col(rep, "draught_m"),
         }
-    ).sort_values("t")
+    ).sort_values("t", kind="stable")
     rep["t_rep"] = rep["t"].astype(np.float64)
     legs = pd.DataFrame({"mmsi": mmsi.astype(np.int64), "leg": np.arange(n)})
-    before = pd.merge_asof(
-        legs.assign(t=start_ms.astype(np.int64)).sort_values("t"),
-        rep,
-        on="t",
-        by="mmsi",
-        direction="backward",
-    ).sort_values("leg")
-    after = pd.merge_asof(
-        legs.assign(t=end_ms.astype(np.int64)).sort_values("t"),
-        rep,
-        on="t",
-        by="mmsi",
-        direction="forward",
-    ).sort_values("leg")
+
+    def asof(t: np.ndarray, direction: str) -> pd.DataFrame:
+        q = legs.assign(t=t.astype(np.int64)).sort_values("t", kind="stable")
+        return pd.merge_asof(q, rep, on="t", by="mmsi", direction=direction).sort_values("leg")
+
+    before = asof(start_ms, "backward")
+    settled = asof(end_ms + settle_ms, "backward")
+    first_after = asof(end_ms, "forward")
+    in_window = settled["t_rep"].to_numpy(np.float64, na_value=np.nan) > end_ms
+    d_after = np.where(
+        in_window,
+        settled["d"].to_numpy(np.float64, na_value=np.nan),
+        first_after["d"].to_numpy(np.float64, na_value=np.nan),
+    )
+    t_after = np.where(
+        in_window,
+        settled["t_rep"].to_numpy(np.float64, na_value=np.nan),
+        first_after["t_rep"].to_numpy(np.float64, na_value=np.nan),
+    )
     return (
         before["d"].to_numpy(np.float64, na_value=np.nan),
         before["t_rep"].to_numpy(np.float64, na_value=np.nan),
-        after["d"].to_numpy(np.float64, na_value=np.nan),
-        after["t_rep"].to_numpy(np.float64, na_value=np.nan),
+        d_after,
+        t_after,
     )
 
 
@@ -452,12 +464,14 @@ def compute_features(
         gap_b = np.full(n, np.nan)
         gap_a = np.full(n, np.nan)
         class_b = np.zeros(n, dtype=bool)
-        d_before, t_before, d_after, t_after = _draught_reports(vessels, mmsi, start_ms, end_ms)
-        # the detector's draught values are the contract; the store's reports fill gaps
-        det_before = _side_col(rv, "draught_before_m", side)
-        det_after = _side_col(rv, "draught_after_m", side)
-        d_before = np.where(np.isfinite(det_before), det_before, d_before)
-        d_after = np.where(np.isfinite(det_after), det_after, d_after)
+        d_before, t_before, d_after, t_after = _draught_reports(
+            vessels, mmsi, start_ms, end_ms, link_ms
+        )
+        # the store's reports give the settled value; the detector's columns fill in
+        d_before = np.where(
+            np.isfinite(d_before), d_before, _side_col(rv, "draught_before_m", side)
+        )
+        d_after = np.where(np.isfinite(d_after), d_after, _side_col(rv, "draught_after_m", side))
         port_call = np.zeros(n, dtype=bool)
         for i in range(n):
             v = index.get(mmsi[i])

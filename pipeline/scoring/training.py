@@ -127,7 +127,8 @@ def match_truth(rendezvous: pd.DataFrame, truth: pd.DataFrame) -> tuple[np.ndarr
     n = len(rendezvous)
     if n == 0 or truth.empty:
         return np.zeros(n, dtype=int), np.zeros(n, dtype=bool)
-    t = truth.copy()
+    t = truth[truth["mmsi_a"].notna() & truth["mmsi_b"].notna()].copy()
+    t["is_illicit"] = t["is_illicit"].astype("boolean").fillna(False).astype(bool)
     t["lo"] = np.minimum(t["mmsi_a"], t["mmsi_b"]).astype(np.int64)
     t["hi"] = np.maximum(t["mmsi_a"], t["mmsi_b"]).astype(np.int64)
     t_start = pd.to_datetime(t["start_time"], utc=True)
@@ -200,7 +201,7 @@ def _simulate_and_detect(job: tuple[int, str, bool, TrainingPlan, Config]) -> di
         "labels": labels,
         "matched": matched,
         "n_truth_rendezvous": n_true,
-        "n_truth_illicit": int(truth["is_illicit"].sum()) if "is_illicit" in truth else 0,
+        "n_truth_illicit": int(truth["is_illicit"].fillna(False).sum()),
     }
 
 
