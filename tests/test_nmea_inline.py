@@ -294,7 +294,7 @@ def test_gz_and_zip_inputs_match_plain(tmp_path):
             expected.observations.drop(["source_file"])
         )
         assert got.reasons() == expected.reasons() == ["not_ais"]
-    assert decode_file(zipped).observations.column("source_file")[0].as_py() == "archive.zip"
+    assert decode_file(zipped).observations.column("source_file")[0].as_py() == str(zipped)
 
 
 def test_batches_respect_batch_records_and_add_up(tmp_path):

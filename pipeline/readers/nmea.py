@@ -747,8 +747,9 @@ def read_nmea(
     Yields :class:`ReaderBatch` objects of about ``batch_records`` records; the
     last batch may be smaller and a file without records yields one empty batch.
     ``default_time`` (naive means UTC) stamps messages the log gives no time for;
-    without it they are quarantined ``missing_timestamp``. A zip archive is read
-    member by member (``source_file`` = ``archive.zip/member``); messages are never
+    without it they are quarantined ``missing_timestamp``. ``source_file`` is
+    ``str(path)`` as in the CSV readers; a zip archive with several members is read
+    member by member (``source_file`` = ``path!member``) and messages are never
     assembled across members.
     """
     path = Path(path)
@@ -763,12 +764,12 @@ def read_nmea(
         with zipfile.ZipFile(path) as zf:
             members = [i for i in zf.infolist() if not i.is_dir()]
             for info in members:
-                name = path.name if len(members) == 1 else f"{path.name}/{info.filename}"
+                name = str(path) if len(members) == 1 else f"{path}!{info.filename}"
                 with zf.open(info) as fh:
                     yield from _run(_Decoder(name, default_ms, stats, classes), fh, batch_records)
     elif magic[:2] == b"\x1f\x8b":
         with gzip.open(path, "rb") as fh:
-            yield from _run(_Decoder(path.name, default_ms, stats, classes), fh, batch_records)
+            yield from _run(_Decoder(str(path), default_ms, stats, classes), fh, batch_records)
     else:
         with path.open("rb") as fh:
-            yield from _run(_Decoder(path.name, default_ms, stats, classes), fh, batch_records)
+            yield from _run(_Decoder(str(path), default_ms, stats, classes), fh, batch_records)
