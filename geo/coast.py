@@ -122,11 +122,15 @@ def _build_fine_tiles() -> tuple[npt.NDArray[np.int32], npt.NDArray[np.uint16]]:
     ocean = _load_ocean_mask()
     n_rows, n_cols = ocean.shape
     px = _MASK_PX_PER_DEG
-    # Per-tile land/ocean presence, (180, 360).
-    blocks = ocean.reshape(180, px, 360, px)
-    any_ocean = blocks.any(axis=(1, 3))
-    any_land = ~blocks.all(axis=(1, 3))
-    del blocks
+    # Per-tile land/ocean presence, (180, 360); one band of tiles at a time so
+    # no temporary the size of the whole mask is ever made.
+    any_ocean = np.zeros((180, 360), dtype=bool)
+    any_land = np.zeros((180, 360), dtype=bool)
+    for ti in range(180):
+        band_blocks = ocean[ti * px : (ti + 1) * px].reshape(px, 360, px)
+        n_ocean = band_blocks.sum(axis=(0, 2))
+        any_ocean[ti] = n_ocean > 0
+        any_land[ti] = n_ocean < px * px
 
     tile_index = np.full((180, 360), _TILE_FAR_OCEAN, dtype=np.int32)
     tile_index[~any_ocean] = _TILE_LAND
