@@ -371,15 +371,21 @@ def read_csv_batches(
     header = header_fields(path)
     types = _present(layout, header)
     source_file = str(path)
-    yielded = 0  # data records already accounted for (observations + rejects)
+    done_through = 0  # every record numbered <= this has been yielded
     try:
         for batch in _typed_pass(path, layout, types, convert, source_file):
-            yielded += batch.n_records
+            for tbl in (batch.observations, batch.rejects):
+                if tbl.num_rows:
+                    top = pc.max(tbl["row_number"]).as_py()
+                    done_through = max(done_through, top or 0)
             yield batch
         return
     except pa.ArrowInvalid:
         pass  # a field failed to convert: redo the rest in string mode
-    yield from _string_pass(path, layout, types, convert, source_file, skip=yielded)
+    try:
+        yield from _string_pass(path, layout, types, convert, source_file, skip=done_through)
+    except pa.ArrowInvalid as exc:
+        raise ReaderError(f"{path}: not a readable {layout.source} CSV ({exc})") from None
 
 
 def _invalid_rows_collector(store: list[pacsv.InvalidRow]) -> Callable[[object], str]:
@@ -408,15 +414,14 @@ def _open(
         quoted_strings_can_be_null=True,
         timestamp_parsers=[layout.timestamp_format] if layout.timestamp_format else None,
     )
-    try:
-        return pacsv.open_csv(
-            _csv_input(path),
-            read_options=pacsv.ReadOptions(block_size=block_size),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=_invalid_rows_collector(invalid)),
-            convert_options=convert_options,
-        )
-    except pa.ArrowInvalid as exc:
-        raise ReaderError(f"{path}: not a readable {layout.source} CSV ({exc})") from exc
+    # use_threads=False: the streaming reader parses one block at a time
+    # anyway, and only then does pyarrow report malformed lines' numbers.
+    return pacsv.open_csv(
+        _csv_input(path),
+        read_options=pacsv.ReadOptions(block_size=block_size, use_threads=False),
+        parse_options=pacsv.ParseOptions(invalid_row_handler=_invalid_rows_collector(invalid)),
+        convert_options=convert_options,
+    )
 
 
 def _invalid_rejects(
@@ -444,19 +449,52 @@ def _typed_pass(
 ) -> Iterator[ReaderBatch]:
     invalid: list[pacsv.InvalidRow] = []
     reader = _open(path, layout, types, invalid, as_strings=False)
-    next_row = 1
+    numbers = _RowNumbers()
     for rb in prefetch(reader):
-        bad = _invalid_rejects(invalid, layout, source_file) if invalid else empty_rejects()
-        next_row += bad.num_rows
+        bad = numbers.take_invalid(invalid, layout, source_file)
         table = pa.Table.from_batches([rb])
-        rows = pa.array(np.arange(next_row, next_row + table.num_rows, dtype=np.int64))
-        next_row += table.num_rows
+        rows = pa.array(numbers.assign(table.num_rows))
         obs, rej = convert(table, rows, source_file)
         if bad.num_rows:
             rej = pa.concat_tables([bad, rej])
         yield ReaderBatch(obs, rej)
-    if invalid:
-        yield ReaderBatch(empty_obs(), _invalid_rejects(invalid, layout, source_file))
+    bad = numbers.take_invalid(invalid, layout, source_file)
+    if bad.num_rows:
+        yield ReaderBatch(empty_obs(), bad)
+
+
+class _RowNumbers:
+    """1-based record numbers of good rows, skipping malformed lines' numbers.
+
+    pyarrow reports the physical line number of a malformed line (header is
+    line 1, so record = line - 1); good rows take the remaining numbers in
+    order. Exact for files without quoted line breaks.
+    """
+
+    def __init__(self) -> None:
+        self.cursor = 1
+        self.pending: list[int] = []
+
+    def take_invalid(
+        self, invalid: list[pacsv.InvalidRow], layout: CsvLayout, source_file: str
+    ) -> pa.Table:
+        if not invalid:
+            return empty_rejects()
+        self.pending.extend(r.number - 1 for r in invalid if r.number is not None)
+        self.pending.sort()
+        return _invalid_rejects(invalid, layout, source_file)
+
+    def assign(self, n: int) -> np.ndarray:
+        out = np.arange(self.cursor, self.cursor + n, dtype=np.int64)
+        while n and self.pending and self.pending[0] <= out[-1]:
+            r = self.pending.pop(0)
+            out[out >= r] += 1
+        if n:
+            self.cursor = int(out[-1]) + 1
+        while self.pending and self.pending[0] <= self.cursor:
+            if self.pending.pop(0) == self.cursor:
+                self.cursor += 1  # malformed line right after this batch
+        return out
 
 
 def empty_obs() -> pa.Table:
@@ -509,31 +547,27 @@ def _string_pass(
     *,
     skip: int,
 ) -> Iterator[ReaderBatch]:
-    """Re-read with every column as text, typing each value defensively."""
+    """Re-read with every column as text, typing each value defensively.
+
+    Records numbered ``<= skip`` were already yielded by the typed pass.
+    """
     invalid: list[pacsv.InvalidRow] = []
     reader = _open(path, layout, types, invalid, as_strings=True)
-    next_row = 1
-    to_skip = skip
+    numbers = _RowNumbers()
     for rb in reader:
-        bad = _invalid_rejects(invalid, layout, source_file) if invalid else empty_rejects()
+        bad = numbers.take_invalid(invalid, layout, source_file)
+        if bad.num_rows and skip:
+            bad = bad.filter(pc.fill_null(pc.greater(bad["row_number"], skip), True))
         table = pa.Table.from_batches([rb])
-        # Records already yielded by the typed pass: drop them (rejects first).
-        if to_skip:
-            drop_bad = min(to_skip, bad.num_rows)
-            bad = bad.slice(drop_bad)
-            to_skip -= drop_bad
-            next_row += drop_bad
-            drop_rows = min(to_skip, table.num_rows)
-            table = table.slice(drop_rows)
-            to_skip -= drop_rows
-            next_row += drop_rows
-        next_row += bad.num_rows
+        rows = numbers.assign(table.num_rows)
+        if skip and len(rows) and rows[0] <= skip:
+            fresh = rows > skip
+            table = table.filter(pa.array(fresh))
+            rows = rows[fresh]
         if table.num_rows == 0:
             if bad.num_rows:
                 yield ReaderBatch(empty_obs(), bad)
             continue
-        rows = np.arange(next_row, next_row + table.num_rows, dtype=np.int64)
-        next_row += table.num_rows
         typed_cols = {}
         bad_mask = np.zeros(table.num_rows, dtype=bool)
         detail = np.full(table.num_rows, None, dtype=object)
@@ -578,8 +612,11 @@ def _string_pass(
         obs, rej = convert(typed, pa.array(rows), source_file)
         rejects.append(rej)
         yield ReaderBatch(obs, pa.concat_tables(rejects))
-    if invalid:
-        yield ReaderBatch(empty_obs(), _invalid_rejects(invalid, layout, source_file))
+    bad = numbers.take_invalid(invalid, layout, source_file)
+    if skip and bad.num_rows:
+        bad = bad.filter(pc.fill_null(pc.greater(bad["row_number"], skip), True))
+    if bad.num_rows:
+        yield ReaderBatch(empty_obs(), bad)
 
 
 def text_io(path: Path) -> io.TextIOWrapper:
