@@ -762,7 +762,11 @@ def read_nmea(
         magic = fh.read(4)
     if magic[:4] == b"PK\x03\x04":
         with zipfile.ZipFile(path) as zf:
-            members = [i for i in zf.infolist() if not i.is_dir()]
+            members = [  # macOS archivers add resource-fork junk under __MACOSX/
+                i
+                for i in zf.infolist()
+                if not i.is_dir() and not i.filename.startswith("__MACOSX/")
+            ]
             for info in members:
                 name = str(path) if len(members) == 1 else f"{path}!{info.filename}"
                 with zf.open(info) as fh:
