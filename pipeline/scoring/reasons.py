@@ -84,7 +84,7 @@ def _opposite(row: pd.Series) -> str:
 
 def _missing(field: str) -> Callable[[pd.Series], str]:
     def word(row: pd.Series) -> str:
-        sides = _sides_where(row, f"missing_{field}")
+        sides = _sides_where(row, f"missing_{field.lower()}")
         if not sides:
             return f"both vessels report an {field}" if field == "IMO" else "both vessels named"
         return f"no {field} ({_which(row, sides)})"
