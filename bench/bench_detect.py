@@ -136,6 +136,32 @@ def generate(n_pings: int, seed: int = 0):  # -> pd.DataFrame
     return frame, truth
 
 
+def _proc_status_mb(field: str) -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _peak_rss_mb() -> float:
+    """High-water mark of resident memory (VmHWM), MB."""
+    value = _proc_status_mb("VmHWM")
+    return value if value == value else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _current_rss_mb() -> float:
+    return _proc_status_mb("VmRSS")
+
+
+def _reset_peak_rss() -> bool:
+    """Reset VmHWM to the current RSS (Linux: write 5 to /proc/self/clear_refs)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
 def _child_generate(n: int, path: Path) -> None:
     frame, truth = generate(n)
     frame.to_parquet(path, index=False)
@@ -166,12 +192,16 @@ def _child_detect(path: Path, breakdown: bool) -> None:
     positions = table.to_pandas(self_destruct=True, split_blocks=True)
     del table
     truth = {tuple(p) for p in json.loads(path.with_suffix(".truth.json").read_text())}
-    rss_input_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    load_peak_mb = _peak_rss_mb()
+    rss_input_mb = _current_rss_mb()
+    # Reset the high-water mark so the peak below is detection's own (input
+    # frame resident, Parquet decoding transients excluded).
+    reset = _reset_peak_rss()
     cfg = Config()
     t = time.perf_counter()
     result = detect_frames(positions, None, cfg)
     detect_s = time.perf_counter() - t
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = _peak_rss_mb() if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     found = set(
         zip(result.rendezvous["mmsi_a"].tolist(), result.rendezvous["mmsi_b"].tolist(), strict=True)
     )
@@ -183,6 +213,7 @@ def _child_detect(path: Path, breakdown: bool) -> None:
         "pings_per_s": len(positions) / detect_s,
         "peak_rss_mb": peak_mb,
         "rss_after_load_mb": rss_input_mb,
+        "load_peak_rss_mb": load_peak_mb,
         "reference_load_s": ref_s,
         "events": len(result.rendezvous),
         "true_pairs": len(truth),
@@ -251,7 +282,9 @@ def main(argv: list[str] | None = None) -> int:
             k: r[k]
             for k in (
                 "ticks",
+                "stages_s",
                 "rss_after_load_mb",
+                "load_peak_rss_mb",
                 "reference_load_s",
                 "resample_s",
                 "pairs_s",

@@ -107,6 +107,42 @@ def sort_positions(positions: pd.DataFrame) -> tuple[npt.NDArray[np.intp] | None
     return np.argsort(key, kind="stable"), t
 
 
+#: Hops judged per chunk when segmenting: bounds the float temporaries of the
+#: speed test to ~100 MB whatever the day's size.
+_SEGMENT_CHUNK = 1_000_000
+
+
+def _continuations(
+    mmsi: np.ndarray,
+    t: npt.NDArray[np.int64],
+    lat: npt.NDArray[np.float64],
+    lon: npt.NDArray[np.float64],
+    cfg: TrackConfig,
+) -> npt.NDArray[np.bool_]:
+    """For each pair of consecutive sorted fixes, True when they belong to one segment.
+
+    A segment breaks at a new vessel, a silence over ``max_interpolation_gap_h``
+    or an implied speed over ``max_segment_speed_kn``. The speed test compares
+    squared equirectangular hops in degrees with the squared allowed distance
+    (no sqrt, no division), chunk by chunk to keep temporaries small.
+    """
+    n_hops = max(t.size - 1, 0)
+    cont = np.empty(n_hops, dtype=bool)
+    max_gap_ms = cfg.max_interpolation_gap_h * _MS_PER_H
+    deg_per_ms = cfg.max_segment_speed_kn * METRES_PER_NM / _MS_PER_H / METRES_PER_DEGREE
+    for lo in range(0, n_hops, _SEGMENT_CHUNK):
+        hi = min(lo + _SEGMENT_CHUNK, n_hops)
+        a, b = slice(lo, hi), slice(lo + 1, hi + 1)
+        dt_ms = t[b] - t[a]
+        dy = lat[b] - lat[a]
+        dx = delta_lon(lon[a], lon[b]) * np.cos(np.radians(lat[a]))
+        allowed = deg_per_ms * dt_ms
+        cont[a] = (
+            (mmsi[b] == mmsi[a]) & (dt_ms <= max_gap_ms) & (dy * dy + dx * dx <= allowed * allowed)
+        )
+    return cont
+
+
 def resample_tracks(positions: pd.DataFrame, cfg: TrackConfig) -> pd.DataFrame:
     """Segment each vessel's pings and resample them onto the global UTC grid.
 
@@ -136,26 +172,11 @@ def resample_tracks(positions: pd.DataFrame, cfg: TrackConfig) -> pd.DataFrame:
         mmsi, t, lat, lon, sog = mmsi[keep], t[keep], lat[keep], lon[keep], sog[keep]
         n = mmsi.size
 
-    # Segment breaks: new vessel, long silence, or implausible implied speed.
-    # The speed test compares squared equirectangular hops in degrees with the
-    # squared allowed distance: no sqrt, no division over millions of hops.
-    same_vessel = mmsi[1:] == mmsi[:-1]
-    dt_ms = t[1:] - t[:-1]
-    dy = lat[1:] - lat[:-1]
-    dx = delta_lon(lon[:-1], lon[1:]) * np.cos(np.radians(lat[:-1]))
-    max_deg = (cfg.max_segment_speed_kn * METRES_PER_NM / _MS_PER_H / METRES_PER_DEGREE) * dt_ms
-    cont = (
-        same_vessel
-        & (dt_ms <= cfg.max_interpolation_gap_h * _MS_PER_H)
-        & (dy * dy + dx * dx <= max_deg * max_deg)
-    )
-    del dy, dx, max_deg, same_vessel
+    cont = _continuations(mmsi, t, lat, lon, cfg)
     seg_start = np.ones(n, dtype=bool)
     seg_start[1:] = ~cont
-    seg_of_fix = np.cumsum(seg_start) - 1
     first_fix = np.flatnonzero(seg_start)
     last_fix = np.append(first_fix[1:] - 1, n - 1)
-    del seg_start
 
     # Missing SOG: use the implied speed of the hop after (or before) the fix
     # within its segment; a lone fix with no SOG stays unknown (NaN).
@@ -193,8 +214,13 @@ def resample_tracks(positions: pd.DataFrame, cfg: TrackConfig) -> pd.DataFrame:
     tick_ms = k * interval_ms
 
     # Bracketing fixes: search (segment, clipped time) in the fixes' sorted keys.
+    # Key = segment << 40 | ms since t_base, built in place (one 8-byte array).
     t_base = min(int(t.min()), int(tick_ms.min()))
-    fix_key = (seg_of_fix.astype(np.int64) << 40) | (t - t_base)
+    fix_key = np.cumsum(seg_start, dtype=np.int64)
+    del seg_start
+    fix_key -= 1
+    fix_key <<= 40
+    fix_key |= t - t_base
     tc = np.clip(tick_ms, t_first[seg], t_last[seg])
     tick_key = (seg << 40) | (tc - t_base)
     j0 = np.searchsorted(fix_key, tick_key, side="right") - 1
