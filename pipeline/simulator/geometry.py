@@ -109,3 +109,31 @@ def segment_at_sea(lat1, lon1, lat2, lon2, *, step_m: float = 2_000.0) -> bool:
     lat = lat1 + (lat2 - lat1) * f
     lon = lon1 + (lon2 - lon1) * f
     return not bool(is_land(lat, lon).any())
+
+
+@cache
+def _port_function():
+    """Distance to the pipeline's own port list (geo.ports), or None if absent.
+
+    Scenario placement asks the same port list the detector's away-from-port
+    rule uses, so an anchorage crowd is "near a port" by the detector's own
+    standard and a lightering zone is not.
+    """
+    try:
+        from geo.ports import distance_to_port_m as _geo_distance_to_port_m  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return _geo_distance_to_port_m
+
+
+def distance_to_port_m(lat, lon, fallback_ports: list[tuple[float, float]]) -> np.ndarray:
+    """Distance to the nearest port (geo.ports when installed, else ``fallback_ports``)."""
+    lat = np.atleast_1d(np.asarray(lat, dtype=np.float64))
+    lon = wrap_lon(np.atleast_1d(lon))
+    fn = _port_function()
+    if fn is not None:
+        return np.asarray(fn(lat, lon), dtype=np.float64)
+    out = np.full(lat.shape, np.inf)
+    for plat, plon in fallback_ports:
+        out = np.minimum(out, haversine_m(lat, lon, plat, plon))
+    return out

@@ -104,7 +104,7 @@ REGIONS: dict[str, Region] = {
                 Z("Galveston Offshore Lightering Area", 28.72, -94.38, 20_000.0),
                 Z("South Sabine Point Lightering Area", 28.95, -93.45, 20_000.0),
                 Z("Southtex Lightering Area", 27.35, -96.25, 18_000.0),
-                Z("Offshore Fourchon (LOOP) area", 28.55, -90.05, 15_000.0),
+                Z("South Timbalier lightering area", 28.45, -90.55, 15_000.0),
             ),
             routes=(
                 ((29.31, -94.77), (21.8, -85.9)),

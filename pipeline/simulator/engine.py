@@ -1,0 +1,307 @@
+"""``simulate(cfg)``: one deterministic function from a config to rows and truth.
+
+Pure: no file I/O (the writer does that). Same config, same bytes: every
+random draw comes from one ``numpy.random.Generator`` seeded by ``cfg.seed``
+and consumed in a fixed order; rows are sorted by (time, MMSI) with a stable
+sort.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from pipeline.simulator.dirty import dirty_rows
+from pipeline.simulator.geometry import is_land, wrap_lon
+from pipeline.simulator.motion import interpolate_tracks, report_times, sensor_noise
+from pipeline.simulator.regions import get_region
+from pipeline.simulator.scenarios import BUILDERS, Context
+from pipeline.simulator.traffic import (
+    expected_rows_per_vessel_day,
+    lane_traffic,
+    report_interval_s,
+)
+from pipeline.simulator.truth import truth_frame
+
+#: Column order of ``SimulatedData.positions`` (MarineCadastre meaning, stswatch names).
+POSITION_COLUMNS = (
+    "mmsi",
+    "timestamp",
+    "lat",
+    "lon",
+    "sog_kn",
+    "cog_deg",
+    "heading_deg",
+    "nav_status",
+    "vessel_name",
+    "imo",
+    "callsign",
+    "ship_type",
+    "length_m",
+    "width_m",
+    "draught_m",
+    "transceiver_class",
+)
+
+
+@dataclass(frozen=True)
+class SimulationConfig:
+    """What to simulate. Counts are totals over the whole window."""
+
+    seed: int = 0
+    start_date: date = date(2024, 1, 15)
+    n_days: int = 1
+    region: str = "gulf_of_mexico"
+    #: Background fleet size; ``target_rows`` (if set) overrides it.
+    n_background_vessels: int = 600
+    #: Approximate total row count wanted; sizes the background fleet.
+    target_rows: int | None = None
+    #: Share of background / scenario vessels on satellite-like reporting.
+    sparse_vessel_fraction: float = 0.05
+    sparse_event_vessel_fraction: float = 0.1
+    #: Every vessel on satellite-like reporting (the "shifted" evaluation set).
+    satellite_like: bool = False
+    n_illicit_rendezvous: int = 4
+    n_legit_transfers: int = 4
+    n_anchorage_crowds: int = 2
+    n_passing: int = 4
+    n_convoys: int = 2
+    n_pair_trawls: int = 2
+    n_short_meetings: int = 3
+    n_loitering_dark_partner: int = 1
+    #: Share of rows made dirty (sentinels, bad MMSIs, duplicates, glitches).
+    dirty_row_fraction: float = 0.002
+
+    def __post_init__(self) -> None:
+        get_region(self.region)  # raises with the known names
+        if self.n_days < 1:
+            raise ValueError("n_days must be >= 1")
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name.startswith("n_") and v < 0:
+                raise ValueError(f"{f.name} must be >= 0")
+        for name in (
+            "sparse_vessel_fraction",
+            "sparse_event_vessel_fraction",
+            "dirty_row_fraction",
+        ):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1]")
+
+    @property
+    def scenario_counts(self) -> dict[str, int]:
+        return {
+            "illicit_rendezvous": self.n_illicit_rendezvous,
+            "legit_transfer": self.n_legit_transfers,
+            "anchorage_crowd": self.n_anchorage_crowds,
+            "passing": self.n_passing,
+            "convoy": self.n_convoys,
+            "pair_trawl": self.n_pair_trawls,
+            "short_meeting": self.n_short_meetings,
+            "loitering_dark_partner": self.n_loitering_dark_partner,
+        }
+
+    @property
+    def window_start(self) -> pd.Timestamp:
+        return pd.Timestamp(self.start_date, tz="UTC")
+
+
+@dataclass(frozen=True)
+class SimulatedData:
+    """Simulated AIS rows (time-ordered) and one truth row per scenario instance."""
+
+    config: SimulationConfig
+    positions: pd.DataFrame
+    truth: pd.DataFrame
+    dirty_counts: dict[str, int] = field(default_factory=dict)
+    #: Scenarios requested but not placed (no room in a small region/window).
+    unplaced: dict[str, int] = field(default_factory=dict)
+
+
+def _scenario_vessels(ctx: Context, rng: np.random.Generator):
+    """Report rows of every scenario vessel (identity changes applied per row)."""
+    vs = ctx.vessels
+    n = len(vs)
+    cls = np.array([v.identity.transceiver_class for v in vs])
+    sparse = np.array([v.identity.sparse for v in vs])
+    interval, jitter = report_interval_s(rng, cls, sparse)
+    vessel, t = report_times(rng, np.zeros(n), np.full(n, ctx.window_s), interval, jitter)
+    keep = np.ones(len(t), dtype=bool)
+    for i, v in enumerate(vs):
+        for a, b in v.identity.dark:
+            keep &= ~((vessel == i) & (t >= a) & (t <= b))
+    vessel, t = vessel[keep], t[keep]
+    interp = interpolate_tracks([v.track for v in vs], vessel, t)
+    offsets = np.array([v.heading_offset_deg for v in vs])[vessel]
+    sog, cog, heading = sensor_noise(rng, interp.speed_kn, interp.course_deg, offsets)
+    return vessel, t, interp.lat, interp.lon, sog, cog, heading, interp.status
+
+
+def _static_table(background: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+    """One row per vessel: static fields, and the values/times of in-window changes."""
+    rows = []
+    for v in ctx.vessels:
+        d = v.identity
+        rows.append(
+            {
+                "mmsi": d.mmsi,
+                "vessel_name": d.vessel_name,
+                "imo": d.imo,
+                "callsign": d.callsign,
+                "ship_type": d.ship_type,
+                "length_m": d.length_m,
+                "width_m": d.width_m,
+                "draught_m": d.draught_m,
+                "transceiver_class": d.transceiver_class,
+                "name_after": d.name_after,
+                "name_change_s": d.name_change_s,
+                "draught_after_m": d.draught_after_m,
+                "draught_change_s": d.draught_change_s,
+            }
+        )
+    ev = pd.DataFrame(
+        rows,
+        columns=[
+            *background.columns,
+            "name_after",
+            "name_change_s",
+            "draught_after_m",
+            "draught_change_s",
+        ],
+    )
+    bg = background.copy()
+    for c in ("name_after", "name_change_s", "draught_after_m", "draught_change_s"):
+        bg[c] = None
+    table = pd.concat([bg.astype(object), ev.astype(object)], ignore_index=True)
+    return table
+
+
+def simulate(cfg: SimulationConfig) -> SimulatedData:
+    """Generate positions and truth for ``cfg`` (deterministic from ``cfg.seed``)."""
+    rng = np.random.default_rng(cfg.seed)
+    region = get_region(cfg.region)
+    window_s = cfg.n_days * 86_400.0
+    sparse_bg = 1.0 if cfg.satellite_like else cfg.sparse_vessel_fraction
+    sparse_ev = 1.0 if cfg.satellite_like else cfg.sparse_event_vessel_fraction
+    n_bg = cfg.n_background_vessels
+    if cfg.target_rows is not None:
+        per_vessel = expected_rows_per_vessel_day(0.16, sparse_bg) * cfg.n_days * 0.97
+        n_bg = max(1, round(cfg.target_rows / per_vessel))
+    # warm the land mask for the whole region band in one pass
+    is_land(np.array([region.lat_min - 1.0, region.lat_max + 1.0]), np.array([region.lon_min] * 2))
+
+    taken: set[int] = set()
+    ctx = Context(
+        rng=np.random.default_rng(rng.integers(2**63)),
+        region=region,
+        window_s=window_s,
+        taken_mmsis=taken,
+        sparse_event_share=sparse_ev,
+    )
+    unplaced: dict[str, int] = {}
+    for kind, count in cfg.scenario_counts.items():
+        for _ in range(count):
+            if not BUILDERS[kind](ctx):
+                unplaced[kind] = unplaced.get(kind, 0) + 1
+
+    bg = lane_traffic(
+        np.random.default_rng(rng.integers(2**63)),
+        region,
+        n_bg,
+        window_s,
+        sparse_share=sparse_bg,
+        taken_mmsis=taken,
+    )
+    static = _static_table(bg.vessels, ctx)
+    n_bg_v = len(bg.vessels)
+    if ctx.vessels:
+        ev = _scenario_vessels(ctx, np.random.default_rng(rng.integers(2**63)))
+    else:
+        ev = (np.array([], dtype=np.int64), *(np.array([]) for _ in range(7)))
+    cols = {
+        "vessel": np.r_[bg.vessel, ev[0] + n_bg_v].astype(np.int64),
+        "t_s": np.r_[bg.t_s, ev[1]],
+        "lat": np.r_[bg.lat, ev[2]],
+        "lon": np.r_[bg.lon, ev[3]],
+        "sog": np.r_[bg.sog_kn, ev[4]],
+        "cog": np.r_[bg.cog_deg, ev[5]],
+        "heading": np.r_[bg.heading_deg, ev[6]],
+        "status": np.r_[bg.nav_status, ev[7]].astype(np.int8),
+    }
+    mmsi_of_vessel = static["mmsi"].to_numpy(dtype=np.int64)
+    cols["mmsi"] = mmsi_of_vessel[cols["vessel"]]
+    cols["lon"] = wrap_lon(cols["lon"])
+    cols, dirty_counts = dirty_rows(
+        np.random.default_rng(rng.integers(2**63)),
+        cols,
+        np.arange(len(bg.t_s)),
+        cfg.dirty_row_fraction,
+    )
+    positions = _assemble(cfg, static, cols)
+    truth = truth_frame(ctx.truth, cfg.window_start, region.name)
+    return SimulatedData(cfg, positions, truth, dirty_counts, unplaced)
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Categorical codes (-1 for missing) and the sorted categories."""
+    cat = pd.Categorical(values.where(values.notna(), None))
+    return np.asarray(cat.codes), cat.categories
+
+
+def _assemble(
+    cfg: SimulationConfig, static: pd.DataFrame, cols: dict[str, np.ndarray]
+) -> pd.DataFrame:
+    """Row frame in time order, static fields looked up per row with changes applied."""
+    order = np.lexsort((cols["mmsi"], cols["t_s"]))
+    v = cols["vessel"][order]
+    t = cols["t_s"][order]
+    n_v = len(static)
+
+    names = pd.concat([static["vessel_name"], static["name_after"]], ignore_index=True)
+    name_codes, name_cats = _codes(names.astype(object))
+    before, after = name_codes[:n_v], name_codes[n_v:]
+    change = pd.to_numeric(static["name_change_s"], errors="coerce").fillna(np.inf).to_numpy()
+    row_name = np.where(t >= change[v], after[v], before[v])
+    cs_codes, cs_cats = _codes(static["callsign"].astype(object))
+
+    draught = pd.to_numeric(static["draught_m"], errors="coerce").to_numpy(dtype=np.float64)
+    d_after = pd.to_numeric(static["draught_after_m"], errors="coerce").to_numpy(dtype=np.float64)
+    d_change = pd.to_numeric(static["draught_change_s"], errors="coerce").fillna(np.inf).to_numpy()
+    row_draught = np.where(t >= d_change[v], d_after[v], draught[v])
+
+    cls = static["transceiver_class"].to_numpy(dtype=object)
+    is_b_v = cls == "B"
+    # some Class A units never send a heading (no gyro link): 511 all day
+    no_heading_v = is_b_v | (np.random.default_rng(cfg.seed + 1).random(n_v) < 0.06)
+    heading = cols["heading"][order].astype(np.float32)
+    heading[no_heading_v[v]] = np.nan
+    status = pd.array(cols["status"][order], dtype="Int8")
+    status[is_b_v[v]] = pd.NA
+
+    imo = pd.array(pd.to_numeric(static["imo"], errors="coerce"), dtype="Int64")
+    ship_type = pd.array(pd.to_numeric(static["ship_type"], errors="coerce"), dtype="Int16")
+    ts = cfg.window_start.as_unit("ms") + pd.to_timedelta(t.astype(np.int64), unit="s")
+    frame = pd.DataFrame(
+        {
+            "mmsi": cols["mmsi"][order],
+            "timestamp": pd.DatetimeIndex(ts).as_unit("ms"),
+            "lat": cols["lat"][order],
+            "lon": cols["lon"][order],
+            "sog_kn": cols["sog"][order].astype(np.float32),
+            "cog_deg": cols["cog"][order].astype(np.float32),
+            "heading_deg": heading,
+            "nav_status": status,
+            "vessel_name": pd.Categorical.from_codes(row_name, name_cats),
+            "imo": imo[v],
+            "callsign": pd.Categorical.from_codes(cs_codes[v], cs_cats),
+            "ship_type": ship_type[v],
+            "length_m": pd.to_numeric(static["length_m"], errors="coerce").to_numpy(np.float32)[v],
+            "width_m": pd.to_numeric(static["width_m"], errors="coerce").to_numpy(np.float32)[v],
+            "draught_m": row_draught.astype(np.float32),
+            "transceiver_class": pd.Categorical.from_codes(is_b_v[v].astype(np.int8), ["A", "B"]),
+        }
+    )
+    return frame[list(POSITION_COLUMNS)]
