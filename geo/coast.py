@@ -30,10 +30,11 @@ memory; queries then run at several million points per second.
 from __future__ import annotations
 
 import functools
-import importlib.resources
+import importlib.util
 import os
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,77 +109,138 @@ def _load_coarse_km() -> npt.NDArray[np.float32]:
     return (raw.astype(np.float32) * np.float32(scale) + np.float32(offset)).astype(np.float32)
 
 
-def _load_ocean_mask() -> npt.NDArray[np.bool_]:
-    """global-land-mask's 1 km mask, True over ocean; row 0 = 90°N, col 0 = 180°W."""
-    ref = importlib.resources.files("global_land_mask") / "globe_combined_mask_compressed.npz"
-    with importlib.resources.as_file(ref) as path, np.load(path) as npz:
-        return npz["mask"]
+def _mask_path() -> Path:
+    # find_spec locates the package without importing it: importing
+    # global_land_mask decompresses its own 933 MB copy of the mask.
+    spec = importlib.util.find_spec("global_land_mask")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("global-land-mask is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "globe_combined_mask_compressed.npz"
+
+
+def _iter_mask_tile_rows() -> Iterator[npt.NDArray[np.bool_]]:
+    """global-land-mask's 1 km mask, True over ocean, streamed 1° of latitude at a time.
+
+    Yields 180 arrays of (120, 43200) from 90°N southwards (column 0 = 180°W).
+    Streaming the compressed member keeps the build at ~100 MB instead of
+    holding the whole 933 MB mask.
+    """
+    from numpy.lib import format as npy_format
+
+    px = _MASK_PX_PER_DEG
+    with zipfile.ZipFile(_mask_path()) as zf, zf.open("mask.npy") as fh:
+        version = npy_format.read_magic(fh)
+        if version == (1, 0):
+            shape, fortran, dtype = npy_format.read_array_header_1_0(fh)
+        else:
+            shape, fortran, dtype = npy_format.read_array_header_2_0(fh)
+        if shape != (180 * px, 360 * px) or fortran or dtype != np.bool_:
+            raise RuntimeError(f"unexpected global_land_mask layout {shape} {dtype}")
+        n_bytes = px * shape[1]
+        for _ in range(180):
+            buf = fh.read(n_bytes)
+            if len(buf) != n_bytes:
+                raise RuntimeError("truncated global_land_mask data")
+            yield np.frombuffer(buf, dtype=np.bool_).reshape(px, shape[1])
 
 
 def _build_fine_tiles() -> tuple[npt.NDArray[np.int32], npt.NDArray[np.uint16]]:
-    """Distance transform of the 1 km mask around every coastal 1° tile."""
-    from scipy import ndimage
+    """Distance transform of the 1 km mask around every coastal 1° tile.
 
-    ocean = _load_ocean_mask()
-    n_rows, n_cols = ocean.shape
+    Streams the mask one tile row at a time, keeping the rows above and below
+    for the windows' margins (30 km < 1° of latitude).
+    """
     px = _MASK_PX_PER_DEG
-    # Per-tile land/ocean presence, (180, 360); one band of tiles at a time so
-    # no temporary the size of the whole mask is ever made.
-    any_ocean = np.zeros((180, 360), dtype=bool)
-    any_land = np.zeros((180, 360), dtype=bool)
-    for ti in range(180):
-        band_blocks = ocean[ti * px : (ti + 1) * px].reshape(px, 360, px)
-        n_ocean = band_blocks.sum(axis=(0, 2))
-        any_ocean[ti] = n_ocean > 0
-        any_land[ti] = n_ocean < px * px
-
     tile_index = np.full((180, 360), _TILE_FAR_OCEAN, dtype=np.int32)
-    tile_index[~any_ocean] = _TILE_LAND
-    margin_rows = int(np.ceil(FINE_CAP_M / (_M_PER_DEG / px))) + 2
     tiles: list[npt.NDArray[np.uint16]] = []
+    window: list[tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]] = []
+
+    def presence(rows: npt.NDArray[np.bool_]) -> tuple[np.ndarray, np.ndarray]:
+        n_ocean = rows.reshape(px, 360, px).sum(axis=(0, 2))
+        return n_ocean > 0, n_ocean < px * px
+
+    source = _iter_mask_tile_rows()
     for ti in range(180):
-        lat_centre = 89.5 - ti
-        if abs(lat_centre) > FINE_MAX_ABS_LAT:
-            tile_index[ti, any_ocean[ti]] = _TILE_COARSE_ONLY
-            continue
-        coslat = np.cos(np.radians(lat_centre))
-        margin_cols = int(np.ceil(FINE_CAP_M / (_M_PER_DEG * coslat / px))) + 2
-        margin_tiles_lon = int(np.ceil(margin_cols / px))
-        # Which tiles in this row have land within the margin (wrapping in lon).
-        rows_near = any_land[max(ti - 1, 0) : ti + 2].any(axis=0)
-        land_near = np.zeros(360, dtype=bool)
-        for s in range(-margin_tiles_lon, margin_tiles_lon + 1):
-            land_near |= np.roll(rows_near, s)
-        r0 = ti * px - margin_rows
-        r1 = (ti + 1) * px + 1 + margin_rows
-        rows = np.arange(max(r0, 0), min(r1, n_rows))
-        band = ocean[rows]
-        sampling = (_M_PER_DEG / px, _M_PER_DEG * coslat / px)
-        wanted = np.nonzero(any_ocean[ti] & land_near)[0]
-        # Neighbouring coastal tiles share one window: the margins overlap, so
-        # one transform over a run costs far less than one per tile.
-        runs = np.split(wanted, np.nonzero(np.diff(wanted) != 1)[0] + 1) if wanted.size else []
-        for run in runs:
-            for chunk in np.array_split(run, int(np.ceil(run.size / _MAX_RUN_TILES))):
-                t0 = int(chunk[0])
-                cols = np.arange(t0 * px - margin_cols, (t0 + chunk.size) * px + 1 + margin_cols)
-                window = band[:, cols % n_cols]
-                if window.all():  # no land within the margin after all
-                    continue
-                dist = ndimage.distance_transform_edt(window, sampling=sampling)
-                # Nearest land *pixel centre* is ~half a pixel beyond the coast line.
-                dist = np.clip(dist - 0.5 * _M_PER_DEG / px, 0.0, FINE_CAP_M)
-                dist[~window] = 0.0
-                row_off = ti * px - rows[0]
-                for n, tj in enumerate(chunk):
-                    c0 = margin_cols + n * px
-                    sub = dist[row_off : row_off + px + 1 : _STRIDE, c0 : c0 + px + 1 : _STRIDE]
-                    if (sub >= FINE_CAP_M).all():
-                        continue  # land lies within the margin but not within the cap
-                    tile_index[ti, tj] = len(tiles)
-                    tiles.append(np.rint(sub).astype(np.uint16))
+        while len(window) < 3 and (ti + len(window) - 1 < 180 or not window):
+            nxt = next(source, None)
+            if nxt is None:
+                break
+            window.append((nxt, *presence(nxt)))
+        # window holds rows ti-1 (if any), ti, ti+1 (if any)
+        above = window[0] if ti > 0 else None
+        cur = window[1] if ti > 0 else window[0]
+        below_pos = 2 if ti > 0 else 1
+        below = window[below_pos] if len(window) > below_pos else None
+        _build_tile_row(ti, above, cur, below, tile_index, tiles)
+        if ti > 0:
+            window.pop(0)
     stacked = np.stack(tiles) if tiles else np.zeros((0, 61, 61), dtype=np.uint16)
     return tile_index, stacked
+
+
+def _build_tile_row(
+    ti: int,
+    above: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+    cur: tuple[np.ndarray, np.ndarray, np.ndarray],
+    below: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+    tile_index: npt.NDArray[np.int32],
+    tiles: list[npt.NDArray[np.uint16]],
+) -> None:
+    """Fill ``tile_index[ti]`` and append the fine tiles of tile row ``ti``."""
+    from scipy import ndimage
+
+    px = _MASK_PX_PER_DEG
+    rows_cur, any_ocean, any_land = cur
+    n_cols = rows_cur.shape[1]
+    tile_index[ti, ~any_ocean] = _TILE_LAND
+    lat_centre = 89.5 - ti
+    if abs(lat_centre) > FINE_MAX_ABS_LAT:
+        tile_index[ti, any_ocean] = _TILE_COARSE_ONLY
+        return
+    margin_rows = int(np.ceil(FINE_CAP_M / (_M_PER_DEG / px))) + 2
+    coslat = np.cos(np.radians(lat_centre))
+    margin_cols = int(np.ceil(FINE_CAP_M / (_M_PER_DEG * coslat / px))) + 2
+    margin_tiles_lon = int(np.ceil(margin_cols / px))
+    # Which tiles in this row have land within the margin (wrapping in lon).
+    rows_near = any_land.copy()
+    for other in (above, below):
+        if other is not None:
+            rows_near |= other[2]
+    land_near = np.zeros(360, dtype=bool)
+    for s in range(-margin_tiles_lon, margin_tiles_lon + 1):
+        land_near |= np.roll(rows_near, s)
+    parts = []
+    row_off = 0
+    if above is not None:
+        parts.append(above[0][-margin_rows:])
+        row_off = margin_rows
+    parts.append(rows_cur)
+    if below is not None:
+        parts.append(below[0][: margin_rows + 1])
+    band = np.concatenate(parts)
+    sampling = (_M_PER_DEG / px, _M_PER_DEG * coslat / px)
+    wanted = np.nonzero(any_ocean & land_near)[0]
+    # Neighbouring coastal tiles share one window: the margins overlap, so
+    # one transform over a run costs far less than one per tile.
+    runs = np.split(wanted, np.nonzero(np.diff(wanted) != 1)[0] + 1) if wanted.size else []
+    for run in runs:
+        for chunk in np.array_split(run, int(np.ceil(run.size / _MAX_RUN_TILES))):
+            t0 = int(chunk[0])
+            cols = np.arange(t0 * px - margin_cols, (t0 + chunk.size) * px + 1 + margin_cols)
+            win = band[:, cols % n_cols]
+            if win.all():  # no land within the margin after all
+                continue
+            dist = ndimage.distance_transform_edt(win, sampling=sampling)
+            # Nearest land *pixel centre* is ~half a pixel beyond the coast line.
+            dist = np.clip(dist - 0.5 * _M_PER_DEG / px, 0.0, FINE_CAP_M)
+            dist[~win] = 0.0
+            for n, tj in enumerate(chunk):
+                c0 = margin_cols + n * px
+                sub = dist[row_off : row_off + px + 1 : _STRIDE, c0 : c0 + px + 1 : _STRIDE]
+                if (sub >= FINE_CAP_M).all():
+                    continue  # land lies within the margin but not within the cap
+                tile_index[ti, tj] = len(tiles)
+                tiles.append(np.rint(sub).astype(np.uint16))
 
 
 def _cache_path() -> Path:
