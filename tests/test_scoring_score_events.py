@@ -1,0 +1,76 @@
+"""score_events, the API the spine calls: columns, order, empty input, the shipped model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from helpers_scoring import day_of_pings, fitted_model, rendezvous_frame, rendezvous_row
+
+from pipeline.detection import DetectionResult
+from pipeline.scoring import score_events
+from pipeline.scoring.persistence import DEFAULT_MODEL_DIR, MODEL_FILE, ModelLoadError
+
+
+def _result(rendezvous: pd.DataFrame) -> DetectionResult:
+    return DetectionResult(
+        rendezvous=rendezvous,
+        loitering=pd.DataFrame(),
+        gaps=pd.DataFrame(),
+        event_tracks=pd.DataFrame(columns=["event_id", "mmsi", "timestamp", "lat", "lon"]),
+        positions=day_of_pings(),
+    )
+
+
+@pytest.fixture(scope="module")
+def model():
+    return fitted_model(n=400)
+
+
+def test_adds_score_reasons_and_version_keeping_rows_and_order(model):
+    rv = rendezvous_frame(
+        rendezvous_row(event_id="quiet", min_distance_to_port_m=15_000.0),
+        rendezvous_row(
+            event_id="odd",
+            imo_a=None,
+            imo_b=None,
+            mmsi_b=511_000_009,
+            mean_lat=12.0,
+            gap_before_h_b=12.0,
+            gap_after_h_a=9.0,
+            min_distance_to_port_m=250_000.0,
+            draught_after_m_a=9.0,
+            draught_after_m_b=14.5,
+        ),
+    )
+    out = score_events(_result(rv), None, model=model)
+    assert out["event_id"].tolist() == ["quiet", "odd"]
+    assert set(rv.columns) <= set(out.columns)
+    assert out["score"].between(0, 1).all()
+    assert all(isinstance(r, list) and all(isinstance(s, str) for s in r) for r in out["reasons"])
+    assert (out["model_version"] == "test-1").all()
+    assert out["score"].iloc[1] > out["score"].iloc[0]
+
+
+def test_empty_rendezvous_returns_empty_frame_with_score_columns(monkeypatch, tmp_path):
+    # an empty day must not even need a model
+    monkeypatch.setenv("STSWATCH_MODEL_DIR", str(tmp_path / "no-model-here"))
+    out = score_events(_result(rendezvous_frame().iloc[:0]), None)
+    assert out.empty
+    assert {"score", "reasons", "model_version", "event_id"} <= set(out.columns)
+
+
+def test_missing_model_is_a_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("STSWATCH_MODEL_DIR", str(tmp_path / "no-model-here"))
+    with pytest.raises(ModelLoadError, match="stswatch train"):
+        score_events(_result(rendezvous_frame()), None)
+
+
+@pytest.mark.skipif(
+    not (DEFAULT_MODEL_DIR / MODEL_FILE).exists(), reason="no shipped model in data/model yet"
+)
+def test_shipped_model_loads_verified_and_scores(monkeypatch):
+    monkeypatch.delenv("STSWATCH_MODEL_DIR", raising=False)
+    out = score_events(_result(rendezvous_frame()), None)
+    assert np.isfinite(out["score"]).all()
+    assert out["model_version"].iloc[0].startswith("suspicion-")
