@@ -8,6 +8,7 @@ were deleted, and ``overwrite`` forces the work.
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -104,11 +105,35 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_WARM_LOCK = threading.Lock()
+_warm_done = False
+
+
+def warm_reference_data() -> None:
+    """Load the coast raster and port index once per process, under a lock.
+
+    Days are published in parallel threads (locally and on each Dask worker).
+    The first call of ``geo.coast`` reads a netCDF/HDF5 file, and HDF5 is not
+    thread-safe: two first calls at once crashed a worker (segfault, "NetCDF:
+    HDF error"). Loading once, serialised, before the threads need it avoids it.
+    """
+    global _warm_done
+    with _WARM_LOCK:
+        if _warm_done:
+            return
+        from geo import coast, ports
+
+        coast.warm_up()
+        ports.distance_to_port_m([0.0], [0.0])
+        _warm_done = True
+
+
 @task(name="publish-day", cache_policy=NO_CACHE)
 def publish_day(day: date, store: str, out_dir: str, top_n: int) -> PublishSummary:
     """Detect, score and write ``OUT/rendezvous-DAY.geojson`` for events starting that day."""
     from pipeline.spine import detect_and_publish
 
+    warm_reference_data()
     out_path = geojson_path(out_dir, day)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     result = detect_and_publish(Path(store), day, day, out_path, cfg=DEFAULT_CONFIG)
