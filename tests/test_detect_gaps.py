@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from detectors.gaps import GAP_COLUMNS, detect_gaps, link_gaps
 from pipeline.config import GapConfig
@@ -135,3 +137,33 @@ def test_link_gaps_without_gaps_gives_zeros_and_keeps_rows() -> None:
     assert (linked[["gap_before_h_a", "gap_after_h_b"]] == 0.0).all().all()
     assert linked["gap_ids"].map(len).tolist() == [0, 0]
     assert linked["event_id"].tolist() == events["event_id"].tolist()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    silences_a=st.lists(st.floats(0.5, 30.0), min_size=1, max_size=5),
+    silences_b=st.lists(st.floats(0.5, 30.0), min_size=1, max_size=5),
+    start_h=st.floats(0.0, 120.0),
+    length_h=st.floats(2.0, 10.0),
+)
+def test_property_swapping_the_pair_swaps_the_gap_columns(
+    silences_a: list[float], silences_b: list[float], start_h: float, length_h: float
+) -> None:
+    """Pair order is a convention: linking must not depend on which vessel is 'a'."""
+
+    def track(mmsi: int, silences: list[float]) -> pd.DataFrame:
+        hours = np.concatenate([[0.0], np.cumsum(silences)])
+        return fixes(mmsi, [(h, 27.0, -90.0) for h in hours])
+
+    gaps = detect_gaps(pd.concat([track(VESSEL_A, silences_a), track(VESSEL_B, silences_b)]), CFG)
+    event = rendezvous(start_h, start_h + length_h)
+    swapped = event.rename(columns={"mmsi_a": "mmsi_b", "mmsi_b": "mmsi_a"})
+    one = link_gaps(event, gaps, CFG).iloc[0]
+    two = link_gaps(swapped, gaps, CFG).iloc[0]
+    for side, other in (("a", "b"), ("b", "a")):
+        assert one[f"gap_before_h_{side}"] == two[f"gap_before_h_{other}"]
+        assert one[f"gap_after_h_{side}"] == two[f"gap_after_h_{other}"]
+    assert sorted(one["gap_ids"]) == sorted(two["gap_ids"])
+    # Every reported duration is a real gap of that vessel.
+    durations_a = set(gaps.loc[gaps["mmsi"] == VESSEL_A, "duration_h"]) | {0.0}
+    assert one["gap_before_h_a"] in durations_a and one["gap_after_h_a"] in durations_a

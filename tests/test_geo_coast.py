@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geo.coast import distance_to_coast_m
 from geo.ports import distance_to_port_m
@@ -100,3 +102,25 @@ def test_gfw_offshore_encounters_mostly_kept_away_from_port(shared_data) -> None
     kept = (coast >= CFG.min_distance_to_coast_m) & (port >= CFG.min_distance_to_port_m)
     assert (port >= CFG.min_distance_to_port_m).mean() > 0.88
     assert kept.mean() > 0.75
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lat=st.floats(-79.0, 79.0, allow_nan=False),
+    lon=st.floats(-180.0, 180.0, allow_nan=False),
+    turns=st.integers(-2, 2),
+)
+def test_property_longitude_convention_does_not_matter(lat: float, lon: float, turns: int) -> None:
+    """lon, lon ± 360° name the same place: the distance must agree (antimeridian invariant)."""
+    d = distance_to_coast_m(np.array([lat, lat]), np.array([lon, lon + 360.0 * turns]))
+    assert d[0] >= 0.0
+    assert d[1] == pytest.approx(d[0], abs=1.0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(lat=st.floats(-75.0, 75.0), lon=st.floats(-179.0, 179.0))
+def test_property_distance_is_nearly_1_lipschitz(lat: float, lon: float) -> None:
+    """Moving 1 km changes the distance to the coast by at most ~1 km (plus raster error)."""
+    step_deg = 1_000.0 / 111_195.0
+    d = distance_to_coast_m(np.array([lat, lat + step_deg]), np.array([lon, lon]))
+    assert abs(d[1] - d[0]) <= 1_000.0 + 600.0

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geo.ports import distance_to_port_m, load_ports, nearest_port
 
@@ -91,3 +93,17 @@ def test_shared_wpi_ports_are_covered(shared_data) -> None:
     coast = distance_to_coast_m(lat, lon)
     assert (port < 10_000).mean() > 0.9
     assert ((port < 10_000) | (coast < 5_000)).mean() > 0.99
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lat=st.floats(-89.0, 89.0),
+    lon=st.floats(-180.0, 180.0),
+    turns=st.integers(-2, 2),
+)
+def test_property_port_distance_ignores_longitude_convention(
+    lat: float, lon: float, turns: int
+) -> None:
+    d = distance_to_port_m(np.array([lat, lat]), np.array([lon, lon + 360.0 * turns]))
+    assert d[1] == pytest.approx(d[0], abs=1.0)
+    assert 0.0 <= d[0] <= np.pi * 6_371_008.8
