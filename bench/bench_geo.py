@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]
 SIZES = (10_000, 100_000, 1_000_000)
@@ -109,7 +110,70 @@ def main() -> None:
             lat, lon = lat_all[:n], lon_all[:n]
             best = min(_timed(fn, lat, lon) for _ in range(3))
             print(f"{name:<22}{n:>10,}{best:>10.3f}{n / best:>14,.0f}")
+    _bench_detectors()
     print(f"peak RSS (this process): {_peak_rss_mb():.0f} MB")
+
+
+def synthetic_ticks(n_rows: int, seed: int = 1) -> pd.DataFrame:
+    """A resampled-like frame: vessels of one day (144 ticks) in the open Gulf of Mexico.
+
+    Vessels alternate 6 h slow (0.5 kn) and 6 h fast (12 kn), with phases set so
+    half of them have a 6 h slow run (a loitering event) far offshore.
+    """
+    rng = np.random.default_rng(seed)
+    per_vessel = 144
+    n_vessels = max(n_rows // per_vessel, 1)
+    vessel = np.repeat(np.arange(n_vessels), per_vessel)
+    k = np.tile(np.arange(per_vessel), n_vessels)
+    slow = (k // 36 + vessel) % 2 == 0
+    lat0 = np.repeat(rng.uniform(24.0, 27.0, n_vessels), per_vessel)
+    lon0 = np.repeat(rng.uniform(-93.0, -86.0, n_vessels), per_vessel)
+    t0 = np.datetime64("2024-03-01T00:00", "ms")
+    return pd.DataFrame(
+        {
+            "mmsi": (vessel + 200_000_000).astype(np.int32),
+            "timestamp": pd.Series(t0 + k * np.timedelta64(600_000, "ms")).dt.tz_localize("UTC"),
+            "lat": lat0 + k * 0.002,
+            "lon": lon0 + k * 0.002,
+            "sog_kn": np.where(slow, 0.5, 12.0).astype(np.float32),
+            "segment": vessel.astype(np.int32),
+            "interpolated": False,
+        }
+    )
+
+
+def _bench_detectors() -> None:
+    """Rows/s of the single-vessel detectors over synthetic frames (one day per vessel)."""
+    from detectors.anchorages import learn_anchorages
+    from detectors.gaps import detect_gaps
+    from detectors.loitering import detect_loitering
+    from pipeline.config import Config
+
+    cfg = Config()
+    print("detectors (synthetic: one day of 10-min ticks per vessel in the open Gulf;")
+    print("gaps: every 3rd tick, 1 vessel in 16 silent for 7 h):")
+    print(f"{'function':<22}{'rows':>10}{'best s':>10}{'rows/s':>14}{'events':>9}")
+    for n in (100_000, 1_000_000):
+        frame = synthetic_ticks(n)
+        # drop a 7 h block from every 16th vessel to create gaps
+        v = frame["mmsi"].to_numpy() - 200_000_000
+        k = np.tile(np.arange(144), len(frame) // 144)
+        holes = (v % 16 == 0) & (k >= 30) & (k < 72)
+        sparse = frame[~holes].iloc[::3]
+        for name, call, data in (
+            ("detect_loitering", lambda f: detect_loitering(f, cfg), frame),
+            ("detect_gaps", lambda f: detect_gaps(f, cfg.gaps), sparse),
+            ("learn_anchorages", lambda f: learn_anchorages(f, cfg.port_filter), frame),
+        ):
+            times, out = [], None
+            for _ in range(2):
+                t0 = time.perf_counter()
+                out = call(data)
+                times.append(time.perf_counter() - t0)
+            best = min(times)
+            print(
+                f"{name:<22}{len(data):>10,}{best:>10.3f}{len(data) / best:>14,.0f}{len(out):>9,}"
+            )
 
 
 def _timed(fn, lat: np.ndarray, lon: np.ndarray) -> float:  # type: ignore[no-untyped-def]
