@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -34,3 +36,28 @@ def pair_during(positions: pd.DataFrame, mmsi_a: int, mmsi_b: int, start, end) -
             "separation_m": sep,
         }
     )
+
+
+#: A small but complete configuration: every scenario kind, 2 days (events
+#: across midnight), a fleet small enough to simulate in about a second.
+SMALL = {
+    "n_days": 2,
+    "n_background_vessels": 120,
+    "n_illicit_rendezvous": 4,
+    "n_legit_transfers": 4,
+    "n_anchorage_crowds": 1,
+    "n_passing": 2,
+    "n_convoys": 2,
+    "n_pair_trawls": 2,
+    "n_short_meetings": 2,
+    "n_loitering_dark_partner": 1,
+    "dirty_row_fraction": 0.005,
+}
+
+
+@functools.cache
+def small_simulation(seed: int = 3, region: str = "gulf_of_mexico", **overrides):
+    """Cached small simulation shared by the simulator test modules (one process)."""
+    from pipeline.simulator import SimulationConfig, simulate
+
+    return simulate(SimulationConfig(seed=seed, region=region, **{**SMALL, **overrides}))

@@ -5,12 +5,16 @@ RAM, 5-20 s) at import time. A simulated region needs a 10-20° band of it, so
 this module streams the compressed array out of the package's ``.npz``, keeps
 only the rows of the requested band, bit-packed (~20 MB for 30° of latitude),
 and answers exactly as ``globe.is_land`` does (same index arithmetic), which
-the tests check against the library itself.
+the tests check against the library itself. Inflated bands are also cached
+on disk (5.4 MB each, beside geo.coast's raster in ``$STSWATCH_CACHE_DIR``),
+so only the first run on a machine pays the decompression.
 """
 
 from __future__ import annotations
 
 import io
+import os
+import tempfile
 import zipfile
 from functools import cache
 from importlib.util import find_spec
@@ -41,6 +45,39 @@ def _npz_path() -> Path:
 
 #: Packed bands already inflated, by band index (row 0 is 90° N).
 _BANDS: dict[int, np.ndarray] = {}
+#: Bump when the cached band format changes.
+_CACHE_VERSION = 1
+
+
+def _cache_dir() -> Path:
+    """Same cache folder as geo.coast: $STSWATCH_CACHE_DIR or ~/.cache/stswatch."""
+    env = os.environ.get("STSWATCH_CACHE_DIR")
+    return Path(env) if env else Path.home() / ".cache" / "stswatch"
+
+
+def _band_path(band: int) -> Path:
+    return _cache_dir() / f"landmask-v{_CACHE_VERSION}-{_BAND_DEG:g}deg-band{band:02d}.npy"
+
+
+def _load_cached(band: int) -> np.ndarray | None:
+    try:
+        arr = np.load(_band_path(band), allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    return arr if arr.dtype == np.uint8 and arr.ndim == 2 else None
+
+
+def _save_cached(band: int, packed: np.ndarray) -> None:
+    """Best effort, atomic (write aside, rename): a read-only home only costs time."""
+    try:
+        folder = _cache_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".npy.tmp")
+        with os.fdopen(fd, "wb") as f:
+            np.save(f, packed, allow_pickle=False)
+        Path(tmp).replace(_band_path(band))
+    except OSError:
+        pass
 
 
 def _load_bands_through(last_band: int, rows_per_band: int) -> None:
@@ -74,6 +111,7 @@ def _load_bands_through(last_band: int, rows_per_band: int) -> None:
                 rows = np.frombuffer(b"".join(parts), dtype=np.uint8).reshape(-1, n_cols)
                 # the package stores an *ocean* mask: land is its complement
                 _BANDS[b] = np.packbits(rows == 0, axis=1)
+                _save_cached(b, _BANDS[b])
 
 
 def is_land(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -91,6 +129,9 @@ def is_land(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     rows_per_band = round(_BAND_DEG / abs(lat_axis[1] - lat_axis[0]))
     band_of_row = rows // rows_per_band
     needed = np.unique(band_of_row)
+    for b in needed:
+        if int(b) not in _BANDS and (cached := _load_cached(int(b))) is not None:
+            _BANDS[int(b)] = cached
     if any(int(b) not in _BANDS for b in needed):
         _load_bands_through(int(needed.max()), rows_per_band)
     for b in needed:
