@@ -468,7 +468,9 @@ class DayResolution:
     out_index: np.ndarray
     #: Status code per buffer row
     status: np.ndarray
-    #: buffer index -> detail text, for rows quarantined here
+    #: Status -> detail text of the rows quarantined with it. Details never
+    #: name other rows: the same input must give the same quarantine row
+    #: whatever else is ingested with it (idempotent store).
     details: dict[int, str]
 
 
@@ -494,9 +496,8 @@ def resolve_day(
     n = len(buf)
     status = np.full(n, Status.ACCEPTED, dtype=np.int8)
     status[:n_stored] = Status.STORED
-    details: dict[int, str] = {}
     if n == 0:
-        return DayResolution(np.empty(0, dtype=np.int64), status, details)
+        return DayResolution(np.empty(0, dtype=np.int64), status, {})
     # (mmsi, time of day) packed in one int64: mmsi < 2**30, ms of day < 2**27.
     key = (buf.cols["mmsi"].astype(np.int64) << 27) | (buf.cols["ts"] - day_start_ms)
     order = np.argsort(key, kind="stable")  # ties keep buffer order: stored first
@@ -524,8 +525,6 @@ def resolve_day(
             same = _equal_rows(buf, ci, si)
             status[ci[same]] = Status.ALREADY_STORED
             status[ci[~same]] = Status.DUPLICATE_MMSI_TIME
-            for b in ci[~same].tolist():
-                details[b] = "differs from the stored row with the same mmsi and timestamp"
         # (b) later new rows vs the group's candidate
         later = dup_pos[dup_pos != cand[g_dup]]
         later = later[order[later] >= n_stored]
@@ -535,22 +534,22 @@ def resolve_day(
             same = _equal_rows(buf, bi, ref)
             status[bi[same]] = Status.DUPLICATE_EXACT
             status[bi[~same]] = Status.DUPLICATE_MMSI_TIME
-            for b, r in zip(bi.tolist(), ref.tolist(), strict=True):
-                if status[b] == Status.DUPLICATE_EXACT:
-                    details[b] = f"identical to row {int(buf.cols['row'][r])}"
-                else:
-                    details[b] = f"same mmsi and timestamp as row {int(buf.cols['row'][r])}"
         del group
     del start
     kept = order[(status[order] == Status.ACCEPTED) | (status[order] == Status.STORED)]
     del order
     jump = _jumps(buf, kept, n_stored, cfg)
     if jump.any():
-        jumped = kept[jump]
-        status[jumped] = Status.POSITION_JUMP
-        for b in jumped.tolist():
-            details[b] = "implied speed to both neighbours above limit"
+        status[kept[jump]] = Status.POSITION_JUMP
         kept = kept[~jump]
+    details = {
+        Status.DUPLICATE_EXACT: "identical to a kept row (mmsi, timestamp and values)",
+        Status.DUPLICATE_MMSI_TIME: "a kept row has the same mmsi and timestamp, other values",
+        Status.POSITION_JUMP: (
+            f"implied speed > {cfg.max_jump_speed_kn:g} kn and distance > "
+            f"{cfg.min_jump_distance_m:g} m to both neighbours"
+        ),
+    }
     return DayResolution(kept, status, details)
 
 
@@ -672,7 +671,7 @@ def clean(observations: pa.Table, cfg: CleaningConfig | None = None) -> CleanRes
                 sub.to_quarantine(
                     q,
                     [STATUS_REASON[int(s)].value for s in res.status[q]],
-                    [res.details.get(int(i)) for i in q],
+                    [res.details.get(int(st)) for st in res.status[q]],
                     file_names,  # type: ignore[arg-type]
                 )
             )

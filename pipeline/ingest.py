@@ -353,7 +353,7 @@ def _write_day(
                 buf.to_quarantine(
                     q_idx,
                     [STATUS_REASON[int(s)].value for s in res.status[q_idx]],
-                    [res.details.get(int(i)) for i in q_idx],
+                    [res.details.get(int(st)) for st in res.status[q_idx]],
                     file_names,
                 )
             )

@@ -1,0 +1,113 @@
+"""Property-based tests (hypothesis) for the cleaning and ingest invariants.
+
+Rows are drawn from tiny domains on purpose, so that duplicates, same-time
+conflicts, jumps, invalid MMSIs and null island all occur often.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+from helpers_ingest import SHIP_A, SHIP_B, mc_row, obs_table, store_digest, write_mc_csv
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pipeline.ingest import ingest_files
+from pipeline.mmsi import is_vessel
+from pipeline.storage import Store
+
+T0 = datetime(2022, 1, 3, 23, 0, tzinfo=UTC)  # an hour before midnight: days split too
+MMSIS = [SHIP_A, SHIP_B, 2190001, 123]
+LATS = [10.0, 10.001, 10.002, 11.0, 0.0, 95.0, None]
+
+row_strategy = st.fixed_dictionaries(
+    {
+        "mmsi": st.sampled_from(MMSIS),
+        "minute": st.integers(0, 90),
+        "lat": st.sampled_from(LATS),
+        "lon": st.sampled_from([20.0, 0.0]),
+        "sog_kn": st.sampled_from([1.0, 2.0, None]),
+        "has_position": st.sampled_from([True] * 9 + [False]),
+        "draught_m": st.sampled_from([None, 5.0, 9.5]),
+    }
+)
+
+
+def _obs(rows: list[dict]) -> pa.Table:
+    return obs_table(
+        [
+            {
+                **{k: v for k, v in r.items() if k != "minute"},
+                "timestamp": T0 + timedelta(minutes=r["minute"]),
+            }
+            for r in rows
+        ]
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(row_strategy, max_size=40))
+def test_clean_invariants(rows: list[dict]) -> None:
+    from pipeline.cleaning import clean
+
+    obs = _obs(rows)
+    r = clean(obs)
+    # nothing lost, nothing counted twice
+    assert r.n_accepted + r.quarantine.num_rows == obs.num_rows
+    pos = r.positions
+    keys = list(zip(pos["mmsi"].to_pylist(), pos["timestamp"].to_pylist(), strict=True))
+    assert len(set(keys)) == len(keys), "duplicate (mmsi, timestamp) in output"
+    # each day's rows sorted (days are concatenated in order)
+    assert keys == sorted(keys, key=lambda k: (k[1].date(), k[0], k[1]))
+    assert is_vessel(pos["mmsi"].to_numpy()).all()
+    lat, lon = pos["lat"].to_numpy(), pos["lon"].to_numpy()
+    assert (np.abs(lat) <= 90).all() and not ((lat == 0) & (lon == 0)).any()
+    # vessel series: one row per (mmsi, timestamp)
+    vkeys = list(
+        zip(r.vessels["mmsi"].to_pylist(), r.vessels["timestamp"].to_pylist(), strict=True)
+    )
+    assert len(set(vkeys)) == len(vkeys)
+
+
+csv_row = st.builds(
+    lambda mmsi, minute, lat, draft: mc_row(
+        mmsi=mmsi,
+        time=(T0 + timedelta(minutes=minute)).strftime("%Y-%m-%dT%H:%M:%S"),
+        lat=lat,
+        draft=draft,
+    ),
+    st.sampled_from(MMSIS),
+    st.integers(0, 90),
+    st.sampled_from([10.0, 10.001, 11.0, 0.0, 91]),
+    st.sampled_from(["", "5.0", "9.5"]),
+)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(csv_row, min_size=1, max_size=30), st.lists(csv_row, min_size=1, max_size=30))
+def test_ingest_tally_idempotence_and_merge(rows_a: list[str], rows_b: list[str]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        a = write_mc_csv(tmp_path / "a.csv", rows_a)
+        b = write_mc_csv(tmp_path / "b.csv", rows_b)
+        store_root = tmp_path / "store"
+        first = ingest_files([a, b], store_root)
+        assert first.balanced and first.rows_in == len(rows_a) + len(rows_b)
+        digest = store_digest(store_root)
+        again = ingest_files([a, b], store_root)
+        assert store_digest(store_root) == digest, "re-ingest changed the store"
+        assert again.accepted == first.accepted
+        assert again.quarantined_by_reason == first.quarantined_by_reason
+        # ingesting b alone afterwards changes nothing either
+        ingest_files([b], store_root)
+        assert store_digest(store_root) == digest
+        store = Store(store_root)
+        for day in store.days("positions"):
+            pos = store.read("positions", day)
+            keys = list(zip(pos["mmsi"].to_pylist(), pos["timestamp"].to_pylist(), strict=True))
+            assert keys == sorted(set(keys))  # sorted, unique
+            assert all(t.date() == day for t in pos["timestamp"].to_pylist())
