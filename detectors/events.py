@@ -87,7 +87,7 @@ def _asof(
 
 
 def add_identity(events: pd.DataFrame, vessels: pd.DataFrame) -> pd.DataFrame:
-    """Add ``vessel_name_a`` ... ``length_m_b`` and ``draught_before_m_a`` ... ``draught_after_m_b``.
+    """Add identity (``vessel_name_a`` ... ``length_m_b``) and draught before/after per vessel.
 
     ``events`` needs ``mmsi_a``, ``mmsi_b``, ``start_time``, ``end_time``;
     ``vessels`` follows VESSEL_SCHEMA (a time series of static reports).

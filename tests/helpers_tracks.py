@@ -44,7 +44,7 @@ def drifting(
     drift_east_m_per_h: float = 0.0,
 ) -> pd.DataFrame:
     """A vessel reporting every ``every_min`` minutes while (nearly) stationary."""
-    n = int(round(hours * 60 / every_min)) + 1
+    n = round(hours * 60 / every_min) + 1
     h = np.arange(n) * every_min / 60.0
     lats = np.full(n, lat)
     lons = np.array([offset(lat, lon, 0.0, drift_east_m_per_h * x)[1] for x in h])
@@ -63,7 +63,7 @@ def steaming(
     every_min: float = 3.0,
 ) -> pd.DataFrame:
     """A vessel moving at ``sog_kn`` due east or north (positions consistent with speed)."""
-    n = int(round(hours * 60 / every_min)) + 1
+    n = round(hours * 60 / every_min) + 1
     h = np.arange(n) * every_min / 60.0
     metres = h * sog_kn * 1852.0
     pts = [
