@@ -26,8 +26,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
     from pipeline.commands._common import fail
     from pipeline.config import DEFAULT_CONFIG
     from pipeline.scoring.evaluation import format_report
@@ -46,14 +44,14 @@ def run(args: argparse.Namespace) -> int:
         card = read_card(model_dir)
     except ModelLoadError as exc:
         return fail(str(exc))
-    plan = replace(plan_from_card(card), workers=max(1, args.workers))
+    plan = plan_from_card(card)
     print(f"model {model.version} ({model_dir})")
     print(
         f"trained on {', '.join(plan.train_regions)}; held-out {', '.join(plan.test_regions)}; "
         f"shifted {', '.join(plan.shifted_regions)} with sparse (satellite-like) reporting\n"
     )
     for split, title in (("test", "held-out set"), ("shifted", "shifted set")):
-        data = build_set(split, plan, DEFAULT_CONFIG)
+        data = build_set(split, plan, DEFAULT_CONFIG, workers=max(1, args.workers))
         if len(data.labels) == 0:
             print(f"{title}: no events detected\n")
             continue

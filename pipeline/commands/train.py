@@ -41,13 +41,13 @@ def run(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         return fail("--workers must be >= 1")
-    plan = replace(TrainingPlan(), seed=args.seed, workers=args.workers)
+    plan = replace(TrainingPlan(), seed=args.seed)
     if args.days is not None:
         if args.days < 1:
             return fail("--days must be >= 1")
         plan = replace(plan, days_per_region_train=args.days)
     out = args.out or model_dir_default()
-    result = train_and_save(plan, out, progress=print)
+    result = train_and_save(plan, out, progress=print, workers=args.workers)
     card = result.card
     print(f"model {card['model_version']} written to {out} (sha256 {card['sha256'][:16]}...)")
     for name in ("test", "shifted"):

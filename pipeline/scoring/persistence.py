@@ -87,7 +87,8 @@ def canonical_skops_bytes(raw: bytes) -> bytes:
 
     schema = _NPY_RE.sub(new_file, _ID_RE.sub(new_id, schema))
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as dst:
+    # deflate at a fixed level: same zlib, same bytes (and a tenth of the size)
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as dst:
         entries = [("schema.json", schema.encode("utf-8"))]
         for info in src.infolist():
             if info.filename == "schema.json":
@@ -96,7 +97,10 @@ def canonical_skops_bytes(raw: bytes) -> bytes:
             name = f"{files[stem]}.npy" if stem in files else info.filename
             entries.append((name, src.read(info.filename)))
         for name, data in sorted(entries):
-            dst.writestr(zipfile.ZipInfo(name, date_time=_FIXED_ZIP_TIME), data)
+            info = zipfile.ZipInfo(name, date_time=_FIXED_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16  # no umask dependence
+            dst.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
     return out.getvalue()
 
 

@@ -55,7 +55,6 @@ class TrainingPlan:
     n_illicit_rendezvous: int = 8
     n_legit_transfers: int = 12
     n_days: int = 2
-    workers: int = 2
 
     def seeds(self, split: str, region_index: int) -> list[int]:
         """Disjoint simulator seeds per split and region, derived from ``seed``."""
@@ -232,11 +231,17 @@ def _with_region_recurrence(parts: list[dict], cfg: Config) -> pd.DataFrame:
     return allf.drop(columns="_region")
 
 
-def build_set(split: str, plan: TrainingPlan, cfg: Config = DEFAULT_CONFIG) -> LabelledSet:
-    """Simulate, detect and label every day of one split (parallel over ``plan.workers``)."""
+def build_set(
+    split: str, plan: TrainingPlan, cfg: Config = DEFAULT_CONFIG, *, workers: int = 2
+) -> LabelledSet:
+    """Simulate, detect and label every day of one split.
+
+    ``workers`` processes share the simulated days; the result does not depend
+    on it (each day is seeded on its own and results are kept in job order).
+    """
     jobs = [(s, r, sparse, plan, cfg) for s, r, sparse in plan.jobs(split)]
-    if plan.workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=plan.workers) as pool:
+    if workers > 1 and len(jobs) > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
             parts = list(pool.map(_simulate_and_detect, jobs))
     else:
         parts = [_simulate_and_detect(j) for j in jobs]
@@ -304,6 +309,7 @@ def set_metrics(model: SuspicionModel, data: LabelledSet, cfg: Config = DEFAULT_
 def plan_from_card(card: dict) -> TrainingPlan:
     """The plan a model was trained with, from its card (tuples restored)."""
     raw = dict(card["training"]["plan"])
+    raw.pop("workers", None)  # recorded by early versions; never affected the result
     for key, value in raw.items():
         if isinstance(value, list):
             raw[key] = tuple(value)
@@ -315,6 +321,8 @@ def train_and_save(
     out_dir=None,
     cfg: Config = DEFAULT_CONFIG,
     progress=None,
+    *,
+    workers: int = 2,
 ) -> TrainingRun:
     """Build the three sets, fit, measure, and (if ``out_dir``) write model + card.
 
@@ -325,7 +333,7 @@ def train_and_save(
     sets = {}
     for split in ("train", "test", "shifted"):
         say(f"simulating and detecting the {split} set: {', '.join(plan.regions(split))} ...")
-        sets[split] = build_set(split, plan, cfg)
+        sets[split] = build_set(split, plan, cfg, workers=workers)
         meta = sets[split].meta
         say(f"  {meta['n_events']} events ({meta['n_illicit']} illicit)")
     model = fit_model(sets["train"], plan)
