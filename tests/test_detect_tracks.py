@@ -6,8 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from helpers_tracks import DAY, _frame, at, drifting, positions, steaming
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from detectors.tracks import resample_tracks
+from geo.distance import wrap_lon
 from pipeline.config import TrackConfig
 
 CFG = TrackConfig()
@@ -114,3 +117,40 @@ def test_empty_input_gives_empty_frame() -> None:
     empty = drifting(211000001, DAY, 0.0, 0.0, 0.0).iloc[0:0]
     out = resample_tracks(empty, CFG)
     assert out.empty and "interpolated" in out.columns
+
+
+fix_lists = st.lists(
+    st.tuples(
+        st.integers(0, 3),  # vessel
+        st.integers(0, 6 * 3600),  # seconds into the day
+        st.floats(-0.05, 0.05),  # lat offset
+        st.floats(-0.05, 0.05),  # lon offset
+        st.one_of(st.none(), st.floats(0, 30)),  # sog (None = not reported)
+    ),
+    min_size=1,
+    max_size=60,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(fix_lists, st.floats(-60, 60), st.floats(-180, 180, exclude_max=True))
+def test_property_ticks_stay_on_grid_within_segments_and_between_fixes(fx, lat0, lon0) -> None:
+    frame = _frame(
+        0,
+        pd.DatetimeIndex([DAY + pd.Timedelta(seconds=f[1]) for f in fx]),
+        np.array([lat0 + f[2] for f in fx]),
+        np.array([float(wrap_lon(lon0 + f[3])) for f in fx]),
+        np.array([np.nan if f[4] is None else f[4] for f in fx]),
+    )
+    frame["mmsi"] = np.array([211000000 + f[0] for f in fx], dtype=np.int32)
+    out = resample_tracks(frame, CFG)
+    ms = out["timestamp"].astype("int64").to_numpy()
+    assert np.all(ms % (CFG.resample_interval_min * 60_000) == 0)
+    assert not out.duplicated(["mmsi", "timestamp"]).any()
+    assert ((out["lon"] >= -180) & (out["lon"] < 180)).all()
+    half = pd.Timedelta(minutes=CFG.resample_interval_min / 2)
+    for mmsi, sub in out.groupby("mmsi"):
+        fixes_v = frame[frame["mmsi"] == mmsi]
+        assert sub["timestamp"].min() >= fixes_v["timestamp"].min() - half
+        assert sub["timestamp"].max() <= fixes_v["timestamp"].max() + half
+        assert sub["lat"].between(fixes_v["lat"].min() - 1e-9, fixes_v["lat"].max() + 1e-9).all()
