@@ -159,3 +159,31 @@ def _group_min(group: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     out = np.full(n, np.inf)
     np.minimum.at(out, group, np.where(np.isnan(values), np.inf, values))
     return out
+
+
+def drop_explained_by_rendezvous(loitering: pd.DataFrame, rendezvous: pd.DataFrame) -> pd.DataFrame:
+    """Loitering events that no rendezvous of the same vessel overlaps in time.
+
+    Both ships of a meeting are, each on its own, slow far offshore: every
+    rendezvous also shows up as two loitering events. Those add nothing for an
+    analyst; the loitering that matters is the one with *no* visible partner.
+    Overlap means ``loiter.start <= rdv.end`` and ``rdv.start <= loiter.end``.
+    A merge on MMSI (events, not pings: thousands a day at most).
+    """
+    if loitering.empty or rendezvous is None or rendezvous.empty:
+        return loitering
+    sides = pd.concat(
+        [
+            rendezvous[["mmsi_a", "start_time", "end_time"]].rename(columns={"mmsi_a": "mmsi"}),
+            rendezvous[["mmsi_b", "start_time", "end_time"]].rename(columns={"mmsi_b": "mmsi"}),
+        ],
+        ignore_index=True,
+    ).rename(columns={"start_time": "r_start", "end_time": "r_end"})
+    sides["mmsi"] = sides["mmsi"].astype(np.int64)
+    left = loitering[["event_id", "mmsi", "start_time", "end_time"]].assign(
+        mmsi=loitering["mmsi"].astype(np.int64)
+    )
+    pairs = left.merge(sides, on="mmsi", how="inner")
+    overlap = (pairs["start_time"] <= pairs["r_end"]) & (pairs["r_start"] <= pairs["end_time"])
+    explained = set(pairs.loc[overlap, "event_id"])
+    return loitering[~loitering["event_id"].isin(explained)].reset_index(drop=True)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from detectors.anchorages import learn_anchorages
-from detectors.loitering import LOITERING_COLUMNS, detect_loitering
+from detectors.loitering import LOITERING_COLUMNS, detect_loitering, drop_explained_by_rendezvous
 from pipeline.config import Config
 
 CFG = Config()
@@ -134,3 +134,23 @@ def test_learned_anchorage_suppresses_loitering_there() -> None:
     assert not anchorages.empty
     assert len(detect_loitering(crowd, CFG)) == 6
     assert detect_loitering(crowd, CFG, anchorages=anchorages).empty
+
+
+def test_loitering_explained_by_a_rendezvous_is_dropped_unexplained_kept() -> None:
+    a = ticks(0.0, 6.0, lat=GULF_OFFSHORE[0], lon=GULF_OFFSHORE[1])
+    b = ticks(0.0, 6.0, lat=26.0, lon=-88.0, mmsi=VESSEL + 1)
+    loitering = detect_loitering(pd.concat([a, b]), CFG)
+    meeting = pd.DataFrame(
+        {
+            "mmsi_a": np.int32([VESSEL - 5]),
+            "mmsi_b": np.int32([VESSEL]),  # VESSEL met someone during its slow spell
+            "start_time": [T0 + pd.Timedelta(hours=2)],
+            "end_time": [T0 + pd.Timedelta(hours=5)],
+        }
+    )
+    kept = drop_explained_by_rendezvous(loitering, meeting)
+    assert kept["mmsi"].tolist() == [VESSEL + 1]
+    later = meeting.assign(
+        start_time=T0 + pd.Timedelta(hours=7), end_time=T0 + pd.Timedelta(hours=9)
+    )
+    assert len(drop_explained_by_rendezvous(loitering, later)) == 2
