@@ -150,10 +150,41 @@ def _query(lat: npt.ArrayLike, lon: npt.ArrayLike) -> tuple[FloatArray, npt.NDAr
     idx = np.full(la.shape, -1, dtype=np.intp)
     ok = np.isfinite(la) & np.isfinite(lo)
     if ok.any():
-        chord, i = _port_tree().query(unit_vectors(la[ok], lo[ok]), k=1)
+        chord, i = _nearest(la[ok], lo[ok])
         dist[ok] = chord_to_m(chord)
         idx[ok] = i
     return dist, idx
+
+
+#: First pass radius: most AIS positions have a port within it, and a bounded
+#: search prunes far more of the tree; the rest get an unbounded second pass.
+_FIRST_PASS_CHORD = 100_000.0 / EARTH_RADIUS_M
+
+
+def _nearest(lat: FloatArray, lon: FloatArray) -> tuple[FloatArray, npt.NDArray[np.intp]]:
+    """Exact nearest port (chord, index), with queries ordered by 0.25° cell.
+
+    Sorting the queries makes consecutive searches walk the same tree nodes
+    (cache-friendly); results are returned in input order.
+    """
+    tree = _port_tree()
+    if lat.size < 10_000:
+        chord, idx = tree.query(unit_vectors(lat, lon), k=1)
+        return chord, idx
+    cell = np.floor((lat + 90.0) * 4.0).astype(np.int64) * 1440 + np.floor(
+        ((lon + 180.0) % 360.0) * 4.0
+    ).astype(np.int64)
+    order = np.argsort(cell, kind="stable")
+    vectors = unit_vectors(lat[order], lon[order])
+    chord, idx = tree.query(vectors, k=1, distance_upper_bound=_FIRST_PASS_CHORD)
+    far = np.isinf(chord)
+    if far.any():
+        chord[far], idx[far] = tree.query(vectors[far], k=1)
+    out_chord = np.empty_like(chord)
+    out_idx = np.empty_like(idx)
+    out_chord[order] = chord
+    out_idx[order] = idx
+    return out_chord, out_idx
 
 
 def distance_to_port_m(lat: npt.ArrayLike, lon: npt.ArrayLike) -> FloatArray:

@@ -107,3 +107,19 @@ def test_property_port_distance_ignores_longitude_convention(
     d = distance_to_port_m(np.array([lat, lat]), np.array([lon, lon + 360.0 * turns]))
     assert d[1] == pytest.approx(d[0], abs=1.0)
     assert 0.0 <= d[0] <= np.pi * 6_371_008.8
+
+
+def test_large_batches_agree_with_small_ones() -> None:
+    """Batches >= 10k take the sorted, two-pass search: results must not change."""
+    rng = np.random.default_rng(7)
+    lat = rng.uniform(-70, 75, 12_000)
+    lon = rng.uniform(-180, 180, 12_000)
+    big = distance_to_port_m(lat, lon)
+    small = np.concatenate(
+        [
+            distance_to_port_m(lat[i : i + 1_000], lon[i : i + 1_000])
+            for i in range(0, 12_000, 1_000)
+        ]
+    )
+    np.testing.assert_allclose(big, small)
+    assert (big > 100_000).any() and (big < 100_000).any()  # both passes exercised
