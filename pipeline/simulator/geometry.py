@@ -101,7 +101,7 @@ def distance_to_coast_m(lat, lon) -> np.ndarray:
     return np.where(is_land(lat, lon), 0.0, d)
 
 
-def segment_at_sea(lat1, lon1, lat2, lon2, *, step_m: float = 2_000.0) -> bool:
+def segment_at_sea(lat1, lon1, lat2, lon2, *, step_m: float = 500.0) -> bool:
     """True when every point sampled along the straight segment is at sea."""
     dist = float(haversine_m(lat1, lon1, lat2, lon2))
     n = max(2, int(dist / step_m) + 2)

@@ -223,7 +223,7 @@ REGIONS: dict[str, Region] = {
             ),
             zones=(
                 Z("Kuala Linggi STS area", 2.25, 101.75, 10_000.0),
-                Z("Tanjung Pelepas STS area", 1.22, 103.48, 5_000.0),
+                Z("Tanjung Pelepas western STS area", 1.30, 103.20, 5_000.0),
                 Z("Eastern OPL (off Johor)", 1.55, 104.55, 12_000.0),
             ),
             routes=(

@@ -118,8 +118,9 @@ class Context:
         for _ in range(20):
             d = zone.radius_m * np.sqrt(self.rng.random(64))
             lat, lon = destination(zone.lat, zone.lon, self.rng.uniform(0, 360, 64), d)
-            ok = ~is_land(lat, lon) & (distance_to_coast_m(lat, lon) >= 12_000.0)
-            ok &= self.port_distance_m(lat, lon) > 20_000.0
+            # margins over the detector's 5 km coast / 10 km port rules
+            ok = ~is_land(lat, lon) & (distance_to_coast_m(lat, lon) >= 8_000.0)
+            ok &= self.port_distance_m(lat, lon) > 15_000.0
             for i in np.flatnonzero(ok):
                 if self._free(lat[i], lon[i], t0, t1, ZONE_SEPARATION_M):
                     return float(lat[i]), float(lon[i])
@@ -357,15 +358,20 @@ def add_transfer(ctx: Context, *, illicit: bool) -> bool:
         dark_b = [min(x, 8.0) if x else 0.0 for x in dark_b] if max(dark_b) > 8 else [0.0, 0.0]
         dark_a = [min(x, 8.0) if x else 0.0 for x in dark_a] if max(dark_a) > 8 else [0.0, 0.0]
     zone: Zone | None = None
-    place_lon = ctx.region.lon_center
-    if plan.in_zone and ctx.region.zones:
-        zone = ctx.region.zones[int(rng.integers(len(ctx.region.zones)))]
-        place_lon = zone.lon
+    zones = list(ctx.region.zones) if plan.in_zone else []
+    order = rng.permutation(len(zones)) if zones else []
+    place_lon = zones[order[0]].lon if zones else ctx.region.lon_center
     t_start = ctx.start_time(place_lon, need_before, need_after, dur_s, plan.night_bias)
     if t_start is None:
         return False
     t0, t1 = t_start - wait_s, t_start + dur_s + linger_s
-    point = ctx.zone_point(zone, t0, t1) if zone else ctx.remote_point(t0, t1)
+    point = None
+    for k in order:  # the drawn zone first, then any other with room
+        zone = zones[k]
+        if (point := ctx.zone_point(zone, t0, t1)) is not None:
+            break
+    if not zones:
+        zone, point = None, ctx.remote_point(t0, t1)
     if point is None:
         return False
     lat, lon = point
@@ -586,11 +592,19 @@ def add_anchorage_crowd(ctx: Context) -> bool:
         la, lo = la[ok][:n], lo[ok][:n]
         if len(la) < 6:
             continue
+        # two neighbours always lie within 500 m: the crowd must tempt the
+        # pair rule, so that only the away-from-port rule can reject it
+        la1, lo1 = destination(la[0], lo[0], rng.uniform(0, 360), rng.uniform(200, 450))
+        if is_land(np.array([la1]), np.array([lo1]))[0]:
+            continue
+        la[1], lo[1] = float(la1), float(lo1)
         mmsis = []
         t_lo, t_hi = [], []
         for i in range(len(la)):
             stay = float(rng.uniform(8, 30)) * H
             a0 = float(rng.uniform(-stay / 2, max(ctx.window_s - stay / 2, 1.0)))
+            if i == 1:  # the close neighbour shares most of the first ship's stay
+                a0, stay = t_lo[0] + float(rng.uniform(0, 2)) * H, max(stay, 8 * H)
             a1 = min(a0 + stay, ctx.window_s + 2 * H)
             a0 = max(a0, -2 * H)
             tr = Track()
