@@ -306,6 +306,43 @@ def set_metrics(model: SuspicionModel, data: LabelledSet, cfg: Config = DEFAULT_
     }
 
 
+def honesty_checks(
+    train: LabelledSet, test: LabelledSet, shifted: LabelledSet, plan: TrainingPlan
+) -> dict:
+    """How much the result leans on single features and on location.
+
+    Simulated data can be easier than the sea: these figures show whether one
+    feature alone already separates the classes (single-feature ROC-AUC on the
+    held-out set) and what a model *without* any location feature achieves.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    from pipeline.scoring.evaluation import metrics
+    from pipeline.scoring.features import LOCATION_FEATURES
+
+    single = {}
+    if 0 < test.labels.sum() < len(test.labels):
+        for c in FEATURE_COLUMNS:
+            x = test.features[c].astype(float)
+            x = x.fillna(x.median() if x.notna().any() else 0.0).to_numpy()
+            auc = float(roc_auc_score(test.labels, x))
+            single[c] = round(max(auc, 1.0 - auc), 3)
+    top = dict(sorted(single.items(), key=lambda kv: -kv[1])[:6])
+    cols = [c for c in FEATURE_COLUMNS if c not in LOCATION_FEATURES]
+    no_loc = SuspicionModel(random_state=plan.seed).fit(
+        as_feature_matrix(train.features, cols), train.labels
+    )
+    ablation = {}
+    for name, data in (("test", test), ("shifted", shifted)):
+        if len(data.labels):
+            proba = no_loc.predict_proba(as_feature_matrix(data.features, cols))[:, 1]
+            ablation[name] = metrics(data.labels, proba).as_dict()
+    return {
+        "single_feature_roc_auc_test_top": top,
+        "model_without_location_features": ablation,
+    }
+
+
 def plan_from_card(card: dict) -> TrainingPlan:
     """The plan a model was trained with, from its card (tuples restored)."""
     raw = dict(card["training"]["plan"])
@@ -353,6 +390,7 @@ def train_and_save(
             "test": set_metrics(model, sets["test"], cfg),
             "shifted": set_metrics(model, sets["shifted"], cfg),
         },
+        "honesty_checks": honesty_checks(sets["train"], sets["test"], sets["shifted"], plan),
         "intended_use": (
             "Ranking candidate STS transfers for analyst review; not evidence of wrongdoing. "
             "Scores on real AIS are unvalidated: the shifted-set figures show how far "
