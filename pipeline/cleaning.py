@@ -150,7 +150,7 @@ BUFFER_DTYPES: dict[str, type] = {
     "cls": np.int8,  # code into CLASS_VOCAB, -1 = null
     "src": np.int8,  # code into SOURCE_VOCAB
     "origin": np.int16,  # input file index; -1 = row read back from the store
-    "row": np.int64,  # row_number within its file
+    "row": np.int32,  # row_number within its file (-1 for stored rows)
 }
 
 
@@ -197,7 +197,7 @@ class PositionBuffer:
                 "cls": _codes(obs["transceiver_class"], CLASS_VOCAB),
                 "src": _source_codes(obs["source"]),
                 "origin": np.full(obs.num_rows, origin, dtype=np.int16),
-                "row": _np(obs["row_number"], np.int64, -1),
+                "row": _np(obs["row_number"], np.int32, -1),
             }
         )
 
@@ -218,7 +218,7 @@ class PositionBuffer:
                 "cls": _codes(table["transceiver_class"], CLASS_VOCAB),
                 "src": _source_codes(table["source"]),
                 "origin": np.full(n, -1, dtype=np.int16),
-                "row": np.full(n, -1, dtype=np.int64),
+                "row": np.full(n, -1, dtype=np.int32),
             }
         )
 
@@ -499,8 +499,10 @@ def resolve_day(
     if n == 0:
         return DayResolution(np.empty(0, dtype=np.int64), status, {})
     # (mmsi, time of day) packed in one int64: mmsi < 2**30, ms of day < 2**27.
-    key = (buf.cols["mmsi"].astype(np.int64) << 27) | (buf.cols["ts"] - day_start_ms)
-    order = np.argsort(key, kind="stable")  # ties keep buffer order: stored first
+    # Memory matters at 1e7 rows: build the key in place, keep indices int32.
+    key = buf.cols["ts"] - day_start_ms
+    key |= buf.cols["mmsi"].astype(np.int64) << 27
+    order = np.argsort(key, kind="stable").astype(np.int32)  # ties: stored first
     ks = key[order]
     del key
     start = np.empty(n, dtype=bool)
@@ -553,19 +555,41 @@ def resolve_day(
     return DayResolution(kept, status, details)
 
 
+#: Rows per chunk of the jump check (bounded temporaries at 1e7 rows/day).
+_JUMP_CHUNK_ROWS = 1 << 20
+
+
 def _jumps(buf: PositionBuffer, kept: np.ndarray, n_stored: int, cfg: CleaningConfig) -> np.ndarray:
-    """Mask over ``kept`` (canonical order) of single-ping position jumps."""
+    """Mask over ``kept`` (canonical order) of single-ping position jumps.
+
+    A ping needs only its two neighbours, so the check runs over chunks that
+    overlap by one row on each side: same result, bounded memory.
+    """
     m = len(kept)
+    jump = np.zeros(m, dtype=bool)
+    for lo in range(0, m, _JUMP_CHUNK_ROWS):
+        a = max(lo - 1, 0)
+        b = min(lo + _JUMP_CHUNK_ROWS + 1, m)
+        part = _jumps_chunk(buf, kept[a:b], cfg)
+        jump[lo : min(lo + _JUMP_CHUNK_ROWS, m)] = part[
+            lo - a : lo - a + min(_JUMP_CHUNK_ROWS, m - lo)
+        ]
+    jump &= kept >= n_stored  # stored rows are never re-judged
+    return jump
+
+
+def _jumps_chunk(buf: PositionBuffer, idx: np.ndarray, cfg: CleaningConfig) -> np.ndarray:
+    m = len(idx)
     if m < 3:
         return np.zeros(m, dtype=bool)
-    mmsi = buf.cols["mmsi"][kept]
+    mmsi = buf.cols["mmsi"][idx]
     same_prev = mmsi[1:] == mmsi[:-1]
     del mmsi
-    lat = buf.cols["lat"][kept]
-    lon = buf.cols["lon"][kept]
+    lat = buf.cols["lat"][idx]
+    lon = buf.cols["lon"][idx]
     dist = haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])  # between i and i+1
     del lat, lon
-    ts = buf.cols["ts"][kept]
+    ts = buf.cols["ts"][idx]
     dt_h = np.diff(ts).astype(np.float64) / 3_600_000.0
     del ts
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -573,7 +597,6 @@ def _jumps(buf: PositionBuffer, kept: np.ndarray, n_stored: int, cfg: CleaningCo
     far = (speed_kn > cfg.max_jump_speed_kn) & (dist > cfg.min_jump_distance_m) & same_prev
     jump = np.zeros(m, dtype=bool)
     jump[1:-1] = far[:-1] & far[1:]
-    jump &= kept >= n_stored  # stored rows are never re-judged
     return jump
 
 

@@ -61,6 +61,8 @@ from pipeline.schemas import (
 from pipeline.storage import ROW_GROUP_ROWS, Store, sort_table
 
 EPOCH_DAY = date(1970, 1, 1)
+#: Static candidates held per day before compacting them (~100 bytes a row).
+STATIC_COMPACT_ROWS = 400_000
 
 
 class IngestError(ValueError):
@@ -197,6 +199,23 @@ def _progress(enabled: bool, desc: str, unit: str = " rows"):
 class _DayParts:
     positions: list[PositionBuffer] = field(default_factory=list)
     statics: list[pa.Table] = field(default_factory=list)
+    n_statics: int = 0
+
+    def add_statics(self, table: pa.Table) -> None:
+        """Collect static candidates, compacting to a change series when many.
+
+        Memory stays proportional to vessels (and their changes), not pings.
+        Compaction keeps the first report of each run of identical values, so
+        for inputs in time order (MarineCadastre, DMA, logs) the result is
+        the same as reducing everything at the end.
+        """
+        self.statics.append(table)
+        self.n_statics += table.num_rows
+        if self.n_statics > STATIC_COMPACT_ROWS:
+            merged = vessel_series(pa.concat_tables(self.statics))
+            self.statics = [merged]
+            self.n_statics = merged.num_rows
+
     quarantine: list[pa.Table] = field(default_factory=list)
 
 
@@ -266,7 +285,7 @@ def ingest_files(
                 if split.statics.num_rows:
                     sday = _days_of(split.statics["timestamp"])
                     for d in np.unique(sday):
-                        days[int(d)].statics.append(split.statics.filter(pa.array(sday == d)))
+                        days[int(d)].add_statics(split.statics.filter(pa.array(sday == d)))
                 pos = split.positions
                 if pos.num_rows:
                     buf = PositionBuffer.from_observations(pos, origin)

@@ -88,6 +88,13 @@ US_VESSEL_TYPE_TO_ITU: dict[int, int] = {
 
 REQUIRED = ("mmsi", "timestamp", "lat", "lon")
 
+#: code -> ITU code lookup (0..99 kept, 1001..1025 mapped, rest NaN); the
+#: extra last slot is NaN for "no code".
+_SHIP_TYPE_LUT = np.full(1027, np.nan)
+_SHIP_TYPE_LUT[:100] = np.arange(100)
+for _us, _itu in US_VESSEL_TYPE_TO_ITU.items():
+    _SHIP_TYPE_LUT[_us] = _itu
+
 
 def column_map(header: list[str]) -> dict[str, str]:
     """canonical name -> actual header name, for the columns present."""
@@ -111,13 +118,8 @@ def _ship_type(values: pa.Array) -> pa.Array:
     ok = pc.fill_null(pc.utf8_is_digit(values), False)
     num = pc.cast(pc.if_else(ok, values, pa.scalar(None, pa.string())), pa.float64())
     arr = to_float(num)
-    us = np.zeros(len(arr), dtype=bool)
-    out = arr.copy()
-    for code, itu in US_VESSEL_TYPE_TO_ITU.items():
-        hit = arr == code
-        out[hit] = itu
-        us |= hit
-    out[~us & ((arr < 0) | (arr > 99))] = np.nan
+    codes = np.where(np.isnan(arr) | (arr < 0) | (arr > 1025), -1, arr).astype(np.int64)
+    out = _SHIP_TYPE_LUT[codes]  # index -1 hits the trailing NaN
     return float_array(out, pa.int16())
 
 
