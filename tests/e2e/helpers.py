@@ -148,6 +148,16 @@ class PrefectServer:
     def ui_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def stop(self) -> None:
+        """Flush what this process still owes the server, then stop it.
+
+        Prefect ships logs and events from background workers; stopping the
+        server first leaves them retrying at interpreter exit (a minute of
+        "Error logging to API").
+        """
+        drain_prefect_workers()
+        self.proc.stop()
+
     def client_env(self, **extra: str) -> dict[str, str]:
         """Environment for processes that talk to this server."""
         return offline_env(self.home, PREFECT_API_URL=self.api_url, **extra)
@@ -179,6 +189,18 @@ def start_prefect_server(
     return server
 
 
+def drain_prefect_workers(timeout_s: float = 10.0) -> None:
+    """Send queued Prefect logs and events now (no-op when Prefect is not imported)."""
+    if "prefect" not in sys.modules:
+        return
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    for worker in (APILogWorker, EventsWorker):
+        with contextlib.suppress(Exception):
+            worker.drain_all(timeout=timeout_s)
+
+
 _SHARED: dict[str, object] = {}
 
 
@@ -198,7 +220,7 @@ def shared_prefect_server() -> Iterator[PrefectServer]:
     finally:
         _SHARED["users"] = int(_SHARED["users"]) - 1  # type: ignore[call-overload]
         if _SHARED["users"] == 0:
-            server.proc.stop()
+            server.stop()
             shutil.rmtree(str(_SHARED["workdir"]), ignore_errors=True)
             _SHARED.clear()
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from flows_harness import SIM_START, simulate_days
 
-from e2e.helpers import free_port, start, start_prefect_server, wait_until
+from e2e.helpers import drain_prefect_workers, free_port, start, start_prefect_server, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -106,10 +106,11 @@ def test_prefect_server_on_postgres_runs_a_backfill(postgres_url: str, tmp_path:
                 store=str(tmp_path / "store"), out_dir=str(tmp_path / "out"),
                 input_dir=str(input_dir), return_state=True,
             )  # fmt: skip
-        assert state.is_completed(), state.message
-        assert len(list((tmp_path / "out").glob("rendezvous-*.geojson"))) == 2
+            assert state.is_completed(), state.message
+            assert len(list((tmp_path / "out").glob("rendezvous-*.geojson"))) == 2
+            drain_prefect_workers()
     finally:
-        server.proc.stop()
+        server.stop()
     # the runs were recorded in PostgreSQL, not in a SQLite file
     import asyncio
 
