@@ -202,10 +202,6 @@ def simulate(cfg: SimulationConfig) -> SimulatedData:
     window_s = cfg.n_days * 86_400.0
     sparse_bg = 1.0 if cfg.satellite_like else cfg.sparse_vessel_fraction
     sparse_ev = 1.0 if cfg.satellite_like else cfg.sparse_event_vessel_fraction
-    n_bg = cfg.n_background_vessels
-    if cfg.target_rows is not None:
-        per_vessel = expected_rows_per_vessel_day(0.16, sparse_bg) * cfg.n_days * 0.97
-        n_bg = max(1, round(cfg.target_rows / per_vessel))
     # warm the land mask for the whole region band in one pass
     is_land(np.array([region.lat_min - 1.0, region.lat_max + 1.0]), np.array([region.lon_min] * 2))
 
@@ -223,6 +219,13 @@ def simulate(cfg: SimulationConfig) -> SimulatedData:
             if not BUILDERS[kind](ctx):
                 unplaced[kind] = unplaced.get(kind, 0) + 1
 
+    n_bg = cfg.n_background_vessels
+    if cfg.target_rows is not None:
+        # scenario vessels are placed first; the background fleet fills the rest
+        per_vessel = expected_rows_per_vessel_day(0.16, sparse_bg) * cfg.n_days * 0.97
+        per_event_vessel = expected_rows_per_vessel_day(0.0, sparse_ev) * cfg.n_days
+        remaining = cfg.target_rows - per_event_vessel * len(ctx.vessels)
+        n_bg = max(1, round(remaining / per_vessel))
     bg = lane_traffic(
         np.random.default_rng(rng.integers(2**63)),
         region,
