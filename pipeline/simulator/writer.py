@@ -102,37 +102,8 @@ def _clock_table(t0: np.datetime64) -> np.ndarray:
     return np.datetime_as_string(stamps, unit="s").astype(np.bytes_)
 
 
-def marinecadastre_bytes(rows: pd.DataFrame, day_start: pd.Timestamp) -> bytes:
-    """Format rows as MarineCadastre CSV lines (newline-terminated), vectorised."""
-    t0 = np.datetime64(day_start.tz_localize(None), "s")
-    ts = rows["timestamp"].to_numpy(dtype="datetime64[ms]").astype("datetime64[s]")
-    secs = (ts - t0).astype(np.int64)
-    heading = rows["heading_deg"].to_numpy(dtype=np.float64)
-    heading = np.where(np.isnan(heading), 511.0, np.round(heading))
-    is_a = (rows["transceiver_class"] == "A").to_numpy()
-    ship_type = pd.Series(rows["ship_type"])
-    cargo = ship_type.where(pd.Series(is_a, index=ship_type.index))
-    as_int = lambda v: str(int(v))  # noqa: E731
-    fields = [
-        _factorized(rows["mmsi"], as_int),
-        [(_clock_table(t0), secs)],
-        _fixed(rows["lat"].to_numpy(), 5),
-        _fixed(rows["lon"].to_numpy(), 5),
-        _fixed(rows["sog_kn"].to_numpy(), 1),
-        _fixed(rows["cog_deg"].to_numpy(), 1),
-        _fixed(heading, 0),
-        _factorized(rows["vessel_name"]),
-        _factorized(rows["imo"], lambda v: f"IMO{int(v):07d}"),
-        _factorized(rows["callsign"]),
-        _factorized(ship_type, as_int),
-        _factorized(rows["nav_status"], as_int),
-        _fixed(np.round(rows["length_m"].to_numpy(dtype=np.float64)), 0),
-        _fixed(np.round(rows["width_m"].to_numpy(dtype=np.float64)), 0),
-        _fixed(rows["draught_m"].to_numpy(), 1),
-        _factorized(cargo, as_int),
-        _factorized(rows["transceiver_class"]),
-    ]
-    n = len(rows)
+def _lines(fields: list[list[tuple[np.ndarray, np.ndarray]]], n: int) -> bytes:
+    """Assemble ``n`` CSV lines from per-field (table, codes) parts."""
     width = sum(t.dtype.itemsize for f in fields for t, _ in f) + len(fields)
     buf = np.zeros((n, width), dtype=np.uint8)
     off = 0
@@ -145,6 +116,69 @@ def marinecadastre_bytes(rows: pd.DataFrame, day_start: pd.Timestamp) -> bytes:
         off += 1
     flat = buf.reshape(-1)
     return flat[flat != 0].tobytes()
+
+
+def _as_int(v) -> str:
+    return str(int(v))
+
+
+def _static_fields(rows: pd.DataFrame) -> list[list[tuple[np.ndarray, np.ndarray]]]:
+    """VesselName..TransceiverClass: the per-row copy of the vessel's static report."""
+    is_a = (rows["transceiver_class"] == "A").to_numpy()
+    ship_type = pd.Series(rows["ship_type"])
+    cargo = ship_type.where(pd.Series(is_a, index=ship_type.index))
+    return [
+        _factorized(rows["vessel_name"]),
+        _factorized(rows["imo"], lambda v: f"IMO{int(v):07d}"),
+        _factorized(rows["callsign"]),
+        _factorized(ship_type, _as_int),
+        _factorized(rows["nav_status"], _as_int),
+        _fixed(np.round(rows["length_m"].to_numpy(dtype=np.float64)), 0),
+        _fixed(np.round(rows["width_m"].to_numpy(dtype=np.float64)), 0),
+        _fixed(rows["draught_m"].to_numpy(), 1),
+        _factorized(cargo, _as_int),
+        _factorized(rows["transceiver_class"]),
+    ]
+
+
+def _static_tail(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The last ten columns as one field: few distinct combinations, formatted once.
+
+    A vessel repeats the same static fields on every row (until a draught,
+    name or status change), so formatting each distinct combination once and
+    indexing it per row halves the writer's work.
+    """
+    key = np.zeros(len(rows), dtype=np.int64)
+    for col in ("mmsi", "vessel_name", "nav_status", "draught_m", "transceiver_class"):
+        codes, uniques = pd.factorize(pd.Series(rows[col]), use_na_sentinel=False)
+        key, _ = pd.factorize(key * (len(uniques) + 1) + codes)
+        key = key.astype(np.int64)
+    n_uniq = int(key.max()) + 1 if len(key) else 0
+    first = np.empty(n_uniq, dtype=np.int64)
+    first[key[::-1]] = np.arange(len(key) - 1, -1, -1)  # first row of each combination
+    text = _lines(_static_fields(rows.iloc[first]), n_uniq)
+    table = np.array(text.split(b"\n")[:-1], dtype=np.bytes_)
+    return table, key
+
+
+def marinecadastre_bytes(rows: pd.DataFrame, day_start: pd.Timestamp) -> bytes:
+    """Format rows as MarineCadastre CSV lines (newline-terminated), vectorised."""
+    t0 = np.datetime64(day_start.tz_localize(None), "s")
+    ts = rows["timestamp"].to_numpy(dtype="datetime64[ms]").astype("datetime64[s]")
+    secs = (ts - t0).astype(np.int64)
+    heading = rows["heading_deg"].to_numpy(dtype=np.float64)
+    heading = np.where(np.isnan(heading), 511.0, np.round(heading))
+    fields = [
+        _factorized(rows["mmsi"], _as_int),
+        [(_clock_table(t0), secs)],
+        _fixed(rows["lat"].to_numpy(), 5),
+        _fixed(rows["lon"].to_numpy(), 5),
+        _fixed(rows["sog_kn"].to_numpy(), 1),
+        _fixed(rows["cog_deg"].to_numpy(), 1),
+        _fixed(heading, 0),
+        [_static_tail(rows)],
+    ]
+    return _lines(fields, len(rows))
 
 
 def _atomic_write_bytes(path: Path, write) -> None:
