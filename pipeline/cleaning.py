@@ -183,7 +183,17 @@ class PositionBuffer:
         return PositionBuffer({k: v[idx] for k, v in self.cols.items()})
 
     @classmethod
-    def from_observations(cls, obs: pa.Table, origin: int) -> PositionBuffer:
+    def from_observations(
+        cls, obs: pa.Table, origin: int, mask: np.ndarray | None = None
+    ) -> PositionBuffer:
+        """Numeric columns of ``obs`` (rows where ``mask``, default all)."""
+        buf = cls._from_observations(obs, origin)
+        if mask is not None and not mask.all():
+            buf = buf.take(np.flatnonzero(mask))
+        return buf
+
+    @classmethod
+    def _from_observations(cls, obs: pa.Table, origin: int) -> PositionBuffer:
         return cls(
             {
                 "mmsi": _np(obs["mmsi"], np.int32, 0),
@@ -286,11 +296,19 @@ class PositionBuffer:
 class BatchSplit:
     """One reader batch after row checks."""
 
-    positions: pa.Table  # OBSERVATION_SCHEMA rows with a valid position
+    observations: pa.Table  # the batch as read (OBSERVATION_SCHEMA)
+    position_mask: np.ndarray  # rows that passed the checks and carry a position
     statics: pa.Table  # VESSEL_SCHEMA candidates (not yet de-duplicated)
     quarantine: pa.Table  # QUARANTINE_SCHEMA
     n_static_only: int = 0  # accepted static-only observations
     quarantined_by_reason: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def positions(self) -> pa.Table:
+        """The accepted position rows as a table (materialised on demand)."""
+        if self.position_mask.all():
+            return self.observations
+        return self.observations.filter(pa.array(self.position_mask))
 
 
 def _detail_position(lat: pa.Array, lon: pa.Array) -> pa.Array:
@@ -377,16 +395,18 @@ def _has_static(obs: pa.Table) -> np.ndarray:
     return any_static
 
 
-def static_candidates(obs: pa.Table) -> pa.Table:
+def static_candidates(obs: pa.Table, valid: np.ndarray | None = None) -> pa.Table:
     """VESSEL_SCHEMA rows of accepted observations that carry static data.
 
     Reduced within the batch to the first and last row of each run of
     identical static values per vessel (time order), which keeps every
     change while dropping the name repeated on every MarineCadastre ping.
     Vectorised on numbers only: strings become per-batch dictionary codes,
-    so the comparison never touches text.
+    so the comparison never touches text. ``valid`` masks rows to consider.
     """
     has = _has_static(obs)
+    if valid is not None:
+        has &= valid
     if not has.any():
         return VESSEL_SCHEMA.empty_table()
     sel = np.flatnonzero(has)
@@ -395,7 +415,11 @@ def static_candidates(obs: pa.Table) -> pa.Table:
         # data only split runs, which keeps a few more rows, never fewer.
         mmsi = _np(obs["mmsi"], np.int64, 0)
         ts = _np(obs["timestamp"].cast(pa.int64()), np.int64, 0)
-        order = np.lexsort((ts, mmsi))
+        # one int64 key (mmsi, time since the batch's first ping): ~3x faster
+        # than lexsort; times more than 2**31 ms (~25 days) apart are clipped,
+        # which only affects the order of pings within one vessel's far past.
+        rel = np.clip(ts - ts.min(), 0, 2**31 - 1)
+        order = np.argsort((mmsi << 31) | rel, kind="stable")
         same = has[order][1:] & has[order][:-1]
         same &= mmsi[order][1:] == mmsi[order][:-1]
         for name in STATIC_COLUMNS:
@@ -447,14 +471,16 @@ def split_batch(obs: pa.Table) -> BatchSplit:
         for i, n in enumerate(np.bincount(code[bad], minlength=len(REASON_ORDER))):
             if n:
                 counts[REASON_ORDER[i].value] = int(n)
-    good = obs.filter(pa.array(~bad)) if bad.any() else obs
-    has_pos = _np(good["has_position"], np.bool_, True)
-    positions = good.filter(pa.array(has_pos)) if not has_pos.all() else good
+    # Masks instead of filtered tables: filtering copies every column,
+    # strings included, and the buffer needs a few numeric columns only.
+    good = ~bad
+    has_pos = _np(obs["has_position"], np.bool_, True)
     return BatchSplit(
-        positions=positions,
-        statics=static_candidates(good),
+        observations=obs,
+        position_mask=good & has_pos,
+        statics=static_candidates(obs, good),
         quarantine=quarantine,
-        n_static_only=int((~has_pos).sum()),
+        n_static_only=int((good & ~has_pos).sum()),
         quarantined_by_reason=counts,
     )
 

@@ -286,9 +286,10 @@ def ingest_files(
                     sday = _days_of(split.statics["timestamp"])
                     for d in np.unique(sday):
                         days[int(d)].add_statics(split.statics.filter(pa.array(sday == d)))
-                pos = split.positions
-                if pos.num_rows:
-                    buf = PositionBuffer.from_observations(pos, origin)
+                if split.position_mask.any():
+                    buf = PositionBuffer.from_observations(
+                        split.observations, origin, split.position_mask
+                    )
                     pday = buf.cols["ts"] // MS_PER_DAY
                     lo, hi = int(pday.min()), int(pday.max())
                     first_day = lo if first_day is None else min(first_day, lo)
