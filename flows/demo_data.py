@@ -10,21 +10,43 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-#: A few thousand pings per day: seconds to simulate and process, yet enough
-#: traffic for the simulator to place a rendezvous among decoys.
-SMALL_DAY_ROWS = 20_000
+#: Background pings per day; labelled scenarios add their own on top.
+SMALL_DAY_ROWS = 5_000
+
+#: Fewer labelled scenarios for tests: ~22k rows a day instead of ~70k, still
+#: with two illicit rendezvous among a legitimate transfer and decoys.
+LEAN_SCENARIOS = {
+    "n_illicit_rendezvous": 2,
+    "n_legit_transfers": 1,
+    "n_anchorage_crowds": 1,
+    "n_passing": 1,
+    "n_convoys": 0,
+    "n_pair_trawls": 0,
+    "n_short_meetings": 1,
+    "n_loitering_dark_partner": 0,
+}
 
 
 def simulate_small_days(
-    out_dir: Path, start: date, n_days: int, *, seed: int, target_rows: int = SMALL_DAY_ROWS
+    out_dir: Path,
+    start: date,
+    n_days: int,
+    *,
+    seed: int,
+    target_rows: int = SMALL_DAY_ROWS,
+    lean: bool = False,
 ) -> list[Path]:
-    """Write ``n_days`` simulated days from ``start`` into ``out_dir``; return the CSVs."""
+    """Write ``n_days`` simulated days from ``start`` into ``out_dir``; return the CSVs.
+
+    ``lean`` keeps only a few labelled scenarios (tests); the default keeps the
+    simulator's full mix (the demo: every kind of event and decoy).
+    """
     from pipeline.simulator import SimulationConfig, simulate, write_marinecadastre
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    data = simulate(
-        SimulationConfig(start=start, days=n_days, seed=seed, target_rows=target_rows * n_days)
+    scenarios = LEAN_SCENARIOS if lean else {}
+    cfg = SimulationConfig(
+        start_date=start, n_days=n_days, seed=seed, target_rows=target_rows * n_days, **scenarios
     )
-    written = write_marinecadastre(data, out_dir)
-    files = sorted(Path(p) for p in written) if written else sorted(out_dir.glob("AIS_*.csv"))
-    return [p for p in files if p.name.startswith("AIS_")]
+    written = write_marinecadastre(simulate(cfg), out_dir)
+    return sorted(Path(p) for p in written if Path(p).name.startswith("AIS_"))

@@ -46,7 +46,7 @@ def simulate_days(out_dir: Path, start: date, n_days: int, *, seed: int) -> list
         pytest.skip("pipeline.simulator.simulate/SimulationConfig not available yet")
     from flows.demo_data import simulate_small_days
 
-    return simulate_small_days(out_dir, start, n_days, seed=seed)
+    return simulate_small_days(out_dir, start, n_days, seed=seed, lean=True)
 
 
 def day_files(folder: Path, start: date, n_days: int) -> list[Path]:
