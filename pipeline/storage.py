@@ -74,7 +74,6 @@ ROW_GROUP_ROWS = 256 * 1024
 _WRITE_OPTIONS = {
     "compression": "zstd",
     "compression_level": 3,
-    "use_dictionary": True,
     "write_statistics": True,
     "version": "2.6",
 }
@@ -180,7 +179,10 @@ class Store:
 
         try:
             with tmp.open("wb") as fh:
-                writer = pq.ParquetWriter(fh, schema, **_WRITE_OPTIONS)
+                # Dictionary-encode text only: coordinates and times have too
+                # many distinct values (encoding them costs CPU and bytes).
+                text = [f.name for f in schema if pa.types.is_string(f.type)]
+                writer = pq.ParquetWriter(fh, schema, use_dictionary=text, **_WRITE_OPTIONS)
                 try:
                     buffered: list[pa.RecordBatch] = []
                     n_buffered = 0
