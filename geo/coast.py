@@ -21,13 +21,15 @@ Two packaged sources, combined for accuracy *and* speed:
   interpolation of that raster is within ~0.5 km of the mask's coast.
 
 Beyond :data:`FINE_CAP_M` (or poleward of :data:`FINE_MAX_ABS_LAT`) the
-landmetrics grid answers. The fine raster is built once per machine (~20-25 s
-on an idle 2-core machine, ~200 MB peak: the 933 MB mask is streamed one degree
-of latitude at a time), then cached as a ~60 MB ``.npz`` under
+landmetrics grid answers. The fine raster is built lazily, one 1° latitude
+row at a time, only for rows that queries touch, and cached on disk under
 ``$STSWATCH_CACHE_DIR`` (default ``~/.cache/stswatch``; written atomically, so
-parallel test workers are safe) and in memory. Loading the cache takes ~0.3 s;
-queries then run at 2-7 million points per second. Call :func:`warm_up` in a
-set-up step to pay the build outside timed work.
+parallel test workers are safe) and in memory. The first build on a machine
+decompresses the packaged mask once (~7 s) into a 117 MB bit-packed copy in
+the cache; each row then costs ~0.1-0.3 s, all 180 rows ~20-25 s on an idle
+2-core machine, peak ~0.35 GB. Loading cached rows takes < 1 s; queries then
+run at 2-7 million points per second. :func:`warm_up` builds everything up
+front (a CI or deployment set-up step).
 """
 
 from __future__ import annotations
@@ -36,9 +38,9 @@ import functools
 import importlib.util
 import os
 import tempfile
+import threading
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -58,7 +60,7 @@ _STRIDE = _MASK_PX_PER_DEG // _NODES_PER_DEG
 #: Metres per degree of latitude on the sphere used throughout stswatch.
 _M_PER_DEG = 6_371_008.8 * np.pi / 180.0
 #: Bump when the raster construction changes so stale caches are ignored.
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2
 
 #: Longest run of neighbouring tiles transformed in one window.
 _MAX_RUN_TILES = 12
@@ -66,25 +68,60 @@ _MAX_RUN_TILES = 12
 _TILE_FAR_OCEAN = -1
 _TILE_LAND = -2
 _TILE_COARSE_ONLY = -3
+_TILE_UNBUILT = -4
 
 FloatArray = npt.NDArray[np.float64]
 
 
-@dataclass(frozen=True)
 class _CoastRaster:
-    """Fine per-tile distance raster plus the coarse global grid."""
+    """Fine per-tile distance raster, built lazily one 1° latitude row at a time.
 
-    #: (180, 360) int32: index into ``tiles`` for coastal tiles, or
-    #: _TILE_FAR_OCEAN / _TILE_LAND / _TILE_COARSE_ONLY. Row 0 is latitude 89..90 (north first).
-    tile_index: npt.NDArray[np.int32]
-    #: (n_tiles, 61, 61) uint16 metres (0 on land, capped at FINE_CAP_M);
-    #: node (k, l) sits at the centre of mask pixel (2k, 2l) of the tile, the
-    #: 61st row/column duplicating the neighbouring tile's first node so that
-    #: bilinear interpolation never crosses a tile.
-    tiles: npt.NDArray[np.uint16]
-    #: landmetrics signed distance (km, negative on land), (1801, 3600):
-    #: lat -90..90 step 0.1, lon -180..179.9 step 0.1.
-    coarse_km: npt.NDArray[np.float32]
+    ``state`` is an immutable pair replaced as a whole when rows are added, so
+    concurrent readers (Dask/Prefect threads) always see a consistent pair:
+
+    * ``tile_index`` (180, 360) int32: index into ``tiles`` for coastal tiles,
+      or _TILE_FAR_OCEAN / _TILE_LAND / _TILE_COARSE_ONLY / _TILE_UNBUILT.
+      Row 0 is latitude 89..90 (north first).
+    * ``tiles`` (n_tiles, 61, 61) uint16 metres (0 on land, capped at
+      FINE_CAP_M); node (k, l) sits at the centre of mask pixel (2k, 2l) of the
+      tile, the 61st row/column duplicating the neighbouring tile's first node
+      so that bilinear interpolation never crosses a tile.
+
+    ``coarse_km`` is the landmetrics signed distance (km, negative on land),
+    (1801, 3600): lat -90..90 step 0.1, lon -180..179.9 step 0.1.
+    """
+
+    def __init__(self, coarse_km: npt.NDArray[np.float32]) -> None:
+        self.coarse_km = coarse_km
+        self.state: tuple[npt.NDArray[np.int32], npt.NDArray[np.uint16]] = (
+            np.full((180, 360), _TILE_UNBUILT, dtype=np.int32),
+            np.zeros((0, 61, 61), dtype=np.uint16),
+        )
+        self._lock = threading.Lock()
+
+    def ensure_rows(self, rows: npt.ArrayLike) -> None:
+        """Load from the disk cache, or build, every requested tile row not yet in memory."""
+        wanted = np.unique(np.asarray(rows, dtype=np.intp))
+        with self._lock:
+            index, tiles = self.state
+            missing = [int(r) for r in wanted if index[r, 0] == _TILE_UNBUILT]
+            if not missing:
+                return
+            rows_data = {r: _load_row(r) for r in missing}
+            to_build = {r for r, v in rows_data.items() if v is None}
+            if to_build:
+                for r, built in _build_rows(to_build).items():
+                    _save_row(r, *built)
+                    rows_data[r] = built
+            index = index.copy()
+            parts = [tiles]
+            n = tiles.shape[0]
+            for r in sorted(rows_data):
+                row_index, row_tiles = rows_data[r]  # type: ignore[misc]
+                index[r] = np.where(row_index >= 0, row_index + n, row_index)
+                parts.append(row_tiles)
+                n += row_tiles.shape[0]
+            self.state = (index, np.concatenate(parts))
 
 
 def _cache_dir() -> Path:
@@ -147,38 +184,59 @@ def _iter_mask_tile_rows() -> Iterator[npt.NDArray[np.bool_]]:
             yield np.frombuffer(buf, dtype=np.bool_).reshape(px, shape[1])
 
 
-def _build_fine_tiles() -> tuple[npt.NDArray[np.int32], npt.NDArray[np.uint16]]:
-    """Distance transform of the 1 km mask around every coastal 1° tile.
+@functools.lru_cache(maxsize=1)
+def _packed_mask() -> npt.NDArray[np.uint8]:
+    """The ocean mask bit-packed along longitude, (21600, 5400) uint8, memory-mapped.
 
-    Streams the mask one tile row at a time, keeping the rows above and below
-    for the windows' margins (30 km < 1° of latitude).
+    Decompressing the packaged mask takes ~7 s and is sequential, so it is done
+    once and kept bit-packed (117 MB) in the cache directory; any latitude row
+    is then a cheap random read. Falls back to memory when the cache is not
+    writable.
     """
+    path = _cache_dir() / f"globe_ocean_mask_packed_v{_CACHE_VERSION}.npy"
+    try:
+        return np.load(path, mmap_mode="r")
+    except (OSError, ValueError):
+        pass
     px = _MASK_PX_PER_DEG
-    tile_index = np.full((180, 360), _TILE_FAR_OCEAN, dtype=np.int32)
-    tiles: list[npt.NDArray[np.uint16]] = []
-    window: list[tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]] = []
+    shape = (180 * px, 360 * px // 8)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npy.tmp")
+        os.close(fd)
+        packed = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=shape)
+    except OSError:
+        tmp, packed = None, np.empty(shape, dtype=np.uint8)
+    for ti, rows in enumerate(_iter_mask_tile_rows()):
+        packed[ti * px : (ti + 1) * px] = np.packbits(rows, axis=1)
+    if tmp is None:
+        return packed
+    packed.flush()
+    del packed
+    Path(tmp).replace(path)
+    return np.load(path, mmap_mode="r")
 
-    def presence(rows: npt.NDArray[np.bool_]) -> tuple[np.ndarray, np.ndarray]:
-        n_ocean = rows.reshape(px, 360, px).sum(axis=(0, 2))
-        return n_ocean > 0, n_ocean < px * px
 
-    source = _iter_mask_tile_rows()
-    for ti in range(180):
-        while len(window) < 3 and (ti + len(window) - 1 < 180 or not window):
-            nxt = next(source, None)
-            if nxt is None:
-                break
-            window.append((nxt, *presence(nxt)))
-        # window holds rows ti-1 (if any), ti, ti+1 (if any)
-        above = window[0] if ti > 0 else None
-        cur = window[1] if ti > 0 else window[0]
-        below_pos = 2 if ti > 0 else 1
-        below = window[below_pos] if len(window) > below_pos else None
-        _build_tile_row(ti, above, cur, below, tile_index, tiles)
-        if ti > 0:
-            window.pop(0)
-    stacked = np.stack(tiles) if tiles else np.zeros((0, 61, 61), dtype=np.uint16)
-    return tile_index, stacked
+def _mask_tile_row(ti: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ocean mask rows (120, 43200) bool, any ocean per tile, any land per tile) of row ti."""
+    px = _MASK_PX_PER_DEG
+    rows = np.unpackbits(_packed_mask()[ti * px : (ti + 1) * px], axis=1).view(np.bool_)
+    n_ocean = rows.reshape(px, 360, px).sum(axis=(0, 2))
+    return rows, n_ocean > 0, n_ocean < px * px
+
+
+def _build_rows(rows: set[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Distance transform of the 1 km mask around every coastal tile of ``rows``.
+
+    Each tile row is transformed with the rows above and below it for the
+    windows' margins (30 km < 1° of latitude).
+    """
+    out: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for ti in sorted(rows):
+        above = _mask_tile_row(ti - 1) if ti > 0 else None
+        below = _mask_tile_row(ti + 1) if ti < 179 else None
+        out[ti] = _build_tile_row(ti, above, _mask_tile_row(ti), below)
+    return out
 
 
 def _build_tile_row(
@@ -186,20 +244,20 @@ def _build_tile_row(
     above: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
     cur: tuple[np.ndarray, np.ndarray, np.ndarray],
     below: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
-    tile_index: npt.NDArray[np.int32],
-    tiles: list[npt.NDArray[np.uint16]],
-) -> None:
-    """Fill ``tile_index[ti]`` and append the fine tiles of tile row ``ti``."""
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.uint16]]:
+    """Row ``ti`` of the tile index (local tile numbers or markers) and its fine tiles."""
     from scipy import ndimage
 
     px = _MASK_PX_PER_DEG
     rows_cur, any_ocean, any_land = cur
     n_cols = rows_cur.shape[1]
-    tile_index[ti, ~any_ocean] = _TILE_LAND
+    row_index = np.full(360, _TILE_FAR_OCEAN, dtype=np.int32)
+    row_index[~any_ocean] = _TILE_LAND
+    tiles: list[npt.NDArray[np.uint16]] = []
     lat_centre = 89.5 - ti
     if abs(lat_centre) > FINE_MAX_ABS_LAT:
-        tile_index[ti, any_ocean] = _TILE_COARSE_ONLY
-        return
+        row_index[any_ocean] = _TILE_COARSE_ONLY
+        return row_index, np.zeros((0, 61, 61), dtype=np.uint16)
     margin_rows = int(np.ceil(FINE_CAP_M / (_M_PER_DEG / px))) + 2
     coslat = np.cos(np.radians(lat_centre))
     margin_cols = int(np.ceil(FINE_CAP_M / (_M_PER_DEG * coslat / px))) + 2
@@ -242,42 +300,48 @@ def _build_tile_row(
                 sub = dist[row_off : row_off + px + 1 : _STRIDE, c0 : c0 + px + 1 : _STRIDE]
                 if (sub >= FINE_CAP_M).all():
                     continue  # land lies within the margin but not within the cap
-                tile_index[ti, tj] = len(tiles)
+                row_index[tj] = len(tiles)
                 tiles.append(np.rint(sub).astype(np.uint16))
+    stacked = np.stack(tiles) if tiles else np.zeros((0, 61, 61), dtype=np.uint16)
+    return row_index, stacked
 
 
-def _cache_path() -> Path:
-    return _cache_dir() / f"coast_fine_v{_CACHE_VERSION}_cap{int(FINE_CAP_M)}.npz"
+def _row_path(ti: int) -> Path:
+    return _cache_dir() / f"coast_v{_CACHE_VERSION}_cap{int(FINE_CAP_M)}" / f"row_{ti:03d}.npz"
 
 
-def _load_or_build_fine() -> tuple[npt.NDArray[np.int32], npt.NDArray[np.uint16]]:
-    path = _cache_path()
+def _load_row(ti: int) -> tuple[np.ndarray, np.ndarray] | None:
     try:
-        with np.load(path) as npz:
-            return npz["tile_index"], npz["tiles"]
+        with np.load(_row_path(ti)) as npz:
+            return npz["row_index"], npz["tiles"]
     except (OSError, ValueError, KeyError, zipfile.BadZipFile):
-        pass
-    tile_index, tiles = _build_fine_tiles()
-    try:  # atomic: write aside then rename, so parallel workers never read half a file
+        return None
+
+
+def _save_row(ti: int, row_index: np.ndarray, tiles: np.ndarray) -> None:
+    """Atomic write (aside, then rename): parallel workers never read half a file."""
+    path = _row_path(ti)
+    try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
         with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, tile_index=tile_index, tiles=tiles)
+            np.savez(fh, row_index=row_index, tiles=tiles)
         Path(tmp).replace(path)
     except OSError:
         pass  # read-only home: keep the in-memory copy only
-    return tile_index, tiles
 
 
 @functools.lru_cache(maxsize=1)
 def _raster() -> _CoastRaster:
-    tile_index, tiles = _load_or_build_fine()
-    return _CoastRaster(tile_index=tile_index, tiles=tiles, coarse_km=_load_coarse_km())
+    return _CoastRaster(_load_coarse_km())
 
 
 def warm_up() -> None:
-    """Build or load the reference rasters now (first call costs seconds, then cached)."""
-    _raster()
+    """Build or load the whole fine raster now (~20-25 s the first time per machine).
+
+    Queries otherwise build only the 1° latitude rows they touch, on demand.
+    """
+    _raster().ensure_rows(np.arange(180))
 
 
 def _coarse_m(raster: _CoastRaster, lat: FloatArray, lon: FloatArray) -> FloatArray:
@@ -328,17 +392,23 @@ def distance_to_coast_m(lat: npt.ArrayLike, lon: npt.ArrayLike) -> FloatArray:
     gx = np.minimum(np.floor(rx).astype(np.intp), 360 * _NODES_PER_DEG - 1)
     ti = gy // _NODES_PER_DEG
     tj = gx // _NODES_PER_DEG
-    idx = raster.tile_index[ti, tj]
+    tile_index, tiles = raster.state
+    idx = tile_index[ti, tj]
+    unbuilt = idx == _TILE_UNBUILT
+    if unbuilt.any():
+        raster.ensure_rows(ti[unbuilt])
+        tile_index, tiles = raster.state
+        idx = tile_index[ti, tj]
     fine = idx >= 0
     result = np.where(idx == _TILE_FAR_OCEAN, np.maximum(coarse, FINE_CAP_M), coarse)
     result[idx == _TILE_LAND] = 0.0
-    if raster.tiles.shape[0] and fine.any():
+    if tiles.shape[0] and fine.any():
         t = idx[fine]
         k = gy[fine] - ti[fine] * _NODES_PER_DEG
         m = gx[fine] - tj[fine] * _NODES_PER_DEG
         wy = ry[fine] - gy[fine]
         wx = rx[fine] - gx[fine]
-        flat = raster.tiles.reshape(-1)
+        flat = tiles.reshape(-1)
         side = _NODES_PER_DEG + 1
         base = t.astype(np.intp) * side * side + k * side + m
         v00 = flat[base].astype(np.float64)
