@@ -10,12 +10,16 @@ model does not weigh never appears, however odd it looks.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from pipeline.scoring.flags import flag_name
+
+#: One event's feature values by column name (a record dict or a Series).
+Row = Mapping[str, Any]
 
 #: A reason needs at least this log-odds push (0.25 = odds x1.28) to be shown:
 #: smaller effects are noise to an analyst.
@@ -24,12 +28,12 @@ MIN_CONTRIBUTION = 0.25
 MAX_REASONS = 3
 
 
-def _vessel(row: pd.Series, side: str) -> str:
+def _vessel(row: Row, side: str) -> str:
     """'vessel 1' is ``mmsi_a``, 'vessel 2' is ``mmsi_b``, as in the GeoJSON."""
     return "vessel 1" if side == "a" else "vessel 2"
 
 
-def _argmax_side(row: pd.Series, name: str, absolute: bool = False) -> str:
+def _argmax_side(row: Row, name: str, absolute: bool = False) -> str:
     a, b = row.get(f"{name}_a", np.nan), row.get(f"{name}_b", np.nan)
     a = abs(a) if absolute and pd.notna(a) else a
     b = abs(b) if absolute and pd.notna(b) else b
@@ -40,11 +44,11 @@ def _argmax_side(row: pd.Series, name: str, absolute: bool = False) -> str:
     return "a" if a >= b else "b"
 
 
-def _sides_where(row: pd.Series, name: str) -> list[str]:
+def _sides_where(row: Row, name: str) -> list[str]:
     return [s for s in ("a", "b") if row.get(f"{name}_{s}", 0) > 0]
 
 
-def _which(row: pd.Series, sides: list[str]) -> str:
+def _which(row: Row, sides: list[str]) -> str:
     if len(sides) == 2:
         return "both vessels"
     return _vessel(row, sides[0]) if sides else "a vessel"
@@ -54,8 +58,8 @@ def _km(m: float) -> str:
     return f"{m / 1000:.0f} km" if m >= 10_000 else f"{m / 1000:.1f} km"
 
 
-def _gap(kind: str) -> Callable[[pd.Series], str]:
-    def word(row: pd.Series) -> str:
+def _gap(kind: str) -> Callable[[Row], str]:
+    def word(row: Row) -> str:
         side = _argmax_side(row, f"gap_{kind}_h")
         hours = row[f"gap_{kind}_h_{side}"]
         if not hours > 0:
@@ -65,7 +69,7 @@ def _gap(kind: str) -> Callable[[pd.Series], str]:
     return word
 
 
-def _draught(row: pd.Series) -> str:
+def _draught(row: Row) -> str:
     side = _argmax_side(row, "draught_change_m", absolute=True)
     change = row.get(f"draught_change_m_{side}", np.nan)
     if not row["draught_change_max_m"] > 0 or pd.isna(change):
@@ -75,15 +79,15 @@ def _draught(row: pd.Series) -> str:
     return f"draught {change:+.1f} m without port call ({_vessel(row, side)})"
 
 
-def _opposite(row: pd.Series) -> str:
+def _opposite(row: Row) -> str:
     if row["opposite_draught_change"] > 0:
         a, b = row["draught_change_m_a"], row["draught_change_m_b"]
         return f"one vessel deeper, the other lighter ({a:+.1f} m / {b:+.1f} m): cargo moved at sea"
     return "no opposite draught change"
 
 
-def _missing(field: str) -> Callable[[pd.Series], str]:
-    def word(row: pd.Series) -> str:
+def _missing(field: str) -> Callable[[Row], str]:
+    def word(row: Row) -> str:
         sides = _sides_where(row, f"missing_{field.lower()}")
         if not sides:
             return f"both vessels report an {field}" if field == "IMO" else "both vessels named"
@@ -92,7 +96,7 @@ def _missing(field: str) -> Callable[[pd.Series], str]:
     return word
 
 
-def _foc(row: pd.Series) -> str:
+def _foc(row: Row) -> str:
     sides = _sides_where(row, "flag_of_convenience")
     if not sides:
         return "no flag of convenience"
@@ -104,7 +108,7 @@ def _foc(row: pd.Series) -> str:
     return "; ".join(parts)
 
 
-def _class_b(row: pd.Series) -> str:
+def _class_b(row: Row) -> str:
     sides = _sides_where(row, "class_b_large")
     if not sides:
         return "Class A transponders"
@@ -112,25 +116,25 @@ def _class_b(row: pd.Series) -> str:
     return f"Class B transponder on a {row[f'length_m_{side}']:.0f} m ship ({_vessel(row, side)})"
 
 
-def _tankers(row: pd.Series) -> str:
+def _tankers(row: Row) -> str:
     n = int(row["n_tankers"]) if pd.notna(row["n_tankers"]) else 0
     return {0: "no tanker in the pair", 1: "one tanker in the pair"}.get(n, "tanker with tanker")
 
 
-def _odd_pair(row: pd.Series) -> str:
+def _odd_pair(row: Row) -> str:
     if row["tanker_with_small_or_unknown"] > 0:
         return "tanker meeting a small or unidentified vessel"
     return "well-identified pair of ships"
 
 
-def _size(row: pd.Series) -> str:
+def _size(row: Row) -> str:
     la, lb = row.get("length_m_a"), row.get("length_m_b")
     if pd.isna(la) or pd.isna(lb):
         return "a vessel's size unknown"
     return f"size mismatch: {la:.0f} m and {lb:.0f} m"
 
 
-def _identity_changes(row: pd.Series) -> str:
+def _identity_changes(row: Row) -> str:
     side = _argmax_side(row, "identity_changes")
     n = row[f"identity_changes_{side}"]
     if not n > 0:
@@ -138,7 +142,7 @@ def _identity_changes(row: pd.Series) -> str:
     return f"name/callsign/IMO changed {n:.0f}x ({_vessel(row, side)})"
 
 
-def _reporting(row: pd.Series) -> str:
+def _reporting(row: Row) -> str:
     side = _argmax_side(row, "reporting_ratio")
     side = "a" if side == "b" else "b"  # the lower ratio is the one that matters
     ratio = row.get(f"reporting_ratio_{side}", np.nan)
@@ -147,7 +151,7 @@ def _reporting(row: pd.Series) -> str:
     return f"reporting at {ratio:.0%} of its usual rate during meeting ({_vessel(row, side)})"
 
 
-def _recurrence(row: pd.Series) -> str:
+def _recurrence(row: Row) -> str:
     n = row["recurrence_count"]
     if not n > 0:
         return "no other meeting recorded at this spot"
@@ -155,7 +159,7 @@ def _recurrence(row: pd.Series) -> str:
 
 
 #: feature -> function(row) -> plain words with the event's own values.
-WORDING: dict[str, Callable[[pd.Series], str]] = {
+WORDING: dict[str, Callable[[Row], str]] = {
     "duration_h": lambda r: f"meeting lasted {r['duration_h']:.1f} h",
     "min_distance_m": lambda r: f"closest approach {r['min_distance_m']:.0f} m",
     "median_distance_m": lambda r: f"median separation {r['median_distance_m']:.0f} m",
@@ -187,7 +191,7 @@ WORDING: dict[str, Callable[[pd.Series], str]] = {
 }
 
 
-def word_feature(name: str, row: pd.Series) -> str:
+def word_feature(name: str, row: Row) -> str:
     """Plain words for one feature of one event (the value is shown, never just the name)."""
     value = row.get(name, np.nan)
     if pd.isna(value) and name not in {"length_ratio"}:
@@ -211,8 +215,8 @@ def explain(
     """
     reasons: list[list[str]] = []
     names = list(feature_names)
-    for i in range(len(features)):
-        row = features.iloc[i]
+    records = features.to_dict("records")  # row access without building a Series per event
+    for i, row in enumerate(records):
         c = contributions[i]
         order = np.argsort(-c, kind="stable")
         picked: list[str] = []
