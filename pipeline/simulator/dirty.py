@@ -28,7 +28,8 @@ def dirty_rows(
     """Dirty ``fraction`` of all rows, choosing among row indices ``candidates``.
 
     ``columns`` is a dict of equal-length row arrays (must hold mmsi, lat, lon
-    and t_s); returns new arrays (copies appended at the end) and counts.
+    and t_s) and is modified in place; returns the arrays (copies appended at
+    the end) and counts.
     """
     n_rows = len(columns["mmsi"])
     n_dirty = min(round(fraction * n_rows), len(candidates))
@@ -37,7 +38,7 @@ def dirty_rows(
         return columns, counts
     chosen = rng.choice(candidates, size=n_dirty, replace=False)
     kind = rng.integers(0, len(DIRTY_KINDS), size=n_dirty)
-    out = {k: v.copy() for k, v in columns.items()}
+    out = columns  # modified in place: the caller's arrays are fresh and private
 
     sent = chosen[kind == 0]
     out["lat"][sent] = 91.0
