@@ -43,6 +43,7 @@ survive, while a name repeated on every ping is stored once per day.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -119,11 +120,16 @@ def _codes(arr: pa.Array | pa.ChunkedArray, vocab: list[str] | tuple[str, ...]) 
     return _np(idx, np.int8, -1)
 
 
+_SOURCE_LOCK = threading.Lock()
+
+
 def _source_codes(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    for value in pc.unique(arr).to_pylist():
-        if value is not None and value not in SOURCE_VOCAB:
-            SOURCE_VOCAB.append(value)
-    return _codes(arr, SOURCE_VOCAB)
+    with _SOURCE_LOCK:  # batches are checked in worker threads
+        for value in pc.unique(arr).to_pylist():
+            if value is not None and value not in SOURCE_VOCAB:
+                SOURCE_VOCAB.append(value)
+        vocab = tuple(SOURCE_VOCAB)
+    return _codes(arr, vocab)
 
 
 def haversine_m(

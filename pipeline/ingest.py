@@ -30,11 +30,13 @@ or 1970-01-01 when the file has no valid time at all).
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections import Counter, defaultdict, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -43,6 +45,7 @@ import pyarrow.compute as pc
 from pipeline.cleaning import (
     MS_PER_DAY,
     STATUS_REASON,
+    BatchSplit,
     PositionBuffer,
     Status,
     resolve_day,
@@ -50,7 +53,7 @@ from pipeline.cleaning import (
     vessel_series,
 )
 from pipeline.config import DEFAULT_CONFIG, Config
-from pipeline.readers import ReaderError, read_any, sniff_format
+from pipeline.readers import ReaderBatch, ReaderError, read_any, sniff_format
 from pipeline.schemas import (
     POSITIONS,
     QUARANTINE,
@@ -61,6 +64,10 @@ from pipeline.schemas import (
 from pipeline.storage import ROW_GROUP_ROWS, Store, sort_table
 
 EPOCH_DAY = date(1970, 1, 1)
+_T = TypeVar("_T")
+#: Worker threads for per-batch checks, and batches allowed in flight.
+_WORKERS = 2
+_IN_FLIGHT = 4
 #: Static candidates held per day before compacting them (~100 bytes a row).
 STATIC_COMPACT_ROWS = 400_000
 
@@ -264,7 +271,8 @@ def ingest_files(
         undated: list[pa.Table] = []
         first_day: int | None = None
         try:
-            for batch in read_any(path, default_time=default_time):
+            batches = read_any(path, default_time=default_time)
+            for batch, split, buf in _parallel_map(_check_batch, batches, origin):
                 tally.rows_in += batch.n_records
                 if bar is not None:
                     bar.update(batch.n_records)
@@ -274,10 +282,8 @@ def ingest_files(
                         rejects["reason"].to_numpy(zero_copy_only=False).tolist()
                     )
                     undated.append(rejects)
-                obs = batch.observations
-                if obs.num_rows == 0:
+                if split is None:
                     continue
-                split = split_batch(obs)
                 tally.quarantined_by_reason.update(split.quarantined_by_reason)
                 tally.accepted += split.n_static_only
                 if split.quarantine.num_rows:
@@ -286,10 +292,7 @@ def ingest_files(
                     sday = _days_of(split.statics["timestamp"])
                     for d in np.unique(sday):
                         days[int(d)].add_statics(split.statics.filter(pa.array(sday == d)))
-                if split.position_mask.any():
-                    buf = PositionBuffer.from_observations(
-                        split.observations, origin, split.position_mask
-                    )
+                if buf is not None:
                     pday = buf.cols["ts"] // MS_PER_DAY
                     lo, hi = int(pday.min()), int(pday.max())
                     first_day = lo if first_day is None else min(first_day, lo)
@@ -328,6 +331,42 @@ def ingest_files(
         day_bar.close()
     report.days_written = sorted(set(report.days_written))
     return report
+
+
+def _check_batch(
+    batch: ReaderBatch, origin: int
+) -> tuple[ReaderBatch, BatchSplit | None, PositionBuffer | None]:
+    """Row checks and compact buffer of one batch (runs in a worker thread)."""
+    obs = batch.observations
+    if obs.num_rows == 0:
+        return batch, None, None
+    split = split_batch(obs)
+    buf = None
+    if split.position_mask.any():
+        buf = PositionBuffer.from_observations(obs, origin, split.position_mask)
+    # The observations are no longer needed: drop them before queueing.
+    split.observations = obs.slice(0, 0)
+    split.position_mask = split.position_mask[:0]
+    return batch, split, buf
+
+
+def _parallel_map(
+    func: Callable[[ReaderBatch, int], _T], batches: Iterable[ReaderBatch], origin: int
+) -> Iterator[_T]:
+    """``func`` over batches in a small thread pool, results in input order.
+
+    pyarrow and numpy release the GIL in their kernels, so two workers keep
+    both cores busy while the reader thread parses ahead. At most
+    ``_IN_FLIGHT`` batches are pending, which bounds memory.
+    """
+    with ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="ingest") as pool:
+        pending: deque[Future[_T]] = deque()
+        for batch in batches:
+            pending.append(pool.submit(func, batch, origin))
+            if len(pending) >= _IN_FLIGHT:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def _write_day(
