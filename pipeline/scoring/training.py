@@ -343,6 +343,39 @@ def honesty_checks(
     }
 
 
+#: Code whose behaviour shapes the training data and the model.
+FINGERPRINT_PATHS = (
+    "pipeline/simulator",
+    "pipeline/cleaning.py",
+    "pipeline/detection.py",
+    "detectors",
+    "geo",
+    "pipeline/scoring",
+    "pipeline/config.py",
+)
+
+
+def code_fingerprint() -> str:
+    """SHA-256 over the source that produced the training data and the model.
+
+    ``stswatch train --seed S`` reproduces the shipped bytes only with the same
+    simulator, cleaner, detector and scorer; when it does not, comparing this
+    fingerprint with the card's says whether the code moved.
+    """
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    digest = hashlib.sha256()
+    for rel in FINGERPRINT_PATHS:
+        path = root / rel
+        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+        for f in files:
+            if f.is_file():
+                digest.update(f.relative_to(root).as_posix().encode())
+                digest.update(f.read_bytes())
+    return digest.hexdigest()
+
+
 def plan_from_card(card: dict) -> TrainingPlan:
     """The plan a model was trained with, from its card (tuples restored)."""
     raw = dict(card["training"]["plan"])
@@ -384,6 +417,7 @@ def train_and_save(
         "training": {
             "plan": asdict(plan),
             "label": "is_illicit (simulator truth; unmatched detections = 0)",
+            "code_fingerprint": code_fingerprint(),
             "sets": {name: s.meta for name, s in sets.items()},
         },
         "metrics": {
