@@ -43,7 +43,7 @@ LEGIT_ODD_FEATURES = (
 )
 #: Share of legitimate transfers that are bunkering (small bunker tanker
 #: supplying a large ship) rather than crude lightering.
-BUNKERING_SHARE = 0.35
+BUNKERING_SHARE = 0.25
 
 
 @dataclass
@@ -146,7 +146,9 @@ def legit_pair(
         elif odd == "no_imo":
             target.imo = None
         elif odd == "foc_flag":
-            new = int(make_mmsis(rng, np.array([rng.choice(FOC_MIDS[:7])]), taken)[0])
+            # a flag of convenience that is *not* also a major tanker registry
+            odd_mids = [m for m in FOC_MIDS if m not in MAJOR_TANKER_MIDS]
+            new = int(make_mmsis(rng, np.array([rng.choice(odd_mids)]), taken)[0])
             target.mmsi = new
         elif odd == "gap_before":
             plan.dark_before_h = (float(rng.uniform(6.0, 9.0)), None)
