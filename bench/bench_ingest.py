@@ -48,6 +48,8 @@ print(json.dumps({
     "quarantined": report.quarantined,
     "balanced": report.balanced,
     "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "cpu_s": sum(getattr(resource.getrusage(resource.RUSAGE_SELF), f)
+                 for f in ("ru_utime", "ru_stime")),
 }))
 """
 
@@ -95,6 +97,7 @@ def run_size(n_rows: int, workdir: Path) -> dict[str, float]:
     store = workdir / f"store_{n_rows}"
     t0 = time.perf_counter()
     make_input(n_rows, csv_path)
+    load = os.getloadavg()[0]
     gen_s = time.perf_counter() - t0
     proc = subprocess.run(
         [sys.executable, "-c", CHILD, str(csv_path), str(store)],
@@ -109,6 +112,7 @@ def run_size(n_rows: int, workdir: Path) -> dict[str, float]:
     result["csv_mb"] = csv_path.stat().st_size / 1e6
     result["store_mb"] = sum(p.stat().st_size for p in store.rglob("*.parquet")) / 1e6
     result["gen_s"] = gen_s
+    result["load"] = load
     csv_path.unlink()
     shutil.rmtree(store)
     return result
@@ -125,16 +129,27 @@ def main(argv: list[str] | None = None) -> int:
     print(f"input: real rows of {SOURCE.name} replicated with shifted MMSIs/times")
     print(f"machine: {os.cpu_count()} cores; one fresh subprocess per size")
     print(
-        f"{'rows':>12} {'csv MB':>8} {'seconds':>8} {'rows/s':>12} {'peak RSS MB':>12} "
-        f"{'accepted':>12} {'quarantined':>12} {'store MB':>9} tally"
+        "seconds = wall time of ingest_files in the child; cpu s = the child's user+sys "
+        "time (all threads, imports included); load = 1-min load average at start "
+        "(other work on the machine slows wall time, not CPU time)"
+    )
+    print(
+        "quarantined rows come from the real file's dirt, plus MMSI collisions between "
+        "shifted copies (which read as duplicates and position jumps)"
+    )
+    print(
+        f"{'rows':>12} {'csv MB':>8} {'seconds':>8} {'rows/s':>12} {'cpu s':>7} "
+        f"{'peak RSS MB':>12} {'accepted':>12} {'quarantined':>12} {'store MB':>9} "
+        f"{'load':>5} tally"
     )
     with tempfile.TemporaryDirectory(dir=args.workdir, prefix="stswatch-bench-") as tmp:
         for n in args.sizes:
             r = run_size(n, Path(tmp))
             print(
                 f"{r['rows_in']:>12,} {r['csv_mb']:>8.0f} {r['seconds']:>8.2f} "
-                f"{r['rows_in'] / r['seconds']:>12,.0f} {r['peak_rss_mb']:>12,.0f} "
-                f"{r['accepted']:>12,} {r['quarantined']:>12,} {r['store_mb']:>9.1f} "
+                f"{r['rows_in'] / r['seconds']:>12,.0f} {r['cpu_s']:>7.1f} "
+                f"{r['peak_rss_mb']:>12,.0f} {r['accepted']:>12,} {r['quarantined']:>12,} "
+                f"{r['store_mb']:>9.1f} {r['load']:>5.1f} "
                 f"{'ok' if r['balanced'] else 'MISMATCH'}",
                 flush=True,
             )
