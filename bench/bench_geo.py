@@ -60,11 +60,16 @@ def _cold(what: str, cache_dir: str | None) -> None:
     if cache_dir:
         os.environ["STSWATCH_CACHE_DIR"] = cache_dir
     t0 = time.perf_counter()
-    if what == "coast":
-        from geo.coast import distance_to_coast_m as fn
+    if what == "coast-all":
+        from geo.coast import warm_up
+
+        warm_up()
     else:
-        from geo.ports import distance_to_port_m as fn
-    fn(np.array([27.0]), np.array([-90.0]))
+        if what == "coast":
+            from geo.coast import distance_to_coast_m as fn
+        else:
+            from geo.ports import distance_to_port_m as fn
+        fn(np.array([27.0]), np.array([-90.0]))
     print(f"{time.perf_counter() - t0:.2f} {_peak_rss_mb():.0f}")
 
 
@@ -90,8 +95,11 @@ def main() -> None:
     print("cold start (fresh process, first call):")
     if args.build:
         with tempfile.TemporaryDirectory() as tmp:
-            print(f"  coast, raster build from packaged data: {_run_cold('coast', tmp)}")
-    print(f"  coast, raster from cache:               {_run_cold('coast', None)}")
+            print(f"  coast, empty cache, one point (1 row):  {_run_cold('coast', tmp)}")
+        with tempfile.TemporaryDirectory() as tmp:
+            print(f"  coast, empty cache, all 180 rows:       {_run_cold('coast-all', tmp)}")
+    print(f"  coast, cached, one point:               {_run_cold('coast', None)}")
+    print(f"  coast, cached, all 180 rows:            {_run_cold('coast-all', None)}")
     print(f"  ports, merge lists + KD-tree:           {_run_cold('ports', None)}")
 
     from geo.coast import distance_to_coast_m
