@@ -121,8 +121,8 @@ def _continuations(
 ) -> npt.NDArray[np.bool_]:
     """For each pair of consecutive sorted fixes, True when they belong to one segment.
 
-    A segment breaks at a new vessel, a silence over ``max_interpolation_gap_h``
-    or an implied speed over ``max_segment_speed_kn``. The speed test compares
+    A segment breaks at a new vessel, a silence over ``max_interpolation_gap_h``,
+    an implied speed over ``max_segment_speed_kn`` or a repeated timestamp. The speed test compares
     squared equirectangular hops in degrees with the squared allowed distance
     (no sqrt, no division), chunk by chunk to keep temporaries small.
     """
@@ -138,9 +138,71 @@ def _continuations(
         dx = delta_lon(lon[a], lon[b]) * np.cos(np.radians(lat[a]))
         allowed = deg_per_ms * dt_ms
         cont[a] = (
-            (mmsi[b] == mmsi[a]) & (dt_ms <= max_gap_ms) & (dy * dy + dx * dx <= allowed * allowed)
+            (mmsi[b] == mmsi[a])
+            & (dt_ms > 0)
+            & (dt_ms <= max_gap_ms)
+            & (dy * dy + dx * dx <= allowed * allowed)
         )
     return cont
+
+
+def _interpolate_chunk(
+    t: npt.NDArray[np.int64],
+    lat: npt.NDArray[np.float64],
+    lon: npt.NDArray[np.float64],
+    sog: npt.NDArray[np.float32],
+    first_fix: npt.NDArray[np.int64],
+    last_fix: npt.NDArray[np.int64],
+    k0: npt.NDArray[np.int64],
+    n_ticks: npt.NDArray[np.int64],
+    interval_ms: int,
+    tick_ms: npt.NDArray[np.int64],
+    out_lat: npt.NDArray[np.float64],
+    out_lon: npt.NDArray[np.float64],
+    out_sog: npt.NDArray[np.float32],
+    interpolated: npt.NDArray[np.bool_],
+) -> None:
+    """Fill the output slices for a run of consecutive segments (see resample_tracks).
+
+    Bracketing fixes are found with one ``np.searchsorted`` of
+    (local segment, clipped tick time) keys in the fixes' keys, which are
+    sorted because segments are contiguous and time-sorted.
+    """
+    f_lo, f_hi = int(first_fix[0]), int(last_fix[-1]) + 1
+    n_seg = first_fix.size
+    seg = np.repeat(np.arange(n_seg, dtype=np.int64), n_ticks)
+    offsets = np.cumsum(n_ticks) - n_ticks
+    k = np.arange(seg.size, dtype=np.int64) - np.repeat(offsets - k0, n_ticks)
+    tick_ms[:] = k * interval_ms
+    del k
+    tt = t[f_lo:f_hi]
+    t_base = min(int(tt.min()), int(tick_ms.min()))
+    tc = np.clip(tick_ms, t[first_fix][seg], t[last_fix][seg])
+    fix_key = np.repeat(np.arange(n_seg, dtype=np.int64), last_fix - first_fix + 1)
+    fix_key <<= 40
+    fix_key |= tt - t_base
+    tick_key = seg << 40
+    tick_key |= tc - t_base
+    j0 = np.searchsorted(fix_key, tick_key, side="right") - 1 + f_lo
+    del fix_key, tick_key
+    j1 = np.minimum(j0 + 1, last_fix[seg])
+    del seg
+    t0 = t[j0]
+    span = (t[j1] - t0).astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = np.where(span > 0, (tc - t0) / span, 0.0)
+    del span, tc
+    lat0 = lat[j0]
+    out_lat[:] = lat0 + w * (lat[j1] - lat0)
+    del lat0
+    lon0 = lon[j0]
+    out_lon[:] = wrap_lon(lon0 + w * delta_lon(lon0, lon[j1]))
+    del lon0
+    s0, s1 = sog[j0], sog[j1]
+    s0f = np.where(np.isnan(s0), s1, s0)
+    s1f = np.where(np.isnan(s1), s0, s1)
+    out_sog[:] = s0f + w.astype(np.float32) * (s1f - s0f)
+    interpolated[:] = (tick_ms > t0) & (tick_ms < t[j1])
 
 
 def resample_tracks(positions: pd.DataFrame, cfg: TrackConfig) -> pd.DataFrame:
@@ -163,15 +225,9 @@ def resample_tracks(positions: pd.DataFrame, cfg: TrackConfig) -> pd.DataFrame:
     if order is not None:
         mmsi, t, lat, lon, sog = mmsi[order], t[order], lat[order], lon[order], sog[order]
 
-    # Drop repeated (mmsi, timestamp): the cleaner quarantines them, but a
-    # frame built elsewhere (simulator, tests) must not produce a zero dt.
-    dup = np.zeros(n, dtype=bool)
-    dup[1:] = (mmsi[1:] == mmsi[:-1]) & (t[1:] == t[:-1])
-    if dup.any():
-        keep = ~dup
-        mmsi, t, lat, lon, sog = mmsi[keep], t[keep], lat[keep], lon[keep], sog[keep]
-        n = mmsi.size
-
+    # Repeated (mmsi, timestamp) rows (the cleaner quarantines them, but a frame
+    # built elsewhere may have them) simply break the segment: see
+    # _continuations. Dropping them would copy every column.
     cont = _continuations(mmsi, t, lat, lon, cfg)
     seg_start = np.ones(n, dtype=bool)
     seg_start[1:] = ~cont
@@ -208,36 +264,48 @@ def resample_tracks(positions: pd.DataFrame, cfg: TrackConfig) -> pd.DataFrame:
     total = int(n_ticks.sum())
     if total == 0:
         return empty_resampled()
-    seg = np.repeat(np.arange(first_fix.size, dtype=np.int64), n_ticks)
-    tick_start = np.cumsum(n_ticks) - n_ticks
-    k = np.arange(total, dtype=np.int64) - np.repeat(tick_start - k0, n_ticks)
-    tick_ms = k * interval_ms
-
-    # Bracketing fixes: search (segment, clipped time) in the fixes' sorted keys.
-    # Key = segment << 40 | ms since t_base, built in place (one 8-byte array).
-    t_base = min(int(t.min()), int(tick_ms.min()))
-    fix_key = np.cumsum(seg_start, dtype=np.int64)
     del seg_start
-    fix_key -= 1
-    fix_key <<= 40
-    fix_key |= t - t_base
-    tc = np.clip(tick_ms, t_first[seg], t_last[seg])
-    tick_key = (seg << 40) | (tc - t_base)
-    j0 = np.searchsorted(fix_key, tick_key, side="right") - 1
-    j1 = np.minimum(j0 + 1, last_fix[seg])
-    span = (t[j1] - t[j0]).astype(np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        w = np.where(span > 0, (tc - t[j0]) / span, 0.0)
+    seg = np.repeat(np.arange(first_fix.size, dtype=np.int32), n_ticks)
+    out_mmsi = np.repeat(mmsi[first_fix].astype(np.int32), n_ticks)
+    tick_ms = np.empty(total, dtype=np.int64)
+    out_lat = np.empty(total, dtype=np.float64)
+    out_lon = np.empty(total, dtype=np.float64)
+    out_sog = np.empty(total, dtype=np.float32)
+    interpolated = np.empty(total, dtype=bool)
+    tick_end = np.cumsum(n_ticks)
+    tick_start = tick_end - n_ticks
 
-    out_lat = lat[j0] + w * (lat[j1] - lat[j0])
-    dlon = wrap_lon(lon[j1] - lon[j0])
-    out_lon = wrap_lon(lon[j0] + w * dlon)
-    s0, s1 = sog[j0], sog[j1]
-    s0f = np.where(np.isnan(s0), s1, s0)
-    s1f = np.where(np.isnan(s1), s0, s1)
-    out_sog = (s0f + w.astype(np.float32) * (s1f - s0f)).astype(np.float32)
-    interpolated = (tick_ms > t[j0]) & (tick_ms < t[j1])
-    out_mmsi = mmsi[first_fix][seg].astype(np.int32)
+    # Interpolate chunk by chunk of whole segments (~_SEGMENT_CHUNK fixes each),
+    # so the many per-tick temporaries never exist for the whole day at once.
+    cuts = np.unique(
+        np.concatenate(
+            [
+                [0],
+                np.searchsorted(first_fix, np.arange(_SEGMENT_CHUNK, n, _SEGMENT_CHUNK)),
+                [first_fix.size],
+            ]
+        )
+    )
+    for s_lo, s_hi in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
+        q_lo, q_hi = int(tick_start[s_lo]), int(tick_end[s_hi - 1])
+        if q_hi == q_lo:
+            continue
+        _interpolate_chunk(
+            t,
+            lat,
+            lon,
+            sog,
+            first_fix[s_lo:s_hi],
+            last_fix[s_lo:s_hi],
+            k0[s_lo:s_hi],
+            n_ticks[s_lo:s_hi],
+            interval_ms,
+            tick_ms[q_lo:q_hi],
+            out_lat[q_lo:q_hi],
+            out_lon[q_lo:q_hi],
+            out_sog[q_lo:q_hi],
+            interpolated[q_lo:q_hi],
+        )
 
     # Held ticks at the ends of two consecutive segments of one vessel can fall
     # on the same grid instant: keep the first.
@@ -256,7 +324,7 @@ def resample_tracks(positions: pd.DataFrame, cfg: TrackConfig) -> pd.DataFrame:
             "lat": out_lat,
             "lon": out_lon,
             "sog_kn": out_sog,
-            "segment": seg.astype(np.int32),
+            "segment": seg,
             "interpolated": interpolated,
         },
         copy=False,

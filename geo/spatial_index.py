@@ -27,8 +27,8 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
 #: Candidate pairs processed per chunk: bounds peak memory in dense crowds
-#: (an anchorage of hundreds of slow ships) to a few hundred MB.
-_CHUNK_CANDIDATES = 4_000_000
+#: (an anchorage of hundreds of slow ships) to ~50 MB per chunk.
+_CHUNK_CANDIDATES = 1_000_000
 
 
 def _grid(cell_size_m: float) -> tuple[int, IntArray]:
@@ -91,54 +91,71 @@ def close_pairs(
     own_cols = n_cols_of_row[row]
     own_col = np.minimum((lon_frac * own_cols).astype(np.int64), own_cols - 1)
     keys = cell_key(row, own_col, tick0)
+    del own_cols, own_col
     order = np.argsort(keys, kind="stable")
     # Work in sorted order from here on: the neighbour queries below are then
     # (nearly) sorted too, which lets np.searchsorted reuse its last bracket
     # and keeps memory access sequential (5x faster than random order).
     sorted_keys = keys[order]
+    del keys
     row = row[order]
     tick0 = tick0[order]
     lon_frac = lon_frac[order]
     lat_s = lat[order]
     lon_s = lon[order]
+    # Positions fit in int32 for any realistic day; halves the bracket arrays.
+    pos_dtype = np.int32 if n < 2**31 - 1 else np.int64
 
     # Bracket, per point and neighbour row, a contiguous run of sorted keys:
     # columns c-1..c+1 of one (tick, row) are adjacent in key order. Wrapped
     # columns (the antimeridian seam) are added as separate one-column ranges.
-    lo_parts: list[IntArray] = []
-    hi_parts: list[IntArray] = []
-    src_parts: list[IntArray] = []
-    idx = np.arange(n, dtype=np.int64)
+    lo_parts: list[npt.NDArray[np.integer]] = []
+    hi_parts: list[npt.NDArray[np.integer]] = []
+    src_parts: list[npt.NDArray[np.integer]] = []
     for dr in (-1, 0, 1):
         r2 = row + dr
         ok = (r2 >= 0) & (r2 < n_rows)
-        src = idx[ok]
-        r2 = r2[ok]
-        t2 = tick0[ok]
+        if ok.all():
+            src = np.arange(n, dtype=pos_dtype)
+            t2, lf = tick0, lon_frac
+        else:
+            src = np.flatnonzero(ok).astype(pos_dtype)
+            r2, t2, lf = r2[ok], tick0[ok], lon_frac[ok]
         nc = n_cols_of_row[r2]
-        c = np.minimum((lon_frac[ok] * nc).astype(np.int64), nc - 1)
+        c = np.minimum((lf * nc).astype(np.int64), nc - 1)
         c_lo = np.maximum(c - 1, 0)
+        lo_parts.append(
+            np.searchsorted(sorted_keys, cell_key(r2, c_lo, t2), side="left").astype(pos_dtype)
+        )
         c_hi = np.minimum(c + 1, nc - 1)
-        lo_parts.append(np.searchsorted(sorted_keys, cell_key(r2, c_lo, t2), side="left"))
-        hi_parts.append(np.searchsorted(sorted_keys, cell_key(r2, c_hi, t2), side="right"))
+        hi_parts.append(
+            np.searchsorted(sorted_keys, cell_key(r2, c_hi, t2), side="right").astype(pos_dtype)
+        )
         src_parts.append(src)
         # Seam: column c-1 wrapped to nc-1, or c+1 wrapped to 0, when distinct
         # from the main range [c_lo, c_hi].
-        for wrap_col, need in (
-            (nc - 1, (c - 1 < 0) & (nc - 1 > c_hi)),
-            (np.zeros_like(nc), (c + 1 >= nc) & (c_lo > 0)),
+        for wrap_last, need in (
+            (True, (c - 1 < 0) & (nc - 1 > c_hi)),
+            (False, (c + 1 >= nc) & (c_lo > 0)),
         ):
             if need.any():
-                key = cell_key(r2[need], wrap_col[need], t2[need])
-                lo_parts.append(np.searchsorted(sorted_keys, key, side="left"))
-                hi_parts.append(np.searchsorted(sorted_keys, key, side="right"))
+                wc = nc[need] - 1 if wrap_last else np.zeros(int(need.sum()), np.int64)
+                key = cell_key(r2[need], wc, t2[need])
+                lo_parts.append(np.searchsorted(sorted_keys, key, side="left").astype(pos_dtype))
+                hi_parts.append(np.searchsorted(sorted_keys, key, side="right").astype(pos_dtype))
                 src_parts.append(src[need])
+        del r2, ok, t2, lf, nc, c, c_lo, c_hi, src
+    del row, tick0, lon_frac, sorted_keys
     lo = np.concatenate(lo_parts)
-    hi = np.concatenate(hi_parts)
+    del lo_parts
+    counts = np.concatenate(hi_parts)
+    del hi_parts
+    counts -= lo
     src = np.concatenate(src_parts)
-    counts = hi - lo
-    keep = counts > 0
-    lo, src, counts = lo[keep], src[keep], counts[keep]
+    del src_parts
+    keep = np.flatnonzero(counts > 0)
+    lo, src, counts = lo[keep], src[keep], counts[keep].astype(np.int64)
+    del keep
 
     max_dlat_deg = max_distance_m / METRES_PER_DEGREE * (1 + 1e-9)
     out_i: list[IntArray] = []

@@ -154,3 +154,10 @@ def test_property_ticks_stay_on_grid_within_segments_and_between_fixes(fx, lat0,
         assert sub["timestamp"].min() >= fixes_v["timestamp"].min() - half
         assert sub["timestamp"].max() <= fixes_v["timestamp"].max() + half
         assert sub["lat"].between(fixes_v["lat"].min() - 1e-9, fixes_v["lat"].max() + 1e-9).all()
+
+
+def test_repeated_timestamp_gives_one_tick_not_two() -> None:
+    track = fixes(211000001, [0.0, 0.0, 0.5], [5.0, 5.001, 5.0], [5.0, 5.0, 5.0])
+    out = resample_tracks(track, CFG)
+    assert out["timestamp"].is_unique
+    assert out["timestamp"].tolist() == [at(h / 6) for h in range(4)]
