@@ -184,7 +184,13 @@ def link_gaps(rendezvous: pd.DataFrame, gaps: pd.DataFrame, cfg: GapConfig) -> p
         g_dur = np.zeros(0)
         g_id = np.zeros(0, dtype=object)
 
-    # Keys (mmsi, seconds since t0) packed in one int64: mmsi < 2^30, span < 2^33 s.
+    # Keys (vessel code, seconds since t0) packed in one int64: codes number
+    # the distinct vessels (< 2^30), the time span is < 2^33 s (272 years).
+    ev_mmsi = {side: out[f"mmsi_{side}"].to_numpy(np.int64) for side in ("a", "b")}
+    _, codes = np.unique(np.concatenate([g_mmsi, ev_mmsi["a"], ev_mmsi["b"]]), return_inverse=True)
+    codes = codes.astype(np.int64)
+    g_mmsi = codes[: g_mmsi.size]
+    ev_code = {"a": codes[g_mmsi.size : g_mmsi.size + n], "b": codes[g_mmsi.size + n :]}
     all_t = np.concatenate([g_start, g_end, ev_start - window_ms, ev_end + window_ms])
     t0 = int(all_t.min()) if all_t.size else 0
 
@@ -197,7 +203,7 @@ def link_gaps(rendezvous: pd.DataFrame, gaps: pd.DataFrame, cfg: GapConfig) -> p
     end_keys = keys(g_mmsi[by_end], g_end[by_end], ceil=False)
     start_keys = keys(g_mmsi[by_start], g_start[by_start], ceil=False)
     for side in ("a", "b"):
-        m = out[f"mmsi_{side}"].to_numpy(np.int64)
+        m = ev_code[side]
         before, b_lo, b_hi = _window_max(
             end_keys,
             g_dur[by_end],
