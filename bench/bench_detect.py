@@ -205,11 +205,13 @@ def _child_detect(path: Path, breakdown: bool) -> None:
     geo.ports.distance_to_port_m(*probe)
     ref_s = time.perf_counter() - t
 
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     table = pq.read_table(path)
     positions = table.to_pandas(self_destruct=True, split_blocks=True)
     del table
+    pa.default_memory_pool().release_unused()  # as detect_range does
     truth = {tuple(p) for p in json.loads(path.with_suffix(".truth.json").read_text())}
     load_peak_mb = _peak_rss_mb()
     rss_input_mb = _current_rss_mb()
