@@ -15,6 +15,7 @@ behaviour), ``motion`` (keyframe tracks, report clocks), ``traffic``
 
 from pipeline.simulator.engine import POSITION_COLUMNS, SimulatedData, SimulationConfig, simulate
 from pipeline.simulator.regions import REGIONS, Region, get_region
+from pipeline.simulator.traffic import ReportClock
 from pipeline.simulator.truth import TRUTH_COLUMNS
 from pipeline.simulator.writer import MARINECADASTRE_COLUMNS, write_marinecadastre
 
@@ -24,6 +25,7 @@ __all__ = [
     "REGIONS",
     "TRUTH_COLUMNS",
     "Region",
+    "ReportClock",
     "SimulatedData",
     "SimulationConfig",
     "get_region",

@@ -20,6 +20,7 @@ from pipeline.simulator.motion import interpolate_tracks, report_times, sensor_n
 from pipeline.simulator.regions import get_region
 from pipeline.simulator.scenarios import BUILDERS, Context
 from pipeline.simulator.traffic import (
+    ReportClock,
     expected_rows_per_vessel_day,
     lane_traffic,
     report_interval_s,
@@ -64,6 +65,8 @@ class SimulationConfig:
     sparse_event_vessel_fraction: float = 0.1
     #: Every vessel on satellite-like reporting (the "shifted" evaluation set).
     satellite_like: bool = False
+    #: Report interval distribution (Class A / Class B / satellite-like).
+    report_clock: ReportClock = field(default_factory=ReportClock)
     n_illicit_rendezvous: int = 4
     n_legit_transfers: int = 4
     n_anchorage_crowds: int = 2
@@ -131,13 +134,13 @@ class SimulatedData:
     unplaced: dict[str, int] = field(default_factory=dict)
 
 
-def _scenario_vessels(ctx: Context, rng: np.random.Generator):
+def _scenario_vessels(ctx: Context, rng: np.random.Generator, clock: ReportClock):
     """Report rows of every scenario vessel (identity changes applied per row)."""
     vs = ctx.vessels
     n = len(vs)
     cls = np.array([v.identity.transceiver_class for v in vs])
     sparse = np.array([v.identity.sparse for v in vs])
-    interval, jitter = report_interval_s(rng, cls, sparse)
+    interval, jitter = report_interval_s(rng, cls, sparse, clock)
     vessel, t = report_times(rng, np.zeros(n), np.full(n, ctx.window_s), interval, jitter)
     keep = np.ones(len(t), dtype=bool)
     for i, v in enumerate(vs):
@@ -222,8 +225,9 @@ def simulate(cfg: SimulationConfig) -> SimulatedData:
     n_bg = cfg.n_background_vessels
     if cfg.target_rows is not None:
         # scenario vessels are placed first; the background fleet fills the rest
-        per_vessel = expected_rows_per_vessel_day(0.16, sparse_bg) * cfg.n_days * 0.97
-        per_event_vessel = expected_rows_per_vessel_day(0.0, sparse_ev) * cfg.n_days
+        clock = cfg.report_clock
+        per_vessel = expected_rows_per_vessel_day(0.16, sparse_bg, clock) * cfg.n_days * 0.97
+        per_event_vessel = expected_rows_per_vessel_day(0.0, sparse_ev, clock) * cfg.n_days
         remaining = cfg.target_rows - per_event_vessel * len(ctx.vessels)
         n_bg = max(1, round(remaining / per_vessel))
     bg = lane_traffic(
@@ -233,11 +237,12 @@ def simulate(cfg: SimulationConfig) -> SimulatedData:
         window_s,
         sparse_share=sparse_bg,
         taken_mmsis=taken,
+        clock=cfg.report_clock,
     )
     static = _static_table(bg.vessels, ctx)
     n_bg_v = len(bg.vessels)
     if ctx.vessels:
-        ev = _scenario_vessels(ctx, np.random.default_rng(rng.integers(2**63)))
+        ev = _scenario_vessels(ctx, np.random.default_rng(rng.integers(2**63)), cfg.report_clock)
     else:
         ev = (np.array([], dtype=np.int64), *(np.array([]) for _ in range(7)))
     cols = {

@@ -207,7 +207,7 @@ class Context:
         notes: str,
         zone: str | None = None,
     ) -> None:
-        pair = sorted(mmsis)[:2] if len(mmsis) == 2 else [*mmsis[:1], None]
+        pair = sorted(mmsis)[:2] if len(mmsis) == 2 else [*sorted(mmsis)[:1], None]
         self.truth.append(
             {
                 "kind": kind,

@@ -20,16 +20,36 @@ from pipeline.simulator.motion import UNDER_WAY, report_times, sensor_noise
 from pipeline.simulator.regions import Region, region_lanes
 from pipeline.simulator.vessels import background_vessels
 
-#: Reporting clocks. MarineCadastre publishes Class A downsampled to about one
-#: fix a minute; Class B transmits every 30 s-3 min and is received less often.
-CLASS_A_INTERVAL_S = 60.0
-CLASS_A_JITTER = 0.15
-CLASS_B_INTERVAL_S = 180.0
-CLASS_B_JITTER = 0.30
-#: Satellite-like reporting: one fix every 15-45 min with +-25 % jitter, which
-#: keeps every gap under the tracker's 1 h interpolation limit.
-SPARSE_INTERVAL_RANGE_S = (15 * 60.0, 45 * 60.0)
-SPARSE_JITTER = 0.25
+
+@dataclass(frozen=True)
+class ReportClock:
+    """How often vessels report, as the archive keeps them.
+
+    MarineCadastre publishes Class A downsampled to about one fix a minute;
+    Class B transmits every 30 s-3 min and is received less often (~3 min).
+    Satellite-like reporting gives one fix every 15-45 min with +-25 % jitter,
+    which keeps every gap under the tracker's 1 h interpolation limit.
+    """
+
+    class_a_interval_s: float = 60.0
+    class_a_jitter: float = 0.15
+    class_b_interval_s: float = 180.0
+    class_b_jitter: float = 0.30
+    sparse_interval_min_s: float = 15 * 60.0
+    sparse_interval_max_s: float = 45 * 60.0
+    sparse_jitter: float = 0.25
+
+    def __post_init__(self) -> None:
+        if min(self.class_a_interval_s, self.class_b_interval_s, self.sparse_interval_min_s) <= 0:
+            raise ValueError("report intervals must be > 0")
+        if self.sparse_interval_max_s < self.sparse_interval_min_s:
+            raise ValueError("sparse_interval_max_s must be >= sparse_interval_min_s")
+        for j in (self.class_a_jitter, self.class_b_jitter, self.sparse_jitter):
+            if not 0.0 <= j < 1.0:
+                raise ValueError("jitter fractions must be in [0, 1)")
+
+
+DEFAULT_CLOCK = ReportClock()
 
 
 @dataclass(frozen=True)
@@ -48,21 +68,28 @@ class Rows:
 
 
 def report_interval_s(
-    rng: np.random.Generator, transceiver_class: np.ndarray, sparse: np.ndarray
+    rng: np.random.Generator,
+    transceiver_class: np.ndarray,
+    sparse: np.ndarray,
+    clock: ReportClock = DEFAULT_CLOCK,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-vessel base interval and jitter from class and sparse (satellite) flag."""
     is_b = np.asarray(transceiver_class) == "B"
-    interval = np.where(is_b, CLASS_B_INTERVAL_S, CLASS_A_INTERVAL_S)
-    jitter = np.where(is_b, CLASS_B_JITTER, CLASS_A_JITTER)
-    sparse_iv = rng.uniform(*SPARSE_INTERVAL_RANGE_S, size=len(interval))
-    return np.where(sparse, sparse_iv, interval), np.where(sparse, SPARSE_JITTER, jitter)
+    interval = np.where(is_b, clock.class_b_interval_s, clock.class_a_interval_s)
+    jitter = np.where(is_b, clock.class_b_jitter, clock.class_a_jitter)
+    sparse_iv = rng.uniform(
+        clock.sparse_interval_min_s, clock.sparse_interval_max_s, size=len(interval)
+    )
+    return np.where(sparse, sparse_iv, interval), np.where(sparse, clock.sparse_jitter, jitter)
 
 
-def expected_rows_per_vessel_day(class_b_share: float, sparse_share: float) -> float:
+def expected_rows_per_vessel_day(
+    class_b_share: float, sparse_share: float, clock: ReportClock = DEFAULT_CLOCK
+) -> float:
     """Mean reports per vessel per day, used to size the fleet for a row target."""
-    a = 86_400 / CLASS_A_INTERVAL_S
-    b = 86_400 / CLASS_B_INTERVAL_S
-    s = 86_400 / np.mean(SPARSE_INTERVAL_RANGE_S)
+    a = 86_400 / clock.class_a_interval_s
+    b = 86_400 / clock.class_b_interval_s
+    s = 86_400 / ((clock.sparse_interval_min_s + clock.sparse_interval_max_s) / 2)
     dense = (1 - class_b_share) * a + class_b_share * b
     return float((1 - sparse_share) * dense + sparse_share * s)
 
@@ -90,6 +117,7 @@ def lane_traffic(
     *,
     sparse_share: float,
     taken_mmsis: set[int],
+    clock: ReportClock = DEFAULT_CLOCK,
     drop_fraction: float = 0.03,
 ) -> Rows:
     """Generate the background fleet and its reports over [0, window_s)."""
@@ -102,7 +130,9 @@ def lane_traffic(
     direction = rng.choice([-1.0, 1.0], size=n_vessels)
     lateral = rng.normal(0.0, 1_500.0, n_vessels).clip(-4_000.0, 4_000.0)
     sparse = rng.random(n_vessels) < sparse_share
-    interval, jitter = report_interval_s(rng, vessels["transceiver_class"].to_numpy(), sparse)
+    interval, jitter = report_interval_s(
+        rng, vessels["transceiver_class"].to_numpy(), sparse, clock
+    )
     vessel, t = report_times(
         rng, np.zeros(n_vessels), np.full(n_vessels, window_s), interval, jitter
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import zipfile
+from dataclasses import asdict
 from functools import cache
 from pathlib import Path
 
@@ -249,10 +250,8 @@ def write_truth(data: SimulatedData, out_dir: Path) -> list[Path]:
     _atomic_write_bytes(
         csv_path, lambda f: f.write(truth.to_csv(index=False, lineterminator="\n").encode())
     )
-    cfg = {
-        k: (str(v) if not isinstance(v, int | float | bool | type(None)) else v)
-        for k, v in vars(data.config).items()
-    }
+    # dates become ISO strings; the alias fields (start/days) are always None
+    cfg = json.loads(json.dumps(asdict(data.config), default=str))
     records = json.loads(truth.to_json(orient="records"))
     doc = {
         "generator": "stswatch.simulator",
