@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyarrow.compute as pc
 import pytest
-from helpers_ingest import SHIP_A, SHIP_B, mc_row, store_digest, write_mc_csv
+from helpers_ingest import MC_HEADER, SHIP_A, SHIP_B, mc_row, store_digest, write_mc_csv
 
 from pipeline.cli import main
 from pipeline.ingest import IngestError, ingest_files
@@ -207,3 +207,74 @@ def test_quarantine_rows_carry_file_and_row(tmp_path: Path) -> None:
         ("invalid_position", 3),
     }
     assert all(r["source_file"] == str(path) for r in q)
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize(
+    "name",
+    ["amsa_risky_nmea-timestamped.txt", "aisdb_test_data_20211101.nm4", "gpsd_sample.aivdm"],
+)
+def test_shared_nmea_logs_ingest_with_exact_tally(
+    shared_data: Path, tmp_path: Path, name: str
+) -> None:
+    report = ingest_files([shared_data / "nmea" / name], tmp_path)
+    assert report.balanced and report.rows_in > 0
+
+
+@pytest.mark.shared_data
+def test_default_time_rescues_untimed_nmea(shared_data: Path, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    path = shared_data / "nmea" / "gpsd_sample.aivdm"
+    without = ingest_files([path], tmp_path / "a")
+    with_time = ingest_files(
+        [path], tmp_path / "b", default_time=datetime(2024, 5, 1, 12, tzinfo=UTC)
+    )
+    assert without.quarantined_by_reason.get("missing_timestamp", 0) > 0
+    assert "missing_timestamp" not in with_time.quarantined_by_reason
+    assert with_time.accepted > without.accepted
+    assert with_time.balanced
+
+
+def test_cli_download_by_date_from_local_server(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--source --date` fetches through pipeline.download, then ingests the archive."""
+    pytest.importorskip("pipeline.download")
+    import functools
+    import threading
+    import zipfile
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    root = tmp_path / "www"
+    (root / "2022").mkdir(parents=True)
+    with zipfile.ZipFile(root / "2022" / "AIS_2022_01_03.zip", "w") as zf:
+        zf.writestr(
+            "AIS_2022_01_03.csv",
+            MC_HEADER + "\n" + mc_row() + "\n",
+        )
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(root))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        code = main(
+            [
+                "ingest",
+                "--source",
+                "marinecadastre",
+                "--date",
+                "2022-01-03",
+                "--store",
+                str(tmp_path / "store"),
+                "--cache",
+                str(tmp_path / "cache"),
+                "--base-url",
+                f"http://127.0.0.1:{server.server_port}",
+                "--no-progress",
+            ]
+        )
+    finally:
+        server.shutdown()
+    assert code == 0, capsys.readouterr().err
+    assert Store(tmp_path / "store").read("positions", date(2022, 1, 3)).num_rows == 1

@@ -179,3 +179,20 @@ def test_shared_csv_files_read_every_record(
     assert sniff_format(path) == fmt
     obs, rej = read_all(path)
     assert obs.num_rows + rej.num_rows == rows
+
+
+def test_zip_with_several_daily_files_reads_every_member(tmp_path: Path) -> None:
+    """A DMA monthly archive holds one CSV per day: all of them are read."""
+    zp = tmp_path / "month.zip"
+    with zipfile.ZipFile(zp, "w") as zf:
+        zf.writestr("AIS_2022_01_03.csv", MC_HEADER + "\n" + mc_row() + "\n")
+        zf.writestr(
+            "AIS_2022_01_04.csv", MC_HEADER + "\n" + mc_row(time="2022-01-04T01:00:00") + "\n"
+        )
+    obs, _ = read_all(zp)
+    assert obs.num_rows == 2
+    assert obs["source_file"].to_pylist() == [
+        f"{zp}!AIS_2022_01_03.csv",
+        f"{zp}!AIS_2022_01_04.csv",
+    ]
+    assert obs["row_number"].to_pylist() == [1, 1]

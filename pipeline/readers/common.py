@@ -109,13 +109,35 @@ def header_fields(path: Path) -> list[str]:
     return [f.strip().strip('"').strip() for f in first_line(path).split(",")]
 
 
-def _csv_input(path: Path) -> pa.NativeFile | IO[bytes]:
+def zip_data_members(path: Path) -> list[str]:
+    """Data files inside a zip archive, in name order (a DMA monthly archive
+    holds one CSV per day; a daily archive holds one)."""
+    with zipfile.ZipFile(path) as zf:
+        names = [
+            m.filename
+            for m in zf.infolist()
+            if not m.is_dir() and not Path(m.filename).name.startswith((".", "__MACOSX"))
+        ]
+    return sorted(names)
+
+
+def _csv_input(path: Path, member: str | None = None) -> pa.NativeFile | IO[bytes]:
     kind = compression_of(path)
     if kind == "gzip":
         return pa.input_stream(str(path), compression="gzip")
     if kind == "zip":
-        return open_binary(path)
+        if member is None:
+            return open_binary(path)
+        return zipfile.ZipFile(path).open(member)
     return pa.input_stream(str(path))
+
+
+def _member_header(path: Path, member: str | None) -> list[str]:
+    if member is None:
+        return header_fields(path)
+    with zipfile.ZipFile(path) as zf, zf.open(member) as fh:
+        line = fh.readline().rstrip(b"\r\n").decode("utf-8", errors="replace").lstrip("\ufeff")
+    return [f.strip().strip('"').strip() for f in line.split(",")]
 
 
 # --------------------------------------------------------------- vectorised typing
@@ -363,14 +385,28 @@ def read_csv_batches(
 
     Row numbers are 1-based data-record numbers (the header is not a
     record). Malformed lines are reported with their physical line number
-    when pyarrow knows it.
+    when pyarrow knows it. A zip archive with several data files is read
+    member by member, each named ``archive.zip!member.csv`` in
+    ``source_file`` (so file and row number still identify a record).
     """
-    header = header_fields(path)
+    members: list[str | None] = [None]
+    if compression_of(path) == "zip":
+        found = zip_data_members(path)
+        if len(found) > 1:
+            members = list(found)
+    for member in members:
+        yield from _read_member(path, member, layout, convert)
+
+
+def _read_member(
+    path: Path, member: str | None, layout: CsvLayout, convert: Converter
+) -> Iterator[ReaderBatch]:
+    header = _member_header(path, member)
     types = _present(layout, header)
-    source_file = str(path)
+    source_file = str(path) if member is None else f"{path}!{member}"
     done_through = 0  # every record numbered <= this has been yielded
     try:
-        for batch in _typed_pass(path, layout, types, convert, source_file):
+        for batch in _typed_pass(path, member, layout, types, convert, source_file):
             for tbl in (batch.observations, batch.rejects):
                 if tbl.num_rows:
                     top = pc.max(tbl["row_number"]).as_py()
@@ -380,7 +416,9 @@ def read_csv_batches(
     except pa.ArrowInvalid:
         pass  # a field failed to convert: redo the rest in string mode
     try:
-        yield from _string_pass(path, layout, types, convert, source_file, skip=done_through)
+        yield from _string_pass(
+            path, member, layout, types, convert, source_file, skip=done_through
+        )
     except pa.ArrowInvalid as exc:
         raise ReaderError(f"{path}: not a readable {layout.source} CSV ({exc})") from None
 
@@ -395,6 +433,7 @@ def _invalid_rows_collector(store: list[pacsv.InvalidRow]) -> Callable[[object],
 
 def _open(
     path: Path,
+    member: str | None,
     layout: CsvLayout,
     types: dict[str, pa.DataType],
     invalid: list[pacsv.InvalidRow],
@@ -414,7 +453,7 @@ def _open(
     # use_threads=False: the streaming reader parses one block at a time
     # anyway, and only then does pyarrow report malformed lines' numbers.
     return pacsv.open_csv(
-        _csv_input(path),
+        _csv_input(path, member),
         read_options=pacsv.ReadOptions(block_size=block_size, use_threads=False),
         parse_options=pacsv.ParseOptions(invalid_row_handler=_invalid_rows_collector(invalid)),
         convert_options=convert_options,
@@ -439,13 +478,14 @@ def _invalid_rejects(
 
 def _typed_pass(
     path: Path,
+    member: str | None,
     layout: CsvLayout,
     types: dict[str, pa.DataType],
     convert: Converter,
     source_file: str,
 ) -> Iterator[ReaderBatch]:
     invalid: list[pacsv.InvalidRow] = []
-    reader = _open(path, layout, types, invalid, as_strings=False)
+    reader = _open(path, member, layout, types, invalid, as_strings=False)
     numbers = _RowNumbers()
     for rb in prefetch(reader):
         bad = numbers.take_invalid(invalid, layout, source_file)
@@ -537,6 +577,7 @@ def prefetch(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.R
 
 def _string_pass(
     path: Path,
+    member: str | None,
     layout: CsvLayout,
     types: dict[str, pa.DataType],
     convert: Converter,
@@ -549,7 +590,7 @@ def _string_pass(
     Records numbered ``<= skip`` were already yielded by the typed pass.
     """
     invalid: list[pacsv.InvalidRow] = []
-    reader = _open(path, layout, types, invalid, as_strings=True)
+    reader = _open(path, member, layout, types, invalid, as_strings=True)
     numbers = _RowNumbers()
     for rb in reader:
         bad = numbers.take_invalid(invalid, layout, source_file)
