@@ -6,10 +6,10 @@ runner (local threads or a Dask cluster):
 1. acquire + ingest every day (days are independent: each file lands in its
    own UTC day partitions);
 2. detect + score + publish every day, once all partitions are in the store,
-   so an event crossing midnight is seen whole; plus the day *before* the
-   earliest processed day when it was already published, since its events
-   may run into the new day (this is what makes day-by-day incremental runs
-   give the same events as one backfill).
+   so an event crossing midnight is seen whole; plus the already published
+   neighbours (day before / after) of every processed day, since their events
+   may cross midnight into it (this is what makes day-by-day incremental runs,
+   or a backfill filling a hole, give the same events as one backfill).
 
 A failed day is recorded and the others go on; the caller decides the
 flow's final state from the :class:`~flows.outcomes.RunReport`.
@@ -91,15 +91,17 @@ def run_days(
     if outcomes:
         logger.info("skipping %d day(s) already done (overwrite=False)", len(outcomes))
 
-    refresh: list[date] = []
-    if todo:
-        before = todo[0] - timedelta(days=1)
-        if (
-            before not in todo
-            and geojson_path(out_abs, before).is_file()
-            and positions_partition(store_abs, before).is_dir()
-        ):
-            refresh.append(before)
+    # Neighbours already published: their events may cross midnight into a day
+    # that has only now landed, so they are published again with it.
+    todo_set = set(todo)
+    refresh = {
+        n
+        for d in todo
+        for n in (d - timedelta(days=1), d + timedelta(days=1))
+        if n not in todo_set
+        and geojson_path(out_abs, n).is_file()
+        and positions_partition(store_abs, n).is_dir()
+    }
     if progress is not None:
         progress.set_total(2 * len(todo) + len(refresh))
 
@@ -133,7 +135,7 @@ def run_days(
                 # a failed day will not be published: count both of its steps
                 progress.advance(1 if d in ingested else 2, note)
 
-        publish_list = sorted(ingested) + refresh
+        publish_list = sorted(ingested) + sorted(refresh)
         publish_jobs = [
             (d, publish_day, dict(day=d, store=store_abs, out_dir=out_abs, top_n=top_n))
             for d in sorted(publish_list)

@@ -52,7 +52,6 @@ class DayOutcome:
     ingest: IngestSummary | None = None
     publish: PublishSummary | None = None
     error: str | None = None
-    refreshed: bool = False  # re-published because the next day landed
 
     @property
     def failed(self) -> bool:
