@@ -325,6 +325,27 @@ def _apply_dark(
         identity.flags.append(f"dark_after={after_h:.1f}h")
 
 
+def _schedule_rename(
+    identity: Identity, arrive_s: float, leave_s: float, window_s: float, rng: np.random.Generator
+) -> None:
+    """Put a planned name change where the data shows it: after the meeting, else before.
+
+    A rename outside the window would be invisible, so the label ("renamed")
+    would lie; it is dropped instead.
+    """
+    if identity.name_after is None:
+        return
+    after = leave_s + float(rng.uniform(0.5, 6.0)) * H
+    before = arrive_s - float(rng.uniform(1.0, 6.0)) * H
+    if after < window_s:
+        identity.name_change_s = after
+    elif before > 0:
+        identity.name_change_s = before
+    else:
+        identity.name_after = None
+        identity.flags.remove("renamed")
+
+
 def _notes(*parts: str | None, a: Identity, b: Identity | None = None) -> str:
     out = [p for p in parts if p]
     out += [f"a:{f}" for f in a.flags]
@@ -383,8 +404,7 @@ def add_transfer(ctx: Context, *, illicit: bool) -> bool:
         _apply_dark(ident, arrive, leave, db or None, da or None, rng)
         if ident.draught_after_m is not None:
             ident.draught_change_s = leave
-        if ident.name_after is not None:
-            ident.name_change_s = leave + float(rng.uniform(0.5, 6.0)) * H
+        _schedule_rename(ident, arrive, leave, ctx.window_s, rng)
     _meeting(ctx, a, b, plan.status, lat, lon, t_start, dur_s, wait_s, linger_s)
     ctx.add_truth(
         "illicit_rendezvous" if illicit else "legit_transfer",
@@ -648,6 +668,8 @@ def add_loitering_dark_partner(ctx: Context) -> bool:
     ctx.occupy(lat, lon, t_start, t_start + dur_s, SCENARIO_SEPARATION_M)
     a, _, _, _ = illicit_pair(rng, ctx.taken_mmsis, ctx.region.local_mids)
     core = _drift_core(rng, lat, lon, t_start, t_start + dur_s, UNDER_WAY)
+    a.draught_after_m = None  # no partner, no cargo moved
+    _schedule_rename(a, t_start, t_start + dur_s, ctx.window_s, rng)
     ctx.add_vessel(a, core, float(rng.uniform(9, 12)))
     ctx.add_truth(
         "loitering_dark_partner",
