@@ -65,17 +65,18 @@ def run(args: argparse.Namespace) -> int:
         "STSWATCH_PUBLICATION_DELAY_DAYS": args.publication_delay_days,
         "STSWATCH_LOOKBACK_DAYS": args.lookback_days,
     }
-    # Flags win over the environment; the flow runs (in this process) read the
-    # same variables, so thresholds set here apply to them too.
-    for name, value in overrides.items():
-        if value is not None:
-            os.environ[name] = str(value)
+    # Flags win over the environment.
+    env = dict(os.environ)
+    env.update({name: str(value) for name, value in overrides.items() if value is not None})
     try:
-        settings = FlowSettings.from_env()
+        settings = FlowSettings.from_env(env)
     except ValueError as exc:
         return fail(str(exc))
     if settings.source == "local" and settings.input_dir is None:
         return fail("--source local needs --input-dir")
+    # The flow runs execute in this process and read the same variables, so
+    # thresholds given as flags apply to them too.
+    os.environ.update(env)
     if not os.environ.get("PREFECT_API_URL"):
         print(
             "stswatch serve: PREFECT_API_URL is not set; Prefect will use a temporary "
