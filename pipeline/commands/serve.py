@@ -52,6 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from flows.runners import resolve_dask_address
     from flows.settings import FlowSettings
     from pipeline.commands._common import fail
 
@@ -74,6 +75,10 @@ def run(args: argparse.Namespace) -> int:
         return fail(str(exc))
     if settings.source == "local" and settings.input_dir is None:
         return fail("--source local needs --input-dir")
+    try:
+        resolve_dask_address(settings.dask_address, {})
+    except ValueError as exc:
+        return fail(str(exc))
     # The flow runs execute in this process and read the same variables, so
     # thresholds given as flags apply to them too.
     os.environ.update(env)
