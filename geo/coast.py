@@ -34,6 +34,7 @@ front (a CI or deployment set-up step).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 import os
@@ -108,11 +109,17 @@ class _CoastRaster:
             if not missing:
                 return
             rows_data = {r: _load_row(r) for r in missing}
-            to_build = {r for r, v in rows_data.items() if v is None}
-            if to_build:
-                for r, built in _build_rows(to_build).items():
-                    _save_row(r, *built)
-                    rows_data[r] = built
+            if any(v is None for v in rows_data.values()):
+                # Another process (a pytest-xdist worker, a Dask worker) may be
+                # building the same rows: take turns, then reuse its files.
+                with _cache_lock():
+                    for r in [r for r, v in rows_data.items() if v is None]:
+                        rows_data[r] = _load_row(r)
+                    to_build = {r for r, v in rows_data.items() if v is None}
+                    if to_build:
+                        for r, built in _build_rows(to_build).items():
+                            _save_row(r, *built)
+                            rows_data[r] = built
             index = index.copy()
             parts = [tiles]
             n = tiles.shape[0]
@@ -304,6 +311,28 @@ def _build_tile_row(
                 tiles.append(np.rint(sub).astype(np.uint16))
     stacked = np.stack(tiles) if tiles else np.zeros((0, 61, 61), dtype=np.uint16)
     return row_index, stacked
+
+
+@contextlib.contextmanager
+def _cache_lock() -> Iterator[None]:
+    """An exclusive inter-process lock on the cache directory (no-op if unavailable)."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: builds may be duplicated, results are identical
+        yield
+        return
+    try:
+        _cache_dir().mkdir(parents=True, exist_ok=True)
+        fh = (_cache_dir() / f"coast_v{_CACHE_VERSION}.lock").open("a")
+    except OSError:
+        yield
+        return
+    with fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _row_path(ti: int) -> Path:
