@@ -14,11 +14,12 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from pipeline.simulator.decoys import BUILDERS
 from pipeline.simulator.dirty import dirty_rows
 from pipeline.simulator.geometry import is_land, wrap_lon
 from pipeline.simulator.motion import interpolate_tracks, report_times, sensor_noise
 from pipeline.simulator.regions import get_region
-from pipeline.simulator.scenarios import BUILDERS, Context
+from pipeline.simulator.scenarios import Context
 from pipeline.simulator.traffic import (
     ReportClock,
     expected_rows_per_vessel_day,

@@ -37,18 +37,13 @@ from pipeline.simulator.geometry import (
     distance_to_port_m,
     haversine_m,
     is_land,
-    offset_m,
-    segment_at_sea,
     wrap_lon,
 )
 from pipeline.simulator.motion import (
-    AT_ANCHOR,
-    FISHING,
-    UNDER_WAY,
     Track,
     sea_walk,
 )
-from pipeline.simulator.profiles import Identity, illicit_pair, legit_pair, plain_identity
+from pipeline.simulator.profiles import Identity, illicit_pair, legit_pair
 from pipeline.simulator.regions import Region, Zone
 
 #: GFW encounter durations: log-normal fit of the published events.
@@ -226,7 +221,7 @@ class Context:
         )
 
 
-def _drift_core(
+def drift_core(
     rng: np.random.Generator,
     lat: float,
     lon: float,
@@ -252,7 +247,7 @@ def _drift_core(
     return tr
 
 
-def _partner(
+def partner_track(
     rng: np.random.Generator,
     core: Track,
     t0: float,
@@ -275,7 +270,7 @@ def _partner(
     return tr
 
 
-def _truncated_lognormal_h(
+def truncated_lognormal_h(
     rng: np.random.Generator, median_h: float, log_sd: float, lo_h: float, hi_h: float
 ) -> float:
     for _ in range(1000):
@@ -285,7 +280,7 @@ def _truncated_lognormal_h(
     return float(np.clip(median_h, lo_h, hi_h))
 
 
-def _meeting(
+def meeting(
     ctx: Context,
     a: Identity,
     b: Identity,
@@ -300,14 +295,14 @@ def _meeting(
 ) -> None:
     """Vessel ``a`` arrives first and waits; ``b`` comes alongside for ``dur_s``; both leave."""
     rng = ctx.rng
-    core_a = _drift_core(rng, lat, lon, t_start - wait_s, t_start + dur_s + linger_s, status[0])
-    core_b = _partner(rng, core_a, t_start, t_start + dur_s, sep_m, status[1])
+    core_a = drift_core(rng, lat, lon, t_start - wait_s, t_start + dur_s + linger_s, status[0])
+    core_b = partner_track(rng, core_a, t_start, t_start + dur_s, sep_m, status[1])
     hdg = float(rng.uniform(-180, 180))
     ctx.add_vessel(a, core_a, float(rng.uniform(9, 13)), hdg)
     ctx.add_vessel(b, core_b, float(rng.uniform(9, 13)), hdg + float(rng.normal(0, 5)))
 
 
-def _apply_dark(
+def apply_dark(
     identity: Identity,
     arrive_s: float,
     leave_s: float,
@@ -325,7 +320,7 @@ def _apply_dark(
         identity.flags.append(f"dark_after={after_h:.1f}h")
 
 
-def _schedule_rename(
+def schedule_rename(
     identity: Identity, arrive_s: float, leave_s: float, window_s: float, rng: np.random.Generator
 ) -> None:
     """Put a planned name change where the data shows it: after the meeting, else before.
@@ -346,7 +341,7 @@ def _schedule_rename(
         identity.flags.remove("renamed")
 
 
-def _notes(*parts: str | None, a: Identity, b: Identity | None = None) -> str:
+def notes_for(*parts: str | None, a: Identity, b: Identity | None = None) -> str:
     out = [p for p in parts if p]
     out += [f"a:{f}" for f in a.flags]
     if b is not None:
@@ -360,11 +355,11 @@ def add_transfer(ctx: Context, *, illicit: bool) -> bool:
     if illicit:
         a, b, plan, variant = illicit_pair(rng, ctx.taken_mmsis, ctx.region.local_mids)
         dur_s = (
-            _truncated_lognormal_h(rng, GFW_DURATION_MEDIAN_H, GFW_DURATION_LOG_SD, 3.0, 12.0) * H
+            truncated_lognormal_h(rng, GFW_DURATION_MEDIAN_H, GFW_DURATION_LOG_SD, 3.0, 12.0) * H
         )
     else:
         a, b, plan, variant = legit_pair(rng, ctx.taken_mmsis, ctx.region.local_mids)
-        dur_s = _truncated_lognormal_h(rng, 9.0, 0.5, 4.0, 16.0) * H
+        dur_s = truncated_lognormal_h(rng, 9.0, 0.5, 4.0, 16.0) * H
     dur_s = min(dur_s, max(3.0 * H, ctx.window_s - 4 * H))
     wait_s = float(rng.uniform(0.0, 2.0)) * H
     linger_s = float(rng.uniform(0.0, 1.0)) * H
@@ -401,11 +396,11 @@ def add_transfer(ctx: Context, *, illicit: bool) -> bool:
         (a, dark_b[0], dark_a[0], t0, t1),
         (b, dark_b[1], dark_a[1], t_start, t_start + dur_s),
     ):
-        _apply_dark(ident, arrive, leave, db or None, da or None, rng)
+        apply_dark(ident, arrive, leave, db or None, da or None, rng)
         if ident.draught_after_m is not None:
             ident.draught_change_s = leave
-        _schedule_rename(ident, arrive, leave, ctx.window_s, rng)
-    _meeting(ctx, a, b, plan.status, lat, lon, t_start, dur_s, wait_s, linger_s)
+        schedule_rename(ident, arrive, leave, ctx.window_s, rng)
+    meeting(ctx, a, b, plan.status, lat, lon, t_start, dur_s, wait_s, linger_s)
     ctx.add_truth(
         "illicit_rendezvous" if illicit else "legit_transfer",
         [a.mmsi, b.mmsi],
@@ -416,282 +411,6 @@ def add_transfer(ctx: Context, *, illicit: bool) -> bool:
         is_rendezvous=True,
         is_illicit=illicit,
         zone=zone.name if zone else None,
-        notes=_notes(variant, f"odd={plan.odd}" if plan.odd else None, a=a, b=b),
+        notes=notes_for(variant, f"odd={plan.odd}" if plan.odd else None, a=a, b=b),
     )
     return True
-
-
-def add_short_meeting(ctx: Context) -> bool:
-    """Two ships alongside for under 1.5 h: below the 2 h rule, not a rendezvous."""
-    rng = ctx.rng
-    dur_s = float(rng.uniform(0.5, 1.4)) * H
-    t_start = ctx.start_time(ctx.region.lon_center, 2 * H, 2 * H, dur_s, 0.5)
-    if t_start is None:
-        return False
-    point = ctx.remote_point(t_start - 2 * H, t_start + dur_s + 2 * H)
-    if point is None:
-        return False
-    lat, lon = point
-    ctx.occupy(lat, lon, t_start, t_start + dur_s, SCENARIO_SEPARATION_M)
-    mids = ctx.region.local_mids
-    a = plain_identity(rng, ctx.taken_mmsis, mids, "merchant")
-    b = plain_identity(rng, ctx.taken_mmsis, mids, "merchant")
-    # no waiting or lingering: the slow-and-close span must stay < 1.5 h
-    _meeting(ctx, a, b, (UNDER_WAY, UNDER_WAY), lat, lon, t_start, dur_s, 0.0, 0.0)
-    ctx.add_truth(
-        "short_meeting",
-        [a.mmsi, b.mmsi],
-        t_start,
-        t_start + dur_s,
-        lat,
-        lon,
-        is_rendezvous=False,
-        is_illicit=None,
-        notes=f"duration={dur_s / H:.2f}h",
-    )
-    return True
-
-
-def _straight_pair(
-    ctx: Context,
-    *,
-    kind: str,
-    speed_kn: tuple[float, float],
-    dur_h: tuple[float, float],
-    sep_m: tuple[float, float],
-    min_coast_m: float,
-) -> bool:
-    """Convoys and pair trawlers: side by side, moving, for hours."""
-    rng = ctx.rng
-    dur_s = float(rng.uniform(*dur_h)) * H
-    t_start = ctx.start_time(ctx.region.lon_center, H, H, dur_s, 0.5)
-    if t_start is None:
-        return False
-    for _ in range(30):
-        point = ctx.remote_point(t_start, t_start + dur_s, min_coast_m=min_coast_m)
-        if point is None:
-            return False
-        lat, lon = point
-        v = float(rng.uniform(*speed_kn))
-        leg_s = (rng.uniform(1.0, 2.0) if kind == "pair_trawl" else dur_s / H) * H
-        sep = float(rng.uniform(*sep_m))
-        brg = float(rng.uniform(0, 360))
-        a, b = Track(), Track()
-        t, ok = t_start, True
-        status = FISHING if kind == "pair_trawl" else UNDER_WAY
-        while ok:
-            la_b, lo_b = destination(lat, lon, brg + 90.0, sep)
-            a.add(t, lat, lon, status)
-            b.add(t, float(la_b), float(lo_b), status)
-            if t >= t_start + dur_s - 1:
-                break
-            step = min(leg_s, t_start + dur_s - t)
-            if kind == "pair_trawl":
-                brg = (brg + rng.choice([-1, 1]) * rng.uniform(20, 50)) % 360
-            la2, lo2 = destination(lat, lon, brg, v * KN_TO_MPS * step)
-            ok = segment_at_sea(lat, lon, float(la2), float(lo2))
-            lat, lon, t = float(la2), float(lo2), t + step
-        if not ok or is_land(np.array(b.lat), np.array(b.lon)).any():
-            continue
-        mids = ctx.region.local_mids
-        ida = plain_identity(
-            rng, ctx.taken_mmsis, mids, "fishing" if kind == "pair_trawl" else "merchant"
-        )
-        idb = plain_identity(
-            rng, ctx.taken_mmsis, mids, "fishing" if kind == "pair_trawl" else "merchant"
-        )
-        transit = v if kind == "convoy" else float(rng.uniform(7, 10))
-        ctx.add_vessel(ida, a, transit, 0.0)
-        ctx.add_vessel(idb, b, transit, 0.0)
-        mid = len(a.t_s) // 2
-        ctx.occupy(a.lat[mid], a.lon[mid], t_start, t_start + dur_s, SCENARIO_SEPARATION_M)
-        ctx.add_truth(
-            kind,
-            [ida.mmsi, idb.mmsi],
-            t_start,
-            t_start + dur_s,
-            a.lat[mid],
-            a.lon[mid],
-            is_rendezvous=False,
-            is_illicit=None,
-            notes=f"speed={v:.1f}kn;separation={sep:.0f}m",
-        )
-        return True
-    return False
-
-
-def add_convoy(ctx: Context) -> bool:
-    return _straight_pair(
-        ctx,
-        kind="convoy",
-        speed_kn=(8.0, 12.0),
-        dur_h=(3.0, 8.0),
-        sep_m=(200.0, 400.0),
-        min_coast_m=15_000.0,
-    )
-
-
-def add_pair_trawl(ctx: Context) -> bool:
-    # 2.7 kn floor: reported SOG noise (~0.1 kn) must never dip under the 2 kn rule
-    return _straight_pair(
-        ctx,
-        kind="pair_trawl",
-        speed_kn=(2.7, 4.0),
-        dur_h=(4.0, 10.0),
-        sep_m=(300.0, 480.0),
-        min_coast_m=15_000.0,
-    )
-
-
-def add_passing(ctx: Context) -> bool:
-    """Two ships crossing or meeting head-on within a few hundred metres, at speed."""
-    rng = ctx.rng
-    t_c = ctx.start_time(ctx.region.lon_center, 2 * H, 2 * H, 0.0, 0.5)
-    if t_c is None:
-        return False
-    for _ in range(30):
-        point = ctx.remote_point(t_c - H, t_c + H, min_coast_m=15_000.0)
-        if point is None:
-            return False
-        lat, lon = point
-        va, vb = rng.uniform(10, 16, 2)
-        brg_a = float(rng.uniform(0, 360))
-        brg_b = (brg_a + rng.uniform(100, 260)) % 360
-        d_pass = float(rng.uniform(80, 400))
-        lat_b, lon_b = (float(x) for x in destination(lat, lon, brg_a + 90, d_pass))
-        tracks = []
-        for la, lo, brg, v in ((lat, lon, brg_a, va), (lat_b, lon_b, brg_b, vb)):
-            la0, lo0 = destination(la, lo, brg + 180, v * KN_TO_MPS * H)
-            la1, lo1 = destination(la, lo, brg, v * KN_TO_MPS * H)
-            if not segment_at_sea(float(la0), float(lo0), float(la1), float(lo1)):
-                break
-            tr = Track()
-            tr.add(t_c - H, float(la0), float(lo0))
-            tr.add(t_c + H, float(la1), float(lo1))
-            tracks.append((tr, v))
-        if len(tracks) < 2:
-            continue
-        mids = ctx.region.local_mids
-        ids = [plain_identity(rng, ctx.taken_mmsis, mids, "merchant") for _ in range(2)]
-        for ident, (tr, v) in zip(ids, tracks, strict=True):
-            ctx.add_vessel(ident, tr, float(v), 0.0)
-        ctx.occupy(lat, lon, t_c - H, t_c + H, SCENARIO_SEPARATION_M)
-        ctx.add_truth(
-            "passing",
-            [i.mmsi for i in ids],
-            t_c - 600.0,
-            t_c + 600.0,
-            lat,
-            lon,
-            is_rendezvous=False,
-            is_illicit=None,
-            notes=f"closest={d_pass:.0f}m;speeds={va:.1f}/{vb:.1f}kn",
-        )
-        return True
-    return False
-
-
-def add_anchorage_crowd(ctx: Context) -> bool:
-    """Many ships at anchor for many hours a few km off a real port: never a rendezvous."""
-    rng = ctx.rng
-    ports = ctx.region.ports
-    for _ in range(20):
-        port = ports[int(rng.integers(len(ports)))]
-        d = rng.uniform(2_000, 4_000, 64)
-        clat, clon = destination(port.lat, port.lon, rng.uniform(0, 360, 64), d)
-        sea = np.flatnonzero(~is_land(clat, clon) & (ctx.port_distance_m(clat, clon) < 4_000))
-        if len(sea) == 0:
-            continue
-        clat, clon = float(clat[sea[0]]), float(clon[sea[0]])
-        n = int(rng.integers(6, 15))
-        la, lo = destination(
-            clat, clon, rng.uniform(0, 360, 8 * n), 2_000 * np.sqrt(rng.random(8 * n))
-        )
-        # within the detector's own port radius (10 km) with margin
-        ok = ~is_land(la, lo) & (ctx.port_distance_m(la, lo) < 7_000)
-        la, lo = la[ok][:n], lo[ok][:n]
-        if len(la) < 6:
-            continue
-        # two neighbours always lie within 500 m: the crowd must tempt the
-        # pair rule, so that only the away-from-port rule can reject it
-        la1, lo1 = destination(la[0], lo[0], rng.uniform(0, 360), rng.uniform(200, 450))
-        if is_land(np.array([la1]), np.array([lo1]))[0]:
-            continue
-        la[1], lo[1] = float(la1), float(lo1)
-        mmsis = []
-        t_lo, t_hi = [], []
-        for i in range(len(la)):
-            stay = float(rng.uniform(8, 30)) * H
-            a0 = float(rng.uniform(-stay / 2, max(ctx.window_s - stay / 2, 1.0)))
-            if i == 1:  # the close neighbour shares most of the first ship's stay
-                a0, stay = t_lo[0] + float(rng.uniform(0, 2)) * H, max(stay, 8 * H)
-            a1 = min(a0 + stay, ctx.window_s + 2 * H)
-            a0 = max(a0, -2 * H)
-            tr = Track()
-            t = a0
-            while t < a1:  # swinging round the anchor: tens of metres
-                sla, slo = offset_m(la[i], lo[i], rng.normal(0, 25), rng.normal(0, 25))
-                tr.add(t, float(sla), float(slo), AT_ANCHOR)
-                t += H
-            tr.add(a1, float(la[i]), float(lo[i]), AT_ANCHOR)
-            ident = plain_identity(rng, ctx.taken_mmsis, ctx.region.local_mids, "anchored")
-            ctx.add_vessel(ident, tr, float(rng.uniform(8, 12)))
-            mmsis.append(ident.mmsi)
-            t_lo.append(a0)
-            t_hi.append(a1)
-        ctx.add_truth(
-            "anchorage_crowd",
-            mmsis,
-            max(min(t_lo), 0.0),
-            min(max(t_hi), ctx.window_s),
-            clat,
-            clon,
-            is_rendezvous=False,
-            is_illicit=None,
-            notes=f"port={port.name};n_vessels={len(mmsis)}",
-        )
-        return True
-    return False
-
-
-def add_loitering_dark_partner(ctx: Context) -> bool:
-    """One ship drifting far offshore for hours while its partner stays dark."""
-    rng = ctx.rng
-    dur_s = float(rng.uniform(5, 12)) * H
-    t_start = ctx.start_time(ctx.region.lon_center, H, H, dur_s, 0.7)
-    if t_start is None:
-        return False
-    point = ctx.remote_point(t_start, t_start + dur_s)
-    if point is None:
-        return False
-    lat, lon = point
-    ctx.occupy(lat, lon, t_start, t_start + dur_s, SCENARIO_SEPARATION_M)
-    a, _, _, _ = illicit_pair(rng, ctx.taken_mmsis, ctx.region.local_mids)
-    core = _drift_core(rng, lat, lon, t_start, t_start + dur_s, UNDER_WAY)
-    a.draught_after_m = None  # no partner, no cargo moved
-    _schedule_rename(a, t_start, t_start + dur_s, ctx.window_s, rng)
-    ctx.add_vessel(a, core, float(rng.uniform(9, 12)))
-    ctx.add_truth(
-        "loitering_dark_partner",
-        [a.mmsi],
-        t_start,
-        t_start + dur_s,
-        lat,
-        lon,
-        is_rendezvous=False,
-        is_illicit=True,
-        notes=_notes("partner not transmitting", a=a),
-    )
-    return True
-
-
-BUILDERS = {
-    "illicit_rendezvous": lambda ctx: add_transfer(ctx, illicit=True),
-    "legit_transfer": lambda ctx: add_transfer(ctx, illicit=False),
-    "anchorage_crowd": add_anchorage_crowd,
-    "passing": add_passing,
-    "convoy": add_convoy,
-    "pair_trawl": add_pair_trawl,
-    "short_meeting": add_short_meeting,
-    "loitering_dark_partner": add_loitering_dark_partner,
-}
