@@ -43,6 +43,7 @@ def default_parameters(settings: FlowSettings) -> dict[str, Any]:
 
 def build_deployments(settings: FlowSettings) -> list[RunnerDeployment]:
     """The daily (scheduled) and backfill (on demand) deployments."""
+    from prefect.deployments.runner import EntrypointType
     from prefect.schedules import Cron
 
     from flows.backfill import backfill_flow
@@ -59,6 +60,9 @@ def build_deployments(settings: FlowSettings) -> list[RunnerDeployment]:
             "Prefect never schedules past slots: use the backfill deployment for history."
         ),
         tags=TAGS,
+        # by module, not file path: runs load the installed package whatever
+        # folder `stswatch serve` was started from
+        entrypoint_type=EntrypointType.MODULE_PATH,
     )
     backfill = backfill_flow.to_deployment(
         name=BACKFILL_NAME,
@@ -69,6 +73,7 @@ def build_deployments(settings: FlowSettings) -> list[RunnerDeployment]:
             "concurrency; failed days are listed in the run summary."
         ),
         tags=TAGS,
+        entrypoint_type=EntrypointType.MODULE_PATH,
     )
     return [daily, backfill]
 

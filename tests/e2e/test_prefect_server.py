@@ -63,7 +63,8 @@ def served(server: PrefectServer, tmp_path_factory: pytest.TempPathFactory) -> I
     store, out_dir = work / "store", work / "out"
     cmd = [str(VENV_BIN / "stswatch"), "serve", "--store", str(store), "--out-dir", str(out_dir)]
     cmd += ["--source", "local", "--input-dir", str(input_dir)]
-    proc = start("stswatch-serve", cmd, server.client_env(), work / "logs")
+    # from a folder outside the repository: runs load the flows by module path
+    proc = start("stswatch-serve", cmd, server.client_env(), work / "logs", cwd=work)
     try:
 
         async def both_registered(client) -> bool:
