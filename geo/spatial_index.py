@@ -109,10 +109,14 @@ def close_pairs(
     # Bracket, per point and neighbour row, a contiguous run of sorted keys:
     # columns c-1..c+1 of one (tick, row) are adjacent in key order. Wrapped
     # columns (the antimeridian seam) are added as separate one-column ranges.
+    # Each pair is kept from the point that sorts first (j > i below), so only
+    # keys >= the point's own can matter: the row above (all of c-1..c+1) and
+    # the own row from column c on, plus the seam column nc-1 when c == 0.
+    # The row below never holds a later key and is not searched at all.
     lo_parts: list[npt.NDArray[np.integer]] = []
     hi_parts: list[npt.NDArray[np.integer]] = []
     src_parts: list[npt.NDArray[np.integer]] = []
-    for dr in (-1, 0, 1):
+    for dr in (0, 1):
         r2 = row + dr
         ok = (r2 >= 0) & (r2 < n_rows)
         if ok.all():
@@ -123,7 +127,7 @@ def close_pairs(
             r2, t2, lf = r2[ok], tick0[ok], lon_frac[ok]
         nc = n_cols_of_row[r2]
         c = np.minimum((lf * nc).astype(np.int64), nc - 1)
-        c_lo = np.maximum(c - 1, 0)
+        c_lo = c if dr == 0 else np.maximum(c - 1, 0)
         lo_parts.append(
             np.searchsorted(sorted_keys, cell_key(r2, c_lo, t2), side="left").astype(pos_dtype)
         )
@@ -134,10 +138,10 @@ def close_pairs(
         src_parts.append(src)
         # Seam: column c-1 wrapped to nc-1, or c+1 wrapped to 0, when distinct
         # from the main range [c_lo, c_hi].
-        for wrap_last, need in (
-            (True, (c - 1 < 0) & (nc - 1 > c_hi)),
-            (False, (c + 1 >= nc) & (c_lo > 0)),
-        ):
+        seams = [(True, (c - 1 < 0) & (nc - 1 > c_hi))]
+        if dr == 1:  # in the own row, column 0 sorts before the point
+            seams.append((False, (c + 1 >= nc) & (c_lo > 0)))
+        for wrap_last, need in seams:
             if need.any():
                 wc = nc[need] - 1 if wrap_last else np.zeros(int(need.sum()), np.int64)
                 key = cell_key(r2[need], wc, t2[need])
