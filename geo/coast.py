@@ -397,6 +397,10 @@ def distance_to_coast_m(lat: npt.ArrayLike, lon: npt.ArrayLike) -> FloatArray:
     -179.8 are the same sea). NaN in, NaN out. Accuracy near the 5-10 km
     thresholds is ~0.5-1 km (the 1 km mask's pixel size), which is why the
     fine raster exists: the 0.1° grid alone errs by several km there.
+
+    Inland waters count as land in both sources (GSHHG level 1 and the GLOBE
+    mask): the Caspian Sea and the Great Lakes give 0 m, so the away-from-port
+    rule never flags events there.
     """
     lat_a, lon_a = np.broadcast_arrays(
         np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)

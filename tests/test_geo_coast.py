@@ -32,6 +32,12 @@ def test_point_on_land_is_zero() -> None:
     assert d.tolist() == [0.0, 0.0]
 
 
+def test_inland_seas_count_as_land() -> None:
+    """Documented limitation: the Caspian and the Great Lakes are land in both sources."""
+    d = distance_to_coast_m(np.array([42.0, 43.5]), np.array([50.5, -87.0]))
+    assert d.tolist() == [0.0, 0.0]
+
+
 def test_hvide_sande_is_near_coast_although_not_a_listed_wpi_port() -> None:
     d = distance_to_coast_m(np.array([56.00]), np.array([8.13]))
     assert d[0] < 2_000
