@@ -134,6 +134,8 @@ def test_gap_before_meeting_is_attributed_to_the_silent_vessel_and_side():
     assert f["gap_before_h_a"] == 0
     assert f["gap_after_h_a"] == 0 and f["gap_after_h_b"] == 0
     assert f["gap_before_max_h"] == pytest.approx(9.0)
+    # going dark is its own feature: it must not read as a reporting-rate drop
+    assert f["reporting_ratio_b"] == pytest.approx(1.0, rel=0.1)
 
 
 def test_gap_after_meeting_is_attributed_to_the_after_side():

@@ -488,10 +488,14 @@ def compute_features(
                 hd = hd if np.isfinite(hd).any() else v["cog"][i0:i1]
                 heading[i] = _circular_mean_deg(hd)
                 class_b[i] = bool(v["class_b"].mean() > 0.5)
-                span_h = (t[-1] - t[0]) / _HOUR_MS
+                # usual rate over the time the vessel was transmitting at all:
+                # gaps of min_gap_h+ are going dark (a feature of their own),
+                # not a lower usual rate
+                steps_h = np.diff(t) / _HOUR_MS
+                covered_h = steps_h[steps_h < gap_cfg.min_gap_h].sum()
                 dur = max(duration_h[i], 1e-6)
-                if span_h > 0:
-                    usual = len(t) / span_h
+                if covered_h > 0:
+                    usual = len(t) / covered_h
                     ratio[i] = ((i1 - i0) / dur) / usual
             gap_b[i] = _largest_gap_h(t, start_ms[i] - link_ms, start_ms[i])
             gap_a[i] = _largest_gap_h(t, end_ms[i], end_ms[i] + link_ms)

@@ -205,30 +205,49 @@ def _simulate_and_detect(job: tuple[int, str, bool, TrainingPlan, Config]) -> di
 
 
 def _with_region_recurrence(parts: list[dict], cfg: Config) -> pd.DataFrame:
-    """Recompute ``recurrence_count`` with the other days of the same region as history."""
+    """Recompute ``recurrence_count`` the way a store would see it.
+
+    Every other simulated window (odd position within its region) scores its
+    events against the other windows of the same region as history - a store
+    with days of past events over the same lightering zones; the rest see only
+    their own window, like a first run on a new store or a caller that passes
+    no ``history``. Training on both keeps the model from treating "no other
+    meeting here" as decisive when history is simply missing.
+    """
     from pipeline.scoring.features import recurrence_count
 
     frames = []
+    position_in_region: dict[str, int] = {}
     for part in parts:
         f = part["features"].copy()
         f["event_id"] = [f"{part['region']}/{part['seed']}/{e}" for e in f["event_id"]]
+        k = position_in_region.get(part["region"], 0)
+        position_in_region[part["region"]] = k + 1
         f["_region"] = part["region"]
+        f["_window"] = f"{part['region']}/{part['seed']}"
+        f["_with_history"] = k % 2 == 1
         frames.append(f)
     if not frames:
         return pd.DataFrame(columns=["event_id", *FEATURE_COLUMNS])
     allf = pd.concat(frames, ignore_index=True)
-    # positions are needed for recurrence: carried in the detail frame as mean lat/lon
-    for region, idx in allf.groupby("_region").groups.items():
+    radius = cfg.scoring.recurrence_radius_m
+    for window, idx in allf.groupby("_window").groups.items():
         sub = allf.loc[idx]
+        history = None
+        if bool(sub["_with_history"].iloc[0]):
+            region = sub["_region"].iloc[0]
+            history = allf.loc[
+                (allf["_region"] == region) & (allf["_window"] != window),
+                ["event_id", "mean_lat", "mean_lon"],
+            ]
         allf.loc[idx, "recurrence_count"] = recurrence_count(
             sub["mean_lat"].to_numpy(),
             sub["mean_lon"].to_numpy(),
             sub["event_id"].to_numpy(),
-            None,
-            cfg.scoring.recurrence_radius_m,
+            history,
+            radius,
         )
-        del region
-    return allf.drop(columns="_region")
+    return allf.drop(columns=["_region", "_window", "_with_history"])
 
 
 def build_set(
