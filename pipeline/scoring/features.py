@@ -445,7 +445,10 @@ def compute_features(
         lat, lon, out["event_id"].to_numpy(), history, cfg.recurrence_radius_m
     )
     out["night_share"] = night_share(
-        start_ms.astype("datetime64[ms]"), end_ms.astype("datetime64[ms]"), lat, lon
+        start_ms.astype(np.int64).astype("datetime64[ms]"),
+        end_ms.astype(np.int64).astype("datetime64[ms]"),
+        lat,
+        lon,
     )
 
     # per-vessel legs
