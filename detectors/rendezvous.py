@@ -273,7 +273,8 @@ def apply_port_filter(
     Adds ``min_distance_to_coast_m``, ``min_distance_to_port_m`` and
     ``min_distance_to_anchorage_m`` (minima over the whole event, both ships;
     NaN when a reference source is unavailable, which never drops an event).
-    Criteria are tested in turn, each only on the events still standing.
+    Criteria are tested in turn, each only on the events still standing. The
+    minima are reported for the events kept (NaN for events dropped earlier).
     """
     events = candidates.events.copy()
     ticks = candidates.ticks
@@ -287,7 +288,18 @@ def apply_port_filter(
     ev_all = np.concatenate([ev_codes, ev_codes])
     n = len(events)
     keep = np.ones(n, dtype=bool)
+    # One probe position per event and vessel (its first close tick): an event
+    # failing there fails outright, so crowds in anchorages and ports are
+    # dropped before their thousands of ticks are queried one by one.
+    probe = np.concatenate([np.unique(ev_codes, return_index=True)[1]] * 2)
+    probe[probe.size // 2 :] += ev_codes.size
     for key, col in _PORT_RULES:
+        threshold = getattr(cfg, col)
+        p = probe[keep[ev_all[probe]]]
+        d_probe = _reference_distance(key, lat_all[p], lon_all[p], anchorages)
+        keep[ev_all[p][d_probe < threshold]] = False
+        if not keep.any():
+            break
         sel = keep[ev_all]
         ev = ev_all[sel]
         d = _reference_distance(key, lat_all[sel], lon_all[sel], anchorages)
@@ -298,7 +310,7 @@ def apply_port_filter(
         mins = np.where(any_unknown & np.isinf(mins), np.nan, mins)
         mins[~keep] = np.nan
         events[col] = mins
-        keep &= ~(mins < getattr(cfg, col))  # NaN (unknown) never drops an event
+        keep &= ~(mins < threshold)  # NaN (unknown) never drops an event
         if not keep.any():
             break
     return events.loc[keep].reset_index(drop=True)
