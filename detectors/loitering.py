@@ -109,13 +109,20 @@ def detect_loitering(
     ev_k = np.cumsum(long_enough)[ev[keep_tick]] - 1  # event index among long ones
     n_ev = int(long_enough.sum())
     lat_k, lon_k = lat[keep_tick], lon[keep_tick]
-    coast = distance_to_coast_m(lat_k, lon_k)
-    port = distance_to_port_m(lat_k, lon_k)
-    min_coast = _group_min(ev_k, coast, n_ev)
-    min_port = _group_min(ev_k, port, n_ev)
-    far = ~(min_coast < pf.min_distance_to_coast_m) & ~(min_port < pf.min_distance_to_port_m)
-    if anchorages is not None and len(anchorages):
-        anch = _group_min(ev_k, distance_to_anchorage_m(lat_k, lon_k, anchorages), n_ev)
+    # Cheapest rule first: most slow runs are ships moored in port, which the
+    # coast raster drops; the KD-tree port query then sees far fewer ticks.
+    min_coast = _group_min(ev_k, distance_to_coast_m(lat_k, lon_k), n_ev)
+    far = ~(min_coast < pf.min_distance_to_coast_m)
+    min_port = np.full(n_ev, np.nan)
+    sel = far[ev_k]
+    min_port_far = _group_min(ev_k[sel], distance_to_port_m(lat_k[sel], lon_k[sel]), n_ev)
+    min_port[far] = min_port_far[far]
+    far &= ~(min_port_far < pf.min_distance_to_port_m)
+    if anchorages is not None and len(anchorages) and far.any():
+        sel = far[ev_k]
+        anch = _group_min(
+            ev_k[sel], distance_to_anchorage_m(lat_k[sel], lon_k[sel], anchorages), n_ev
+        )
         far &= ~(anch < pf.min_distance_to_anchorage_m)
     if not far.any():
         return empty_loitering()
