@@ -10,10 +10,13 @@ import pandas as pd
 from pipeline.simulator.geometry import haversine_m
 
 
-def pair_during(positions: pd.DataFrame, mmsi_a: int, mmsi_b: int, start, end) -> pd.DataFrame:
+def pair_during(
+    positions: pd.DataFrame, mmsi_a: int, mmsi_b: int, start, end, *, strict: bool = True
+) -> pd.DataFrame:
     """Vessel A's rows in [start, end] with B's position interpolated at the same times.
 
-    Columns: timestamp, sog_a, sog_b (B's nearest report), separation_m.
+    Columns: timestamp, sog_a, sog_b (B's nearest report), separation_m. Only A's
+    rows between B's first and last report inside the window are kept (``strict``).
     """
 
     def rows(m: int) -> pd.DataFrame:
@@ -22,6 +25,11 @@ def pair_during(positions: pd.DataFrame, mmsi_a: int, mmsi_b: int, start, end) -
 
     a, b = rows(mmsi_a), rows(mmsi_b)
     a = a[(a["timestamp"] >= start) & (a["timestamp"] <= end)]
+    b_in = b[(b["timestamp"] >= start) & (b["timestamp"] <= end)]
+    if strict and len(b_in):
+        # only where B's position is interpolated between two of its reports
+        # inside the window (a sparse B's neighbours outside it are elsewhere)
+        a = a[a["timestamp"].between(b_in["timestamp"].min(), b_in["timestamp"].max())]
     ta = a["timestamp"].astype("int64").to_numpy()
     tb = b["timestamp"].astype("int64").to_numpy()
     lat_b = np.interp(ta, tb, b["lat"].to_numpy())
