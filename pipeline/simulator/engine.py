@@ -242,6 +242,7 @@ def simulate(cfg: SimulationConfig) -> SimulatedData:
     )
     static = _static_table(bg.vessels, ctx)
     n_bg_v = len(bg.vessels)
+    n_bg_rows = len(bg.t_s)
     if ctx.vessels:
         ev = _scenario_vessels(ctx, np.random.default_rng(rng.integers(2**63)), cfg.report_clock)
     else:
@@ -257,12 +258,13 @@ def simulate(cfg: SimulationConfig) -> SimulatedData:
         "status": np.r_[bg.nav_status, ev[7]].astype(np.int8),
     }
     mmsi_of_vessel = static["mmsi"].to_numpy(dtype=np.int64)
+    del bg, ev  # the concatenated copies above are all that is needed now
     cols["mmsi"] = mmsi_of_vessel[cols["vessel"]]
     cols["lon"] = wrap_lon(cols["lon"])
     cols, dirty_counts = dirty_rows(
         np.random.default_rng(rng.integers(2**63)),
         cols,
-        np.arange(len(bg.t_s)),
+        np.arange(n_bg_rows),
         cfg.dirty_row_fraction,
     )
     positions = _assemble(cfg, static, cols)
@@ -283,8 +285,9 @@ def _assemble(
     # one int64 key (seconds << 31 | MMSI) sorts faster than a two-key lexsort
     mmsi_key = np.clip(cols["mmsi"], 0, 2**31 - 1)
     order = np.argsort(cols["t_s"].astype(np.int64) * 2**31 + mmsi_key, kind="stable")
-    v = cols["vessel"][order]
-    t = cols["t_s"][order]
+    # columns are popped as they are reordered, so at most one spare copy lives
+    v = cols.pop("vessel")[order]
+    t = cols.pop("t_s")[order]
     n_v = len(static)
 
     names = pd.concat([static["vessel_name"], static["name_after"]], ignore_index=True)
@@ -297,28 +300,29 @@ def _assemble(
     draught = pd.to_numeric(static["draught_m"], errors="coerce").to_numpy(dtype=np.float64)
     d_after = pd.to_numeric(static["draught_after_m"], errors="coerce").to_numpy(dtype=np.float64)
     d_change = pd.to_numeric(static["draught_change_s"], errors="coerce").fillna(np.inf).to_numpy()
-    row_draught = np.where(t >= d_change[v], d_after[v], draught[v])
+    row_draught = np.where(t >= d_change[v], d_after[v], draught[v]).astype(np.float32)
 
     cls = static["transceiver_class"].to_numpy(dtype=object)
     is_b_v = cls == "B"
     # some Class A units never send a heading (no gyro link): 511 all day
     no_heading_v = is_b_v | (np.random.default_rng(cfg.seed + 1).random(n_v) < 0.06)
-    heading = cols["heading"][order].astype(np.float32)
+    heading = cols.pop("heading")[order].astype(np.float32)
     heading[no_heading_v[v]] = np.nan
-    status = pd.array(cols["status"][order], dtype="Int8")
+    status = pd.array(cols.pop("status")[order], dtype="Int8")
     status[is_b_v[v]] = pd.NA
 
     imo = pd.array(pd.to_numeric(static["imo"], errors="coerce"), dtype="Int64")
     ship_type = pd.array(pd.to_numeric(static["ship_type"], errors="coerce"), dtype="Int16")
     ts = cfg.window_start.as_unit("ms") + pd.to_timedelta(t.astype(np.int64), unit="s")
+    del t
     frame = pd.DataFrame(
         {
-            "mmsi": cols["mmsi"][order],
+            "mmsi": cols.pop("mmsi")[order],
             "timestamp": pd.DatetimeIndex(ts).as_unit("ms"),
-            "lat": cols["lat"][order],
-            "lon": cols["lon"][order],
-            "sog_kn": cols["sog"][order].astype(np.float32),
-            "cog_deg": cols["cog"][order].astype(np.float32),
+            "lat": cols.pop("lat")[order],
+            "lon": cols.pop("lon")[order],
+            "sog_kn": cols.pop("sog")[order].astype(np.float32),
+            "cog_deg": cols.pop("cog")[order].astype(np.float32),
             "heading_deg": heading,
             "nav_status": status,
             "vessel_name": pd.Categorical.from_codes(row_name, name_cats),
@@ -327,8 +331,11 @@ def _assemble(
             "ship_type": ship_type[v],
             "length_m": pd.to_numeric(static["length_m"], errors="coerce").to_numpy(np.float32)[v],
             "width_m": pd.to_numeric(static["width_m"], errors="coerce").to_numpy(np.float32)[v],
-            "draught_m": row_draught.astype(np.float32),
+            "draught_m": row_draught,
             "transceiver_class": pd.Categorical.from_codes(is_b_v[v].astype(np.int8), ["A", "B"]),
-        }
+        },
+        copy=False,
     )
-    return frame[list(POSITION_COLUMNS)]
+    if tuple(frame.columns) != POSITION_COLUMNS:
+        raise AssertionError("position columns out of order")
+    return frame
