@@ -78,18 +78,8 @@ class SimulationConfig:
     n_loitering_dark_partner: int = 1
     #: Share of rows made dirty (sentinels, bad MMSIs, duplicates, glitches).
     dirty_row_fraction: float = 0.002
-    #: Aliases accepted for ``start_date`` / ``n_days`` (flows/demo_data.py
-    #: calls ``SimulationConfig(start=..., days=...)``); prefer the unit names.
-    start: date | None = None
-    days: int | None = None
 
     def __post_init__(self) -> None:
-        if self.start is not None:
-            object.__setattr__(self, "start_date", self.start)
-            object.__setattr__(self, "start", None)
-        if self.days is not None:
-            object.__setattr__(self, "n_days", self.days)
-            object.__setattr__(self, "days", None)
         get_region(self.region)  # raises with the known names
         if self.n_days < 1:
             raise ValueError("n_days must be >= 1")

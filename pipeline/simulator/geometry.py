@@ -11,6 +11,10 @@ from __future__ import annotations
 from functools import cache
 
 import numpy as np
+import numpy.typing as npt
+
+#: Scalars or arrays of degrees / metres.
+Floats = npt.ArrayLike
 
 EARTH_RADIUS_M = 6_371_008.8
 M_PER_NM = 1_852.0
@@ -18,18 +22,18 @@ M_PER_NM = 1_852.0
 KN_TO_MPS = M_PER_NM / 3_600.0
 
 
-def wrap_lon(lon: np.ndarray | float) -> np.ndarray:
+def wrap_lon(lon: Floats) -> np.ndarray:
     """Longitude into [-180, 180)."""
     return (np.asarray(lon, dtype=np.float64) + 180.0) % 360.0 - 180.0
 
 
-def unwrap_near(lon: np.ndarray | float, lon_ref: float) -> np.ndarray:
+def unwrap_near(lon: Floats, lon_ref: float) -> np.ndarray:
     """Longitude shifted by multiples of 360 to lie within 180° of ``lon_ref``."""
     lon = np.asarray(lon, dtype=np.float64)
     return lon_ref + wrap_lon(lon - lon_ref)
 
 
-def haversine_m(lat1, lon1, lat2, lon2) -> np.ndarray:
+def haversine_m(lat1: Floats, lon1: Floats, lat2: Floats, lon2: Floats) -> np.ndarray:
     """Great-circle distance in metres (arrays broadcast)."""
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dp = p2 - p1
@@ -38,7 +42,7 @@ def haversine_m(lat1, lon1, lat2, lon2) -> np.ndarray:
     return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
-def bearing_deg(lat1, lon1, lat2, lon2) -> np.ndarray:
+def bearing_deg(lat1: Floats, lon1: Floats, lat2: Floats, lon2: Floats) -> np.ndarray:
     """Initial bearing from point 1 to point 2, degrees in [0, 360)."""
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dl = np.radians(np.asarray(lon2) - np.asarray(lon1))
@@ -47,7 +51,9 @@ def bearing_deg(lat1, lon1, lat2, lon2) -> np.ndarray:
     return np.degrees(np.arctan2(y, x)) % 360.0
 
 
-def destination(lat, lon, bearing, distance_m) -> tuple[np.ndarray, np.ndarray]:
+def destination(
+    lat: Floats, lon: Floats, bearing: Floats, distance_m: Floats
+) -> tuple[np.ndarray, np.ndarray]:
     """Point reached from (lat, lon) along ``bearing`` (deg) after ``distance_m``.
 
     The returned longitude stays unwrapped (continuous with the input), which is
@@ -61,7 +67,9 @@ def destination(lat, lon, bearing, distance_m) -> tuple[np.ndarray, np.ndarray]:
     return np.degrees(p2), np.asarray(lon, dtype=np.float64) + np.degrees(dl)
 
 
-def offset_m(lat, lon, east_m, north_m) -> tuple[np.ndarray, np.ndarray]:
+def offset_m(
+    lat: Floats, lon: Floats, east_m: Floats, north_m: Floats
+) -> tuple[np.ndarray, np.ndarray]:
     """Shift by small metric offsets (flat-earth, exact enough below ~50 km)."""
     lat = np.asarray(lat, dtype=np.float64)
     dlat = np.degrees(np.asarray(north_m) / EARTH_RADIUS_M)
@@ -69,7 +77,7 @@ def offset_m(lat, lon, east_m, north_m) -> tuple[np.ndarray, np.ndarray]:
     return lat + dlat, np.asarray(lon, dtype=np.float64) + dlon
 
 
-def is_land(lat, lon) -> np.ndarray:
+def is_land(lat: Floats, lon: Floats) -> np.ndarray:
     """True where global_land_mask (1 km grid) says land; input lon may be unwrapped."""
     from pipeline.simulator.landmask import is_land as _mask_is_land
 
@@ -93,7 +101,7 @@ def _coast_function():
         return _landmetrics_m
 
 
-def distance_to_coast_m(lat, lon) -> np.ndarray:
+def distance_to_coast_m(lat: Floats, lon: Floats) -> np.ndarray:
     """Distance to the nearest coast in metres (0 on land)."""
     lat = np.atleast_1d(np.asarray(lat, dtype=np.float64))
     lon = wrap_lon(np.atleast_1d(lon))
@@ -101,7 +109,9 @@ def distance_to_coast_m(lat, lon) -> np.ndarray:
     return np.where(is_land(lat, lon), 0.0, d)
 
 
-def segment_at_sea(lat1, lon1, lat2, lon2, *, step_m: float = 500.0) -> bool:
+def segment_at_sea(
+    lat1: float, lon1: float, lat2: float, lon2: float, *, step_m: float = 500.0
+) -> bool:
     """True when every point sampled along the straight segment is at sea."""
     dist = float(haversine_m(lat1, lon1, lat2, lon2))
     n = max(2, int(dist / step_m) + 2)
@@ -126,7 +136,9 @@ def _port_function():
     return _geo_distance_to_port_m
 
 
-def distance_to_port_m(lat, lon, fallback_ports: list[tuple[float, float]]) -> np.ndarray:
+def distance_to_port_m(
+    lat: Floats, lon: Floats, fallback_ports: list[tuple[float, float]]
+) -> np.ndarray:
     """Distance to the nearest port (geo.ports when installed, else ``fallback_ports``)."""
     lat = np.atleast_1d(np.asarray(lat, dtype=np.float64))
     lon = wrap_lon(np.atleast_1d(lon))

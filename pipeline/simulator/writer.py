@@ -250,7 +250,7 @@ def write_truth(data: SimulatedData, out_dir: Path) -> list[Path]:
     _atomic_write_bytes(
         csv_path, lambda f: f.write(truth.to_csv(index=False, lineterminator="\n").encode())
     )
-    # dates become ISO strings; the alias fields (start/days) are always None
+    # dates become ISO strings
     cfg = json.loads(json.dumps(asdict(data.config), default=str))
     records = json.loads(truth.to_json(orient="records"))
     doc = {
