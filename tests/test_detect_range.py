@@ -190,3 +190,19 @@ def test_marinecadastre_day_yields_no_rendezvous(shared_data) -> None:
     # ...but none met another one far from port.
     assert result.rendezvous.empty
     assert result.event_tracks.empty
+
+
+def test_empty_window_gives_empty_frames_with_the_documented_columns(tmp_path) -> None:
+    res = detect_range(tmp_path, D1, D2)
+    assert res.rendezvous.empty and res.event_tracks.empty
+    for col in (
+        "event_id",
+        "mmsi_a",
+        "mmsi_b",
+        "start_time",
+        "min_distance_to_coast_m",
+        "vessel_name_a",
+        "draught_after_m_b",
+        "gap_before_h_a",
+    ):
+        assert col in res.rendezvous.columns
