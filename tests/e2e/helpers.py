@@ -158,6 +158,12 @@ class PrefectServer:
         drain_prefect_workers()
         self.proc.stop()
 
+    def client_settings(self) -> contextlib.AbstractContextManager[object]:
+        """Point this process's Prefect client at the server, with a private home."""
+        from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
+
+        return temporary_settings({PREFECT_API_URL: self.api_url, PREFECT_HOME: str(self.home)})
+
     def client_env(self, **extra: str) -> dict[str, str]:
         """Environment for processes that talk to this server."""
         return offline_env(self.home, PREFECT_API_URL=self.api_url, **extra)

@@ -90,9 +90,7 @@ def dask_cluster(
 
 def run_flow(server: PrefectServer, flow: Any, *args: Any, **kwargs: Any) -> Any:
     """Run a flow in this process, reporting to the real server; return its final state."""
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    with temporary_settings({PREFECT_API_URL: server.api_url}):
+    with server.client_settings():
         return flow(*args, return_state=True, **kwargs)
 
 
@@ -134,7 +132,7 @@ def local_backfill(
     return store, out
 
 
-def test_dask_backfill_equals_local_backfill(
+def check_dask_backfill_equals_local_backfill(
     server: PrefectServer,
     dask_cluster: tuple[str, Path],
     input_days: Path,
@@ -158,7 +156,7 @@ def test_dask_backfill_equals_local_backfill(
     assert store_bytes(store) == store_bytes(local_store)
 
 
-def test_incremental_days_equal_one_backfill(
+def check_incremental_days_equal_one_backfill(
     server: PrefectServer, input_days: Path, local_backfill: tuple[Path, Path], tmp_path: Path
 ) -> None:
     from flows.day import day_flow
@@ -173,3 +171,19 @@ def test_incremental_days_equal_one_backfill(
     local_store, local_out = local_backfill
     assert event_ids(out) == event_ids(local_out)
     assert store_bytes(store) == store_bytes(local_store)
+
+
+def test_dask_and_incremental_runs_equal_local_backfill(
+    server: PrefectServer,
+    dask_cluster: tuple[str, Path],
+    input_days: Path,
+    local_backfill: tuple[Path, Path],
+    tmp_path: Path,
+) -> None:
+    """One test so that ``pytest -n 2`` cannot split it and start everything twice."""
+    check_dask_backfill_equals_local_backfill(
+        server, dask_cluster, input_days, local_backfill, tmp_path / "dask"
+    )
+    check_incremental_days_equal_one_backfill(
+        server, input_days, local_backfill, tmp_path / "incremental"
+    )

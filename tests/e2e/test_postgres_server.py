@@ -92,15 +92,13 @@ def postgres_url() -> Iterator[str]:
 
 
 def test_prefect_server_on_postgres_runs_a_backfill(postgres_url: str, tmp_path: Path) -> None:
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
     from flows.backfill import backfill_flow
 
     input_dir = tmp_path / "input"
     simulate_days(input_dir, SIM_START, 2, seed=8)
     server = start_prefect_server(tmp_path / "server", database_url=postgres_url)
     try:
-        with temporary_settings({PREFECT_API_URL: server.api_url}):
+        with server.client_settings():
             state = backfill_flow(
                 SIM_START, SIM_START + timedelta(days=1), source="local",
                 store=str(tmp_path / "store"), out_dir=str(tmp_path / "out"),

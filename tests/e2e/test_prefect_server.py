@@ -39,13 +39,12 @@ class Served:
 def api(server: PrefectServer, fn) -> Any:
     """Run ``await fn(client)`` against ``server`` through ``get_client``."""
     from prefect.client.orchestration import get_client
-    from prefect.settings import PREFECT_API_URL, temporary_settings
 
     async def go() -> Any:
         async with get_client() as client:
             return await fn(client)
 
-    with temporary_settings({PREFECT_API_URL: server.api_url}):
+    with server.client_settings():
         return asyncio.run(go())
 
 
@@ -89,7 +88,7 @@ def wait_for_run(server: PrefectServer, run_id, proc: Proc, timeout_s: float = 2
     raise TimeoutError(f"flow run not finished after {timeout_s} s:\n{proc.log_tail()}")
 
 
-def test_serve_registers_daily_schedule_and_typed_backfill_form(served: Served) -> None:
+def check_daily_schedule_and_typed_backfill_form(served: Served) -> None:
     daily = api(served.server, lambda c: c.read_deployment_by_name("stswatch-daily/daily"))
     crons = [(s.schedule.cron, s.schedule.timezone) for s in daily.schedules]
     assert crons == [("0 6 * * *", "UTC")]
@@ -106,7 +105,7 @@ def test_serve_registers_daily_schedule_and_typed_backfill_form(served: Served) 
     assert backfill.parameters["source"] == "local"
 
 
-def test_two_day_backfill_from_form_publishes_store_geojson_and_artifacts(served: Served) -> None:
+def check_two_day_backfill_from_form(served: Served) -> None:
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
     backfill = api(served.server, lambda c: c.read_deployment_by_name("stswatch-backfill/backfill"))
@@ -138,7 +137,7 @@ def test_two_day_backfill_from_form_publishes_store_geojson_and_artifacts(served
     assert f"file://{served.out_dir}/rendezvous-{SIM_START}.geojson" in link
 
 
-def test_backfill_with_end_before_start_fails_with_clear_message(served: Served) -> None:
+def check_end_before_start_fails_with_clear_message(served: Served) -> None:
     backfill = api(served.server, lambda c: c.read_deployment_by_name("stswatch-backfill/backfill"))
     form = {"start_date": DAY2.isoformat(), "end_date": SIM_START.isoformat()}
     run = api(
@@ -147,3 +146,11 @@ def test_backfill_with_end_before_start_fails_with_clear_message(served: Served)
     run = wait_for_run(served.server, run.id, served.proc)
     assert run.state.is_failed()
     assert "is before start_date" in (run.state.message or "")
+
+
+def test_serve_registers_deployments_and_runs_backfill_from_the_form(served: Served) -> None:
+    """One test, not three: under ``pytest -n 2`` separate tests of this module could
+    land on both workers, each paying for its own server and ``serve`` (~60 s)."""
+    check_daily_schedule_and_typed_backfill_form(served)
+    check_end_before_start_fails_with_clear_message(served)
+    check_two_day_backfill_from_form(served)

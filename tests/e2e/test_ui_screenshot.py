@@ -57,15 +57,13 @@ def chromium(args: list[str], profile: Path, timeout_s: float = 120) -> str:
 def test_backfill_run_form_shows_date_pickers_and_source_dropdown(
     server: PrefectServer, tmp_path: Path
 ) -> None:
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
     from flows.deployments import build_deployments
     from flows.settings import FlowSettings
 
     settings = FlowSettings.from_env(
         {"STSWATCH_STORE": str(tmp_path / "store"), "STSWATCH_OUT_DIR": str(tmp_path / "out")}
     )
-    with temporary_settings({PREFECT_API_URL: server.api_url}):
+    with server.client_settings():
         backfill = build_deployments(settings)[1]
         deployment_id = backfill.apply()  # the form needs no running `serve`
     url = f"{server.ui_url}/deployments/deployment/{deployment_id}/run"
