@@ -34,7 +34,7 @@ pytestmark = pytest.mark.e2e
 DAYS = [SIM_START + timedelta(days=i) for i in range(3)]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # released at session end: one server for all modules
 def server() -> Iterator[PrefectServer]:
     with shared_prefect_server() as s:
         yield s

@@ -48,7 +48,7 @@ def api(server: PrefectServer, fn) -> Any:
         return asyncio.run(go())
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # released at session end: one server for all modules
 def server() -> Iterator[PrefectServer]:
     with shared_prefect_server() as s:
         yield s

@@ -33,7 +33,7 @@ FLAGS = [
 ]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # released at session end: one server for all modules
 def server() -> Iterator[PrefectServer]:
     if not CHROMIUM.exists():
         pytest.skip("headless Chromium not installed (/usr/bin/chromium; apt package chromium)")
