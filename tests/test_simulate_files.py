@@ -140,3 +140,36 @@ def test_cli_rejects_unknown_region(capsys):
     with pytest.raises(SystemExit):
         main(["simulate", "--out", "x", "--region", "atlantis"])
     assert "atlantis" in capsys.readouterr().err
+
+
+def test_rows_format_exactly_like_a_real_marinecadastre_line():
+    from pipeline.simulator.writer import marinecadastre_bytes
+
+    ts = pd.to_datetime(["2022-01-03T00:00:00Z", "2022-01-03T23:59:59Z"]).as_unit("ms")
+    rows = pd.DataFrame(
+        {
+            "mmsi": [367379190, 338148873],
+            "timestamp": ts,
+            "lat": [30.37060, 0.25],
+            "lon": [-88.56408, -0.5],
+            "sog_kn": pd.array([0.0, 12.34], dtype="float32"),
+            "cog_deg": pd.array([336.2, 0.04], dtype="float32"),
+            "heading_deg": pd.array([float("nan"), 359.6], dtype="float32"),
+            "nav_status": pd.array([0, None], dtype="Int8"),
+            "vessel_name": pd.Categorical(["EAGLE", "CAZADOR"]),
+            "imo": pd.array([8207721, None], dtype="Int64"),
+            "callsign": pd.Categorical(["WTD4583", None]),
+            "ship_type": pd.array([31, 37], dtype="Int16"),
+            "length_m": pd.array([28, 14], dtype="float32"),
+            "width_m": pd.array([11, float("nan")], dtype="float32"),
+            "draught_m": pd.array([3.3, float("nan")], dtype="float32"),
+            "transceiver_class": pd.Categorical(["A", "B"]),
+        }
+    )
+    text = marinecadastre_bytes(rows, pd.Timestamp("2022-01-03", tz="UTC")).decode()
+    assert text.splitlines() == [
+        # the shared file's line, Cargo aside (we repeat VesselType for Class A)
+        "367379190,2022-01-03T00:00:00,30.37060,-88.56408,0.0,336.2,511,EAGLE,IMO8207721,"
+        "WTD4583,31,0,28,11,3.3,31,A",
+        "338148873,2022-01-03T23:59:59,0.25000,-0.50000,12.3,0.0,0,CAZADOR,,,37,,14,,,,B",
+    ]

@@ -201,7 +201,8 @@ def sensor_noise(
     sog = np.round(np.clip(sog, 0.0, 102.2), 1)
     slow = speed_kn < 1.0
     cog_sd = np.where(slow, 40.0, 1.5)
-    cog = np.round((course_deg + rng.normal(0.0, 1.0, n) * cog_sd) % 360.0, 1)
+    # round, then wrap: 359.96 must read 0.0, never 360.0
+    cog = np.round((course_deg + rng.normal(0.0, 1.0, n) * cog_sd) % 360.0, 1) % 360.0
     heading = np.where(slow, course_deg + heading_offset_deg, course_deg) + rng.normal(0.0, 2.0, n)
     heading = np.round(heading % 360.0) % 360
     return sog, cog, heading

@@ -168,14 +168,16 @@ def marinecadastre_bytes(rows: pd.DataFrame, day_start: pd.Timestamp) -> bytes:
     ts = rows["timestamp"].to_numpy(dtype="datetime64[ms]").astype("datetime64[s]")
     secs = (ts - t0).astype(np.int64)
     heading = rows["heading_deg"].to_numpy(dtype=np.float64)
-    heading = np.where(np.isnan(heading), 511.0, np.round(heading))
+    # AIS angles are 0..359(.9): round first, then wrap, so 359.6 prints as 0
+    heading = np.where(np.isnan(heading), 511.0, np.round(heading) % 360.0)
+    cog = np.round(rows["cog_deg"].to_numpy(dtype=np.float64), 1) % 360.0
     fields = [
         _factorized(rows["mmsi"], _as_int),
         [(_clock_table(t0), secs)],
         _fixed(rows["lat"].to_numpy(), 5),
         _fixed(rows["lon"].to_numpy(), 5),
         _fixed(rows["sog_kn"].to_numpy(), 1),
-        _fixed(rows["cog_deg"].to_numpy(), 1),
+        _fixed(cog, 1),
         _fixed(heading, 0),
         [_static_tail(rows)],
     ]
