@@ -208,6 +208,7 @@ class _DayParts:
     positions: list[PositionBuffer] = field(default_factory=list)
     statics: list[pa.Table] = field(default_factory=list)
     n_statics: int = 0
+    n_compacted: int = 0
 
     def add_statics(self, table: pa.Table) -> None:
         """Collect static candidates, compacting to a change series when many.
@@ -219,10 +220,13 @@ class _DayParts:
         """
         self.statics.append(table)
         self.n_statics += table.num_rows
-        if self.n_statics > STATIC_COMPACT_ROWS:
+        # Compact when the rows added since the last compaction outnumber the
+        # compacted series: geometric, so total work stays O(n log n) even
+        # when a day has a million vessels.
+        if self.n_statics > max(STATIC_COMPACT_ROWS, 2 * self.n_compacted):
             merged = vessel_series(pa.concat_tables(self.statics))
             self.statics = [merged]
-            self.n_statics = merged.num_rows
+            self.n_statics = self.n_compacted = merged.num_rows
 
     quarantine: list[pa.Table] = field(default_factory=list)
 

@@ -22,7 +22,9 @@ import io
 import queue
 import threading
 import zipfile
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -44,6 +46,9 @@ from pipeline.schemas import (
 #: reader's memory flat (a few batches in flight), large enough that the
 #: fixed cost of the ~100 vectorised calls per batch is negligible.
 BLOCK_SIZE_BYTES = 8 << 20
+
+#: Threads converting parsed blocks to observations.
+CONVERT_WORKERS = 2
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -487,14 +492,26 @@ def _typed_pass(
     invalid: list[pacsv.InvalidRow] = []
     reader = _open(path, member, layout, types, invalid, as_strings=False)
     numbers = _RowNumbers()
-    for rb in prefetch(reader):
-        bad = numbers.take_invalid(invalid, layout, source_file)
-        table = pa.Table.from_batches([rb])
-        rows = pa.array(numbers.assign(table.num_rows))
+
+    def work(table: pa.Table, rows: pa.Array, bad: pa.Table) -> ReaderBatch:
         obs, rej = convert(table, rows, source_file)
         if bad.num_rows:
             rej = pa.concat_tables([bad, rej])
-        yield ReaderBatch(obs, rej)
+        return ReaderBatch(obs, rej)
+
+    # Conversion runs in a small pool (pyarrow/numpy kernels release the GIL)
+    # while the prefetch thread parses ahead; results keep file order.
+    with ThreadPoolExecutor(max_workers=CONVERT_WORKERS, thread_name_prefix="csv") as pool:
+        pending: deque[Future[ReaderBatch]] = deque()
+        for rb in prefetch(reader):
+            bad = numbers.take_invalid(invalid, layout, source_file)
+            table = pa.Table.from_batches([rb])
+            rows = pa.array(numbers.assign(table.num_rows))
+            pending.append(pool.submit(work, table, rows, bad))
+            if len(pending) > CONVERT_WORKERS:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
     bad = numbers.take_invalid(invalid, layout, source_file)
     if bad.num_rows:
         yield ReaderBatch(empty_obs(), bad)
