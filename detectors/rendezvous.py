@@ -118,16 +118,16 @@ def find_rendezvous(
     a = np.where(swap, j, i)
     b = np.where(swap, i, j)
 
-    # Sort by (pair, tick); pair keys fit in int64 (MMSIs < 2^30).
-    pair_key = (mmsi[a] << 30) | mmsi[b]
-    k = tick[a]
-    order = np.lexsort((k, pair_key))
-    a, b, dist, pair_key, k = a[order], b[order], dist[order], pair_key[order], k[order]
+    # Sort by (mmsi_a, mmsi_b, tick): each pair's close ticks in time order.
+    ma, mb, k = mmsi[a], mmsi[b], tick[a]
+    order = np.lexsort((k, mb, ma))
+    a, b, dist, ma, mb, k = a[order], b[order], dist[order], ma[order], mb[order], k[order]
 
     # New event where the pair changes or the silence exceeds the merge gap.
     merge_ticks = cfg.max_merge_gap_h * _MS_PER_H / interval_ms
     new = np.ones(a.size, dtype=bool)
-    new[1:] = (pair_key[1:] != pair_key[:-1]) | ((k[1:] - k[:-1]) > merge_ticks + 1e-9)
+    new[1:] = (ma[1:] != ma[:-1]) | (mb[1:] != mb[:-1]) | ((k[1:] - k[:-1]) > merge_ticks + 1e-9)
+    del ma, mb
     ev = np.cumsum(new) - 1
     starts = np.flatnonzero(new)
     ends = np.append(starts[1:], a.size) - 1
