@@ -18,14 +18,13 @@ same for all of them and live here once:
 from __future__ import annotations
 
 import gzip
-import io
 import queue
 import threading
 import zipfile
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -376,16 +375,13 @@ class CsvLayout:
     #: strptime format of timestamp columns (None = ISO 8601)
     timestamp_format: str | None = None
     null_values: tuple[str, ...] = ("",)
-    extra: dict[str, object] = field(default_factory=dict)
 
 
 def _present(layout: CsvLayout, header: list[str]) -> dict[str, pa.DataType]:
     return {name: typ for name, typ in layout.column_types.items() if name in header}
 
 
-def read_csv_batches(
-    path: Path, layout: CsvLayout, convert: Converter, *, block_size: int = BLOCK_SIZE_BYTES
-) -> Iterator[ReaderBatch]:
+def read_csv_batches(path: Path, layout: CsvLayout, convert: Converter) -> Iterator[ReaderBatch]:
     """Stream ``path`` as :class:`ReaderBatch` objects using ``layout``.
 
     Row numbers are 1-based data-record numbers (the header is not a
@@ -672,8 +668,3 @@ def _string_pass(
         bad = bad.filter(pc.fill_null(pc.greater(bad["row_number"], skip), True))
     if bad.num_rows:
         yield ReaderBatch(empty_obs(), bad)
-
-
-def text_io(path: Path) -> io.TextIOWrapper:
-    """Text lines of a (possibly compressed) file, undecodable bytes replaced."""
-    return io.TextIOWrapper(open_binary(path), encoding="utf-8", errors="replace", newline="")
