@@ -19,6 +19,8 @@ from helpers_tracks import (
     steaming,
     vessels,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from detectors.rendezvous import find_rendezvous
 from detectors.tracks import resample_tracks
@@ -206,3 +208,38 @@ def test_empty_window_gives_empty_frames_with_the_documented_columns(tmp_path) -
         "gap_before_h_a",
     ):
         assert col in res.rendezvous.columns
+
+
+meetings = st.lists(
+    st.tuples(st.floats(0.0, 46.0), st.floats(2.5, 10.0), st.integers(0, 3)),
+    min_size=1,
+    max_size=4,
+)
+
+
+@settings(max_examples=12, deadline=None)
+@given(meetings)
+def test_property_daily_runs_and_a_range_run_agree(spec) -> None:
+    """Whatever the meetings' placement around midnight, running day 1 and day 2
+    separately (each reading its neighbours) reports exactly the events of one
+    run over both days, with the same ids and times."""
+    lat, lon = OFFSHORE
+    frames = []
+    for n, (start_h, hours, slot) in enumerate(spec):
+        where = offset(lat, lon, north_m=20_000 * n, east_m=20_000 * slot)
+        frames.append(meeting(414000000 + 10 * n, 414000001 + 10 * n, at(start_h), hours, *where))
+    pos = positions(*frames)
+
+    def run(first: pd.Timestamp, last: pd.Timestamp) -> pd.DataFrame:
+        window = pos[
+            (pos["timestamp"] >= first - pd.Timedelta(days=1))
+            & (pos["timestamp"] < last + pd.Timedelta(days=2))
+        ]
+        res = detect_frames(window, None, keep_start=first, keep_end=last + pd.Timedelta(days=1))
+        return res.rendezvous[["event_id", "mmsi_a", "mmsi_b", "start_time", "end_time"]]
+
+    day1, day2 = run(at(0), at(0)), run(at(24), at(24))
+    both = run(at(0), at(24))
+    daily = pd.concat([day1, day2]).sort_values("event_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(daily, both.sort_values("event_id").reset_index(drop=True))
+    assert len(both) == len(spec)  # every meeting found once
