@@ -16,6 +16,10 @@ short_meeting              False           drifting alongside for 0.5-1.4 h only
 loitering_dark_partner     False           one ship drifting offshore, partner silent
 =========================  ==============  =========================================
 
+This module holds the shared machinery (placement, timing, meeting geometry,
+darkness) and the two transfer kinds; the decoys are in
+:mod:`pipeline.simulator.decoys`.
+
 Meetings are calibrated on Global Fishing Watch's published encounters
 (11,681 events, 2012-2017): duration log-normal with median 7.3 h and log-sd
 0.94, truncated to the brief's 3-12 h; median separation 40 m; median speed
