@@ -90,6 +90,12 @@ class RendezvousConfig:
     #: cells (measured: pair search 2.3x faster at 500 m). Raise it together
     #: with max_distance_m.
     cell_size_m: float = 500.0
+    #: detect_range reads one day past the requested range; while an event
+    #: still runs at the end of what was read, it reads further days, up to
+    #: this much past the range's last midnight. Large crude lighterings take
+    #: 24-48 h: without this, a daily run and a backfill would report the same
+    #: event (same id) with different end times.
+    max_lookahead_h: float = 72.0
 
     def __post_init__(self) -> None:
         _positive(self)
