@@ -49,7 +49,7 @@ def _obs(rows: list[dict]) -> pa.Table:
     )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(st.lists(row_strategy, max_size=40))
 def test_clean_invariants(rows: list[dict]) -> None:
     from pipeline.cleaning import clean
@@ -87,7 +87,7 @@ csv_row = st.builds(
 )
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(csv_row, min_size=1, max_size=30), st.lists(csv_row, min_size=1, max_size=30))
 def test_ingest_tally_idempotence_and_merge(rows_a: list[str], rows_b: list[str]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
