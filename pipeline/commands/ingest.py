@@ -12,6 +12,7 @@ gives a one-line error and exit code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -62,7 +63,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="ISO8601",
         help="time for NMEA lines that carry none (otherwise they are quarantined)",
     )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar (it is only shown on a terminal anyway)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -96,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
         report = ingest_files(
             paths,
             args.store,
-            progress=not args.no_progress,
+            progress=not args.no_progress and sys.stderr.isatty(),
             default_time=args.default_time,
         )
     except IngestError as exc:
