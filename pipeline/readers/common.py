@@ -393,6 +393,8 @@ def read_csv_batches(path: Path, layout: CsvLayout, convert: Converter) -> Itera
     members: list[str | None] = [None]
     if compression_of(path) == "zip":
         found = zip_data_members(path)
+        csvs = [m for m in found if m.lower().endswith(".csv")]
+        found = csvs or found  # skip READMEs and the like beside the data
         if len(found) > 1:
             members = list(found)
     for member in members:
