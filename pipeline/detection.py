@@ -199,20 +199,8 @@ def detect_frames(
     )
 
 
-def detect_range(
-    store_root: Path | str, start: date, end: date, cfg: Config = DEFAULT_CONFIG
-) -> DetectionResult:
-    """Detect over store days ``start``..``end`` (inclusive), reading one extra day each side.
-
-    Only events starting within ``[start, end]`` are returned, so running day by
-    day and running the whole range give the same events with the same ids.
-    """
-    from pipeline.storage import Store
-
-    if end < start:
-        raise ValueError(f"end date {end} is before start date {start}")
-    store = Store(Path(store_root))
-    lo, hi = start - timedelta(days=1), end + timedelta(days=1)
+def _read_window(store: Any, lo: date, hi: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Positions (detection columns) and vessels of store days ``lo``..``hi``."""
     pos_table = store.read("positions", lo, hi)
     columns = [c for c in POSITION_COLUMNS if c in pos_table.column_names]
     # self_destruct frees each Arrow column as it is converted: without it a
@@ -223,6 +211,48 @@ def detect_range(
     # ~0.5 GB at 10 M rows that detection could use).
     pa.default_memory_pool().release_unused()
     vessels = store.read("vessels", lo, hi).to_pandas()
-    return detect_frames(
-        positions, vessels, cfg, keep_start=start, keep_end=end + timedelta(days=1)
+    return positions, vessels
+
+
+def detect_range(
+    store_root: Path | str, start: date, end: date, cfg: Config = DEFAULT_CONFIG
+) -> DetectionResult:
+    """Detect over store days ``start``..``end`` (inclusive), reading one extra day each side.
+
+    Only events starting within ``[start, end]`` are returned, so running day by
+    day and running the whole range give the same events with the same ids.
+    When a kept rendezvous may still be running at the end of what was read
+    (its last close tick within ``max_merge_gap_h`` of it), the next store day
+    is read too and detection repeated, up to ``cfg.rendezvous.max_lookahead_h``
+    past the range, so a 40-hour lightering gets the same end time from a
+    daily run as from a backfill.
+    """
+    from pipeline.storage import Store
+
+    if end < start:
+        raise ValueError(f"end date {end} is before start date {start}")
+    store = Store(Path(store_root))
+    lo, hi = start - timedelta(days=1), end + timedelta(days=1)
+    stored = store.days("positions")
+    last_stored = max(stored) if stored else hi
+    # Last day whose data may be read: the range's end plus the look-ahead.
+    range_end = pd.Timestamp(end + timedelta(days=1), tz="UTC")
+    lookahead = pd.Timedelta(hours=cfg.rendezvous.max_lookahead_h)
+    max_hi = (range_end + lookahead - pd.Timedelta(milliseconds=1)).date()
+    margin = pd.Timedelta(hours=cfg.rendezvous.max_merge_gap_h) + pd.Timedelta(
+        minutes=cfg.tracks.resample_interval_min
     )
+    while True:
+        positions, vessels = _read_window(store, lo, hi)
+        result = detect_frames(
+            positions, vessels, cfg, keep_start=start, keep_end=end + timedelta(days=1)
+        )
+        read_end = pd.Timestamp(hi + timedelta(days=1), tz="UTC")
+        ends = result.rendezvous["end_time"]
+        if ends.empty or not (ends >= read_end - margin).any():
+            return result
+        if hi >= last_stored or hi >= max_hi:
+            return result
+        log.info("a rendezvous runs past %s: reading %s too", hi, hi + timedelta(days=1))
+        hi += timedelta(days=1)
+        del positions, vessels, result

@@ -243,3 +243,20 @@ def test_property_daily_runs_and_a_range_run_agree(spec) -> None:
     daily = pd.concat([day1, day2]).sort_values("event_id").reset_index(drop=True)
     pd.testing.assert_frame_equal(daily, both.sort_values("event_id").reset_index(drop=True))
     assert len(both) == len(spec)  # every meeting found once
+
+
+def test_long_lightering_gets_the_same_end_from_a_daily_run_and_a_backfill(tmp_path) -> None:
+    # 40 h alongside, from day 1 20:00 to day 3 12:00: beyond the one extra day read.
+    pos = positions(
+        meeting(A, B, at(20), 40.0, *OFFSHORE),
+        steaming(413000009, at(0), 90.0, 10.0, -30.0, sog_kn=11.0),  # data on every day
+    )
+    write_store(tmp_path, pos)
+    daily = detect_range(tmp_path, D1, D1).rendezvous
+    backfill = detect_range(tmp_path, D1, D1 + timedelta(days=3)).rendezvous
+    assert len(daily) == 1 and daily.iloc[0]["end_time"] == at(60)
+    pd.testing.assert_frame_equal(daily, backfill)
+    short = Config().with_overrides(rendezvous={"max_lookahead_h": 12.0})
+    cut = detect_range(tmp_path, D1, D1, short).rendezvous
+    assert cut.iloc[0]["event_id"] == daily.iloc[0]["event_id"]
+    assert cut.iloc[0]["end_time"] < at(60)  # the look-ahead is what made it whole
