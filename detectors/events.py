@@ -66,7 +66,7 @@ def _asof(
     r = right.loc[right[value].notna(), ["mmsi", "timestamp", value]]
     if r.empty or left.empty:
         return pd.Series([None] * len(left), index=left.index, dtype=right[value].dtype)
-    r = r.sort_values("timestamp", kind="stable")
+    r = r.sort_values("timestamp", kind="stable")  # a no-op when presorted
     r["mmsi"] = r["mmsi"].astype(np.int64)
     lf = pd.DataFrame(
         {
@@ -94,7 +94,13 @@ def add_identity(events: pd.DataFrame, vessels: pd.DataFrame) -> pd.DataFrame:
     Missing fields stay null: an absent IMO is itself a signal for scoring.
     """
     out = events.copy()
-    have = vessels is not None and len(vessels) > 0
+    have = vessels is not None and len(vessels) > 0 and len(events) > 0
+    if have:
+        # Only the static reports of vessels that met anyone, sorted once: a
+        # national day has millions of reports and a handful of events.
+        involved = np.union1d(events["mmsi_a"].to_numpy(), events["mmsi_b"].to_numpy())
+        vessels = vessels.loc[vessels["mmsi"].isin(involved)]
+        vessels = vessels.sort_values("timestamp", kind="stable")
     for side in ("a", "b"):
         key = f"mmsi_{side}"
         for name in IDENTITY_FIELDS:
