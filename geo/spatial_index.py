@@ -11,9 +11,11 @@ whole number of columns at least ``cell_size_m`` wide at the row's poleward
 edge *plus one row* (so a neighbour in the adjacent, more poleward row is
 still at most one column away). Column indices wrap around modulo the row's
 column count, so two ships either side of the antimeridian share
-neighbouring cells. A point's candidates are the points of the same tick in
-the 3 × 3 block around its cell (columns counted in each row's own grid);
-with ``cell_size_m >= max_distance_m`` no pair within the distance is missed.
+neighbouring cells. Any pair within ``cell_size_m >= max_distance_m`` lies in
+the 3 × 3 block around either point's cell (columns counted in each row's own
+grid); each pair is taken from the point whose key sorts first, so only the
+later half of that block (own row from its column on, the row above) is
+searched, and every close pair is found exactly once.
 """
 
 from __future__ import annotations
