@@ -41,6 +41,9 @@ def test_draught_and_flag_wording():
     assert word_feature("draught_change_max_m", f) == "draught +2.4 m without port call (vessel 1)"
     assert word_feature("n_flag_of_convenience", f) == "no IMO; MID 511 (Palau) (vessel 2)"
     assert word_feature("n_missing_imo", f) == "no IMO (vessel 2)"
+    assert word_feature("length_ratio", f) == "similar sizes: 250 m and 250 m"
+    small = _features(length_m_b=60.0).iloc[0]
+    assert word_feature("length_ratio", small) == "size mismatch: 250 m and 60 m"
 
 
 def test_explain_keeps_the_strongest_positive_contributions_in_order():

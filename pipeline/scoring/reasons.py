@@ -131,7 +131,10 @@ def _size(row: Row) -> str:
     la, lb = row.get("length_m_a"), row.get("length_m_b")
     if pd.isna(la) or pd.isna(lb):
         return "a vessel's size unknown"
-    return f"size mismatch: {la:.0f} m and {lb:.0f} m"
+    big, small = max(la, lb), min(la, lb)
+    if small > 0 and big / small >= 1.5:
+        return f"size mismatch: {la:.0f} m and {lb:.0f} m"
+    return f"similar sizes: {la:.0f} m and {lb:.0f} m"
 
 
 def _identity_changes(row: Row) -> str:
