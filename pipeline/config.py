@@ -182,6 +182,10 @@ class ScoringConfig:
     max_reporting_ratio: float = 0.5
     #: Rule flag: farther than this from any port is "remote".
     min_remote_distance_to_port_m: float = 50_000.0
+    #: Distances to coast/port/anchorage are clipped here: beyond 1,000 km "how
+    #: remote" no longer changes, and "no anchorage learned at all" (infinite
+    #: distance) becomes simply "very far" instead of an invalid model input.
+    max_feature_distance_m: float = 1_000_000.0
 
     def __post_init__(self) -> None:
         _positive(self)

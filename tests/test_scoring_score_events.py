@@ -74,3 +74,37 @@ def test_shipped_model_loads_verified_and_scores(monkeypatch):
     out = score_events(_result(rendezvous_frame()), None)
     assert np.isfinite(out["score"]).all()
     assert out["model_version"].iloc[0].startswith("suspicion-")
+
+
+def test_scores_what_the_real_detector_emits(model):
+    """Hand-built meeting through detect_frames: columns line up, the dark side is
+    found, and "no anchorage learned" (infinite distance) is not an invalid input."""
+    from helpers_scoring import MMSI_A, MMSI_B, T0, pings, static_report, vessels_frame
+
+    from pipeline.detection import detect_frames
+    from pipeline.scoring import features_from_result
+
+    h = pd.Timedelta(hours=1)
+    a = pings(MMSI_A, T0 - 12 * h, T0 + 16 * h, lat=20.0, lon=-40.0, sog_kn=0.3, every_min=5)
+    b = pd.concat(
+        [
+            pings(MMSI_B, T0 - 12 * h, T0 - 9 * h, lat=20.5, lon=-40.5, sog_kn=0.3, every_min=5),
+            pings(MMSI_B, T0, T0 + 5 * h, lat=20.00135, lon=-40.0, sog_kn=0.3, every_min=5),
+            pings(MMSI_B, T0 + 5.2 * h, T0 + 16 * h, lat=20.6, lon=-40.0, sog_kn=0.3, every_min=5),
+        ]
+    )
+    vessels = vessels_frame(
+        static_report(MMSI_A, T0 - 20 * h),
+        static_report(MMSI_B, T0 - 20 * h, vessel_name="EAST WIND", imo=None),
+    )
+    # float codes: detectors.events.add_identity cannot cast a missing later report
+    # back into an all-valid int column (reported to the detector owner)
+    vessels["ship_type"] = vessels["ship_type"].astype(float)
+    result = detect_frames(pd.concat([a, b], ignore_index=True), vessels)
+    assert len(result.rendezvous) == 1
+    f = features_from_result(result, vessels).iloc[0]
+    assert f["gap_before_h_b"] == pytest.approx(9.0, abs=0.2) and f["gap_before_h_a"] == 0
+    assert f["n_missing_imo"] == 1
+    assert np.isfinite(f["distance_to_anchorage_m"])
+    out = score_events(result, vessels, model=model)
+    assert len(out) == 1 and 0 <= out["score"].iloc[0] <= 1

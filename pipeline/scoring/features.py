@@ -438,9 +438,11 @@ def compute_features(
     out["separation_std_m"] = separation_std_m(rv, event_tracks)
 
     # location
-    out["distance_to_coast_m"] = _col(rv, "min_distance_to_coast_m")
-    out["distance_to_port_m"] = _col(rv, "min_distance_to_port_m")
-    out["distance_to_anchorage_m"] = _col(rv, "min_distance_to_anchorage_m")
+    for name in ("coast", "port", "anchorage"):
+        # inf = nothing of that kind known anywhere: very far, not an invalid input
+        out[f"distance_to_{name}_m"] = np.fmin(
+            _col(rv, f"min_distance_to_{name}_m"), cfg.max_feature_distance_m
+        )
     out["recurrence_count"] = recurrence_count(
         lat, lon, out["event_id"].to_numpy(), history, cfg.recurrence_radius_m
     )

@@ -207,11 +207,13 @@ class SuspicionModel(ClassifierMixin, BaseEstimator):
 
 
 def as_feature_matrix(features: pd.DataFrame, columns: list[str] | tuple[str, ...]) -> pd.DataFrame:
-    """The model's input: exactly ``columns`` in order, float64 (missing columns NaN)."""
-    return pd.DataFrame(
+    """The model's input: exactly ``columns`` in order, float64 (missing columns NaN,
+    infinities NaN: a feature that cannot be measured is missing, never a crash)."""
+    frame = pd.DataFrame(
         {
             c: pd.to_numeric(features[c], errors="coerce") if c in features else np.nan
             for c in columns
         },
         index=features.index,
     ).astype(np.float64)
+    return frame.where(np.isfinite(frame))
