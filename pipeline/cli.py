@@ -45,12 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, module_name in COMMANDS.items():
-        try:
-            module = importlib.import_module(f"pipeline.commands.{module_name}")
-        except ModuleNotFoundError as exc:  # TODO(integration): remove once all commands exist
-            if exc.name == f"pipeline.commands.{module_name}":
-                continue
-            raise
+        module = importlib.import_module(f"pipeline.commands.{module_name}")
         p = sub.add_parser(name, help=_HELP[name], description=_HELP[name])
         module.add_arguments(p)
         p.set_defaults(_module=module)
