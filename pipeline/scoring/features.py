@@ -31,10 +31,27 @@ from sklearn.neighbors import BallTree
 
 from pipeline.config import GapConfig, ScoringConfig
 from pipeline.scoring.flags import is_flag_of_convenience, mid_of
+from pipeline.scoring.frames import (
+    EARTH_RADIUS_M,
+    HOUR_MS,
+    epoch_ms,
+    haversine_m,
+    num_col,
+    side_col,
+)
+from pipeline.scoring.legs import (
+    VesselIndex,
+    circular_mean_deg,
+    draught_reports,
+    identity_changes,
+    is_tanker,
+    largest_gap_h,
+    missing_imo,
+    missing_name,
+    stationary_elsewhere_h,
+)
 from pipeline.scoring.solar import night_share
 
-EARTH_RADIUS_M = 6_371_008.8
-_HOUR_MS = 3_600_000.0
 SIDES = ("a", "b")
 
 #: Columns the model sees, in this order. Grouped by concept.
@@ -93,36 +110,6 @@ DETAIL_COLUMNS: tuple[str, ...] = tuple(
 
 #: Where and when, carried along for recurrence across sets and for the reasons.
 CONTEXT_COLUMNS: tuple[str, ...] = ("mean_lat", "mean_lon")
-
-
-def _ms(values: pd.Series | pd.Index | np.ndarray) -> np.ndarray:
-    """UTC timestamps (tz-aware or naive-UTC) as int64 epoch milliseconds."""
-    ts = pd.to_datetime(pd.Series(values), utc=True)
-    return ts.dt.tz_convert(None).to_numpy(dtype="datetime64[ms]").astype(np.int64)
-
-
-def haversine_m(lat1, lon1, lat2, lon2) -> np.ndarray:
-    """Great-circle distance in metres (correct across the antimeridian)."""
-    lat1, lon1, lat2, lon2 = (
-        np.radians(np.asarray(x, dtype=np.float64)) for x in (lat1, lon1, lat2, lon2)
-    )
-    a = (
-        np.sin((lat2 - lat1) / 2) ** 2
-        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
-
-
-def _col(frame: pd.DataFrame, name: str, default: float = np.nan) -> np.ndarray:
-    """A numeric column as float64, or ``default`` everywhere when absent."""
-    if name not in frame.columns:
-        return np.full(len(frame), default, dtype=np.float64)
-    return pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-
-
-def _side_col(frame: pd.DataFrame, name: str, side: str) -> np.ndarray:
-    """Per-vessel rendezvous column ``{name}_{side}`` (the detector's naming)."""
-    return _col(frame, f"{name}_{side}")
 
 
 # --------------------------------------------------------------------------- kinematics
@@ -206,192 +193,6 @@ def recurrence_count(
     return counts
 
 
-# --------------------------------------------------------------------------- per-vessel legs
-
-
-class _VesselIndex:
-    """Per-MMSI sorted arrays of pings, for cheap window look-ups by searchsorted."""
-
-    def __init__(self, positions: pd.DataFrame, mmsis: np.ndarray) -> None:
-        self.by_mmsi: dict[int, dict[str, np.ndarray]] = {}
-        if positions is None or positions.empty:
-            return
-        pos = positions[positions["mmsi"].isin(set(mmsis.tolist()))]
-        if pos.empty:
-            return
-        cols = {
-            "t": _ms(pos["timestamp"]),
-            "mmsi": pos["mmsi"].to_numpy(dtype=np.int64),
-            "lat": _col(pos, "lat"),
-            "lon": _col(pos, "lon"),
-            "sog": _col(pos, "sog_kn"),
-            "heading": _col(pos, "heading_deg"),
-            "cog": _col(pos, "cog_deg"),
-        }
-        cls = pos["transceiver_class"] if "transceiver_class" in pos.columns else None
-        cols["class_b"] = (
-            (cls.astype("string") == "B").fillna(False).to_numpy(dtype=bool)
-            if cls is not None
-            else np.zeros(len(pos), dtype=bool)
-        )
-        order = np.lexsort((cols["t"], cols["mmsi"]))
-        cols = {k: v[order] for k, v in cols.items()}
-        bounds = np.flatnonzero(np.diff(cols["mmsi"])) + 1
-        starts = np.r_[0, bounds]
-        ends = np.r_[bounds, len(order)]
-        for s, e in zip(starts, ends, strict=True):
-            self.by_mmsi[int(cols["mmsi"][s])] = {k: v[s:e] for k, v in cols.items()}
-
-    def get(self, mmsi: int) -> dict[str, np.ndarray] | None:
-        return self.by_mmsi.get(int(mmsi))
-
-
-def _largest_gap_h(t: np.ndarray, lo_ms: float, hi_ms: float) -> float:
-    """Longest interval between consecutive pings that overlaps [lo, hi], in hours."""
-    if len(t) < 2:
-        return 0.0
-    prev, nxt = t[:-1], t[1:]
-    overlap = (nxt > lo_ms) & (prev < hi_ms)
-    if not overlap.any():
-        return 0.0
-    return float((nxt[overlap] - prev[overlap]).max() / _HOUR_MS)
-
-
-def _stationary_elsewhere_h(
-    v: dict[str, np.ndarray],
-    lo_ms: float,
-    hi_ms: float,
-    event_lo_ms: float,
-    event_hi_ms: float,
-    lat: float,
-    lon: float,
-    min_distance_m: float,
-    max_speed_kn: float = 1.0,
-    max_step_h: float = 2.0,
-) -> float:
-    """Hours the vessel sat still at least ``min_distance_m`` from (lat, lon), outside the event.
-
-    A stop elsewhere between the two draught reports is a port or anchorage
-    call, which explains a draught change without any transfer at sea.
-    """
-    t = v["t"]
-    i0, i1 = np.searchsorted(t, lo_ms, "left"), np.searchsorted(t, hi_ms, "right")
-    if i1 - i0 < 2:
-        return 0.0
-    tt = t[i0:i1]
-    still = (v["sog"][i0:i1] < max_speed_kn) & ~((tt >= event_lo_ms) & (tt <= event_hi_ms))
-    still &= haversine_m(v["lat"][i0:i1], v["lon"][i0:i1], lat, lon) >= min_distance_m
-    both = still[:-1] & still[1:]
-    dt_h = np.minimum(np.diff(tt) / _HOUR_MS, max_step_h)
-    return float(dt_h[both].sum())
-
-
-def _circular_mean_deg(values: np.ndarray) -> float:
-    values = values[np.isfinite(values) & (values >= 0) & (values < 360)]
-    if len(values) == 0:
-        return np.nan
-    r = np.radians(values)
-    return float(np.degrees(np.arctan2(np.sin(r).mean(), np.cos(r).mean())) % 360)
-
-
-def _draught_reports(
-    vessels: pd.DataFrame | None,
-    mmsi: np.ndarray,
-    start_ms: np.ndarray,
-    end_ms: np.ndarray,
-    settle_ms: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Draught before and after each leg, with the times of those reports.
-
-    Before: the last report at or before the start. After: the *last* report
-    within ``settle_ms`` after the end (crews update the static draught hours
-    after an operation, and the store repeats the old value at each day's first
-    report), else the first report after that. merge_asof over all legs at once.
-    """
-    n = len(mmsi)
-    nan = np.full(n, np.nan)
-    if vessels is None or vessels.empty or "draught_m" not in vessels.columns:
-        return nan, nan.copy(), nan.copy(), nan.copy()
-    rep = vessels.loc[
-        vessels["draught_m"].notna() & (vessels["draught_m"] > 0),
-        ["mmsi", "timestamp", "draught_m"],
-    ]
-    rep = pd.DataFrame(
-        {
-            "mmsi": rep["mmsi"].to_numpy(np.int64),
-            "t": _ms(rep["timestamp"]),
-            "d": _col(rep, "draught_m"),
-        }
-    ).sort_values("t", kind="stable")
-    rep["t_rep"] = rep["t"].astype(np.float64)
-    legs = pd.DataFrame({"mmsi": mmsi.astype(np.int64), "leg": np.arange(n)})
-
-    def asof(t: np.ndarray, direction: str) -> pd.DataFrame:
-        q = legs.assign(t=t.astype(np.int64)).sort_values("t", kind="stable")
-        return pd.merge_asof(q, rep, on="t", by="mmsi", direction=direction).sort_values("leg")
-
-    before = asof(start_ms, "backward")
-    settled = asof(end_ms + settle_ms, "backward")
-    first_after = asof(end_ms, "forward")
-    in_window = settled["t_rep"].to_numpy(np.float64, na_value=np.nan) > end_ms
-    d_after = np.where(
-        in_window,
-        settled["d"].to_numpy(np.float64, na_value=np.nan),
-        first_after["d"].to_numpy(np.float64, na_value=np.nan),
-    )
-    t_after = np.where(
-        in_window,
-        settled["t_rep"].to_numpy(np.float64, na_value=np.nan),
-        first_after["t_rep"].to_numpy(np.float64, na_value=np.nan),
-    )
-    return (
-        before["d"].to_numpy(np.float64, na_value=np.nan),
-        before["t_rep"].to_numpy(np.float64, na_value=np.nan),
-        d_after,
-        t_after,
-    )
-
-
-def identity_changes(vessels: pd.DataFrame | None) -> pd.Series:
-    """Per MMSI: how many times name, callsign or IMO changed value (distinct values - 1, summed).
-
-    A ship that renames or re-registers within days is laundering its identity;
-    normal ships keep the same triple for years.
-    """
-    if vessels is None or vessels.empty:
-        return pd.Series(dtype=np.float64)
-    v = vessels[["mmsi"]].copy()
-    for c in ("vessel_name", "callsign"):
-        if c in vessels.columns:
-            v[c] = vessels[c].astype("string").str.strip().str.upper().replace("", pd.NA)
-    if "imo" in vessels.columns:
-        imo = pd.to_numeric(vessels["imo"], errors="coerce")
-        v["imo"] = imo.where(imo > 0)
-    cols = [c for c in ("vessel_name", "callsign", "imo") if c in v.columns]
-    if not cols:
-        return pd.Series(dtype=np.float64)
-    nunique = v.groupby("mmsi")[cols].nunique()
-    return (nunique - 1).clip(lower=0).sum(axis=1).astype(np.float64)
-
-
-def _missing_imo(imo: np.ndarray) -> np.ndarray:
-    """IMO numbers are 7 digits; null, 0 or out-of-range means no IMO."""
-    return ~((imo >= 1_000_000) & (imo <= 9_999_999))
-
-
-def _missing_name(frame: pd.DataFrame, side: str) -> np.ndarray:
-    col = f"vessel_name_{side}"
-    if col not in frame.columns:
-        return np.ones(len(frame), dtype=bool)
-    name = frame[col].astype("string").str.strip()
-    return (name.isna() | (name == "")).to_numpy(dtype=bool, na_value=True)
-
-
-def _is_tanker(ship_type: np.ndarray) -> np.ndarray:
-    """ITU ship-and-cargo types 80-89 are tankers."""
-    return (ship_type >= 80) & (ship_type <= 89)
-
-
 # --------------------------------------------------------------------------- assembly
 
 
@@ -425,23 +226,23 @@ def compute_features(
             out[c] = pd.Series(dtype=np.float64)
         return out
 
-    start_ms = _ms(rv["start_time"]).astype(np.float64)
-    end_ms = _ms(rv["end_time"]).astype(np.float64)
-    lat, lon = _col(rv, "mean_lat"), _col(rv, "mean_lon")
-    duration_h = _col(rv, "duration_h")
-    duration_h = np.where(np.isfinite(duration_h), duration_h, (end_ms - start_ms) / _HOUR_MS)
+    start_ms = epoch_ms(rv["start_time"]).astype(np.float64)
+    end_ms = epoch_ms(rv["end_time"]).astype(np.float64)
+    lat, lon = num_col(rv, "mean_lat"), num_col(rv, "mean_lon")
+    duration_h = num_col(rv, "duration_h")
+    duration_h = np.where(np.isfinite(duration_h), duration_h, (end_ms - start_ms) / HOUR_MS)
 
     # kinematics
     out["duration_h"] = duration_h
-    out["min_distance_m"] = _col(rv, "min_distance_m")
-    out["median_distance_m"] = _col(rv, "median_distance_m")
+    out["min_distance_m"] = num_col(rv, "min_distance_m")
+    out["median_distance_m"] = num_col(rv, "median_distance_m")
     out["separation_std_m"] = separation_std_m(rv, event_tracks)
 
     # location
     for name in ("coast", "port", "anchorage"):
         # inf = nothing of that kind known anywhere: very far, not an invalid input
         out[f"distance_to_{name}_m"] = np.fmin(
-            _col(rv, f"min_distance_to_{name}_m"), cfg.max_feature_distance_m
+            num_col(rv, f"min_distance_to_{name}_m"), cfg.max_feature_distance_m
         )
     out["recurrence_count"] = recurrence_count(
         lat, lon, out["event_id"].to_numpy(), history, cfg.recurrence_radius_m
@@ -454,12 +255,12 @@ def compute_features(
     )
 
     # per-vessel legs
-    index = _VesselIndex(
+    index = VesselIndex(
         positions if positions is not None else pd.DataFrame(),
         np.r_[rv["mmsi_a"].to_numpy(), rv["mmsi_b"].to_numpy()],
     )
     id_changes = identity_changes(vessels)
-    link_ms = gap_cfg.link_window_h * _HOUR_MS
+    link_ms = gap_cfg.link_window_h * HOUR_MS
     headings = {}
     for side in SIDES:
         mmsi = rv[f"mmsi_{side}"].to_numpy(dtype=np.int64)
@@ -469,14 +270,12 @@ def compute_features(
         gap_b = np.full(n, np.nan)
         gap_a = np.full(n, np.nan)
         class_b = np.zeros(n, dtype=bool)
-        d_before, t_before, d_after, t_after = _draught_reports(
+        d_before, t_before, d_after, t_after = draught_reports(
             vessels, mmsi, start_ms, end_ms, link_ms
         )
         # the store's reports give the settled value; the detector's columns fill in
-        d_before = np.where(
-            np.isfinite(d_before), d_before, _side_col(rv, "draught_before_m", side)
-        )
-        d_after = np.where(np.isfinite(d_after), d_after, _side_col(rv, "draught_after_m", side))
+        d_before = np.where(np.isfinite(d_before), d_before, side_col(rv, "draught_before_m", side))
+        d_after = np.where(np.isfinite(d_after), d_after, side_col(rv, "draught_after_m", side))
         port_call = np.zeros(n, dtype=bool)
         for i in range(n):
             v = index.get(mmsi[i])
@@ -491,30 +290,30 @@ def compute_features(
                 )
                 hd = v["heading"][i0:i1]
                 hd = hd if np.isfinite(hd).any() else v["cog"][i0:i1]
-                heading[i] = _circular_mean_deg(hd)
+                heading[i] = circular_mean_deg(hd)
                 class_b[i] = bool(v["class_b"].mean() > 0.5)
                 # usual rate over the time the vessel was transmitting at all:
                 # gaps of min_gap_h+ are going dark (a feature of their own),
                 # not a lower usual rate
-                steps_h = np.diff(t) / _HOUR_MS
+                steps_h = np.diff(t) / HOUR_MS
                 covered_h = steps_h[steps_h < gap_cfg.min_gap_h].sum()
                 dur = max(duration_h[i], 1e-6)
                 if covered_h > 0:
                     usual = len(t) / covered_h
                     ratio[i] = ((i1 - i0) / dur) / usual
-            gap_b[i] = _largest_gap_h(t, start_ms[i] - link_ms, start_ms[i])
-            gap_a[i] = _largest_gap_h(t, end_ms[i], end_ms[i] + link_ms)
+            gap_b[i] = largest_gap_h(t, start_ms[i] - link_ms, start_ms[i])
+            gap_a[i] = largest_gap_h(t, end_ms[i], end_ms[i] + link_ms)
             lo = t_before[i] if np.isfinite(t_before[i]) else start_ms[i] - link_ms
             hi = t_after[i] if np.isfinite(t_after[i]) else end_ms[i] + link_ms
             port_call[i] = (
-                _stationary_elsewhere_h(
+                stationary_elsewhere_h(
                     v, lo, hi, start_ms[i], end_ms[i], lat[i], lon[i], cfg.min_port_call_distance_m
                 )
                 >= cfg.min_port_call_h
             )
         # gaps: the detector's linked gaps are the contract; our own look-up fills in
-        det_gap_b = _side_col(rv, "gap_before_h", side)
-        det_gap_a = _side_col(rv, "gap_after_h", side)
+        det_gap_b = side_col(rv, "gap_before_h", side)
+        det_gap_a = side_col(rv, "gap_after_h", side)
         gap_b = np.where(np.isfinite(det_gap_b), det_gap_b, gap_b)
         gap_a = np.where(np.isfinite(det_gap_a), det_gap_a, gap_a)
         # only gaps of at least min_gap_h count as going dark (reception holes are shorter)
@@ -522,8 +321,8 @@ def compute_features(
         gap_a = np.where(gap_a >= gap_cfg.min_gap_h, gap_a, 0.0)
 
         change = d_after - d_before
-        length = _side_col(rv, "length_m", side)
-        ship_type = _side_col(rv, "ship_type", side)
+        length = side_col(rv, "length_m", side)
+        ship_type = side_col(rv, "ship_type", side)
         if f"transceiver_class_{side}" in rv.columns:
             class_b |= (rv[f"transceiver_class_{side}"].astype("string") == "B").to_numpy(
                 dtype=bool, na_value=False
@@ -535,8 +334,8 @@ def compute_features(
         out[f"reporting_ratio_{side}"] = ratio
         out[f"draught_change_m_{side}"] = change
         out[f"port_call_{side}"] = port_call.astype(np.float64)
-        out[f"missing_imo_{side}"] = _missing_imo(_side_col(rv, "imo", side)).astype(np.float64)
-        out[f"missing_name_{side}"] = _missing_name(rv, side).astype(np.float64)
+        out[f"missing_imo_{side}"] = missing_imo(side_col(rv, "imo", side)).astype(np.float64)
+        out[f"missing_name_{side}"] = missing_name(rv, side).astype(np.float64)
         out[f"mid_{side}"] = mid_of(mmsi).astype(np.float64)
         out[f"flag_of_convenience_{side}"] = is_flag_of_convenience(mmsi).astype(np.float64)
         out[f"class_b_large_{side}"] = (class_b & (length >= cfg.large_ship_length_m)).astype(
@@ -574,7 +373,7 @@ def compute_features(
     out["n_missing_name"] = out["missing_name_a"] + out["missing_name_b"]
     out["n_flag_of_convenience"] = out["flag_of_convenience_a"] + out["flag_of_convenience_b"]
     out["n_class_b_large"] = out["class_b_large_a"] + out["class_b_large_b"]
-    tanker = {s: _is_tanker(out[f"ship_type_{s}"].to_numpy()) for s in SIDES}
+    tanker = {s: is_tanker(out[f"ship_type_{s}"].to_numpy()) for s in SIDES}
     small_unknown = {
         s: ~(out[f"ship_type_{s}"].to_numpy() > 0)
         | ~(out[f"length_m_{s}"].to_numpy() >= cfg.large_ship_length_m)
