@@ -158,11 +158,24 @@ class PrefectServer:
         drain_prefect_workers()
         self.proc.stop()
 
-    def client_settings(self) -> contextlib.AbstractContextManager[object]:
-        """Point this process's Prefect client at the server, with a private home."""
+    @contextlib.contextmanager
+    def client_settings(self) -> Iterator[None]:
+        """Point this process's Prefect client at the server, with a private home.
+
+        Prefect's log and event workers are process-wide singletons bound to
+        the API they were created for: they are drained on the way in and out,
+        otherwise events (which record task runs) would go to a server used
+        earlier in this process.
+        """
         from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
 
-        return temporary_settings({PREFECT_API_URL: self.api_url, PREFECT_HOME: str(self.home)})
+        drain_prefect_workers()
+        try:
+            with temporary_settings({PREFECT_API_URL: self.api_url, PREFECT_HOME: str(self.home)}):
+                yield
+                drain_prefect_workers()
+        finally:
+            drain_prefect_workers()
 
     def client_env(self, **extra: str) -> dict[str, str]:
         """Environment for processes that talk to this server."""
