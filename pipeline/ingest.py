@@ -220,10 +220,11 @@ class _DayParts:
         """
         self.statics.append(table)
         self.n_statics += table.num_rows
-        # Compact when the rows added since the last compaction outnumber the
+        # Compact when the rows added since the last compaction reach half the
         # compacted series: geometric, so total work stays O(n log n) even
-        # when a day has a million vessels.
-        if self.n_statics > max(STATIC_COMPACT_ROWS, 2 * self.n_compacted):
+        # when a day has a million vessels, and pending rows stay bounded.
+        pending = self.n_statics - self.n_compacted
+        if pending > max(STATIC_COMPACT_ROWS, self.n_compacted // 2):
             merged = vessel_series(pa.concat_tables(self.statics))
             self.statics = [merged]
             self.n_statics = self.n_compacted = merged.num_rows
@@ -422,39 +423,46 @@ def _write_day(
 ) -> None:
     written = False
     quarantine_new = list(parts.quarantine)
+    # -- vessels first: their candidates are freed before the big position sort
+    if parts.statics:
+        stored_v = store.read_day(VESSELS, day)
+        cand = pa.concat_tables([stored_v, *(t.cast(VESSEL_SCHEMA) for t in parts.statics)])
+        parts.statics.clear()
+        series = sort_table(VESSELS, vessel_series(cand))
+        del cand
+        if not series.equals(stored_v) or not store.has_day(VESSELS, day):
+            store.write_day(VESSELS, day, series, presorted=True)
+            report.partitions_written.append(f"{VESSELS}/date={day.isoformat()}")
+            written = True
+        del series, stored_v
     # -- positions
     if parts.positions:
+        # new rows per input file, counted before the parts are merged
+        new_per_file = np.zeros(len(file_names), dtype=np.int64)
+        for part in parts.positions:
+            new_per_file[int(part.cols["origin"][0])] += len(part)
         stored = PositionBuffer.from_positions(store.read_day(POSITIONS, day))
         n_stored = len(stored)
         buf = PositionBuffer.concat([stored, *parts.positions])
         parts.positions.clear()
         res = resolve_day(buf, n_stored, day_number * MS_PER_DAY, cfg.cleaning)
-        origin = buf.cols["origin"].astype(np.int64)
-        new = origin >= 0
-        for status, reason in [(None, None), *STATUS_REASON.items()]:
-            if status is None:
-                mask = new & (
-                    (res.status == Status.ACCEPTED) | (res.status == Status.ALREADY_STORED)
-                )
-            else:
-                mask = new & (res.status == status)
-            if not mask.any():
-                continue
-            counts = np.bincount(origin[mask], minlength=len(file_names))
-            for i, c in enumerate(counts):
-                if c:
-                    tally = report.files[i]
-                    if reason is None:
-                        tally.accepted += int(c)
-                    else:
-                        tally.quarantined_by_reason[reason.value] += int(c)
         q_idx = np.flatnonzero(np.isin(res.status, list(STATUS_REASON)))
+        # accepted = new rows - quarantined here (already-stored rows count as accepted)
+        q_origin = buf.cols["origin"][q_idx].astype(np.int64)
+        q_status = res.status[q_idx]
+        for i, total in enumerate(new_per_file):
+            mine = q_origin == i
+            report.files[i].accepted += int(total - mine.sum())
+            for status, reason in STATUS_REASON.items():
+                n = int((q_status[mine] == status).sum())
+                if n:
+                    report.files[i].quarantined_by_reason[reason.value] += n
         if len(q_idx):
             quarantine_new.append(
                 buf.to_quarantine(
                     q_idx,
-                    [STATUS_REASON[int(s)].value for s in res.status[q_idx]],
-                    [res.details.get(int(st)) for st in res.status[q_idx]],
+                    [STATUS_REASON[int(s)].value for s in q_status],
+                    [res.details.get(int(s)) for s in q_status],
                     file_names,
                 )
             )
@@ -463,15 +471,6 @@ def _write_day(
             report.partitions_written.append(f"{POSITIONS}/date={day.isoformat()}")
             written = True
         del buf, res
-    # -- vessels
-    if parts.statics:
-        stored_v = store.read_day(VESSELS, day)
-        cand = pa.concat_tables([stored_v, *(t.cast(VESSEL_SCHEMA) for t in parts.statics)])
-        series = sort_table(VESSELS, vessel_series(cand))
-        if not series.equals(stored_v) or not store.has_day(VESSELS, day):
-            store.write_day(VESSELS, day, series, presorted=True)
-            report.partitions_written.append(f"{VESSELS}/date={day.isoformat()}")
-            written = True
     # -- quarantine
     if quarantine_new:
         stored_q = store.read_day(QUARANTINE, day)
