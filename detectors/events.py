@@ -22,6 +22,9 @@ import pandas as pd
 #: Identity fields copied per vessel (suffix ``_a``/``_b``) onto each event.
 IDENTITY_FIELDS = ("vessel_name", "imo", "callsign", "ship_type", "length_m")
 
+#: Identity fields that are numbers (float64 with NaN when never reported).
+_NUMERIC_IDENTITY = frozenset({"imo", "ship_type", "length_m"})
+
 #: Columns of :func:`event_tracks`.
 EVENT_TRACK_COLUMNS = ("event_id", "mmsi", "timestamp", "lat", "lon")
 
@@ -62,10 +65,18 @@ def _asof(
     *,
     allow_exact_matches: bool = True,
 ) -> pd.Series:
-    """Per left row, the nearest non-null ``right[value]`` of the same mmsi in time."""
+    """Per left row, the nearest non-null ``right[value]`` of the same mmsi in time.
+
+    Integer columns come back as float64 (NaN = never reported): Arrow turns an
+    int column with nulls into float64 anyway, so the result's dtype no longer
+    depends on whether the window happened to hold a missing report.
+    """
+    dtype = right[value].dtype
+    if pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+        dtype = np.dtype(np.float64)
     r = right.loc[right[value].notna(), ["mmsi", "timestamp", value]]
     if r.empty or left.empty:
-        return pd.Series([None] * len(left), index=left.index, dtype=right[value].dtype)
+        return pd.Series(np.full(len(left), np.nan), index=left.index).astype(dtype)
     r = r.sort_values("timestamp", kind="stable")  # a no-op when presorted
     r["mmsi"] = r["mmsi"].astype(np.int64)
     lf = pd.DataFrame(
@@ -83,7 +94,10 @@ def _asof(
         direction=direction,  # type: ignore[arg-type]
         allow_exact_matches=allow_exact_matches,
     ).sort_values("_row")
-    return pd.Series(merged[value].to_numpy(), index=left.index, dtype=right[value].dtype)
+    values = merged[value]
+    if dtype == np.float64:
+        values = values.astype(np.float64)
+    return pd.Series(values.to_numpy(), index=left.index).astype(dtype)
 
 
 def add_identity(events: pd.DataFrame, vessels: pd.DataFrame) -> pd.DataFrame:
@@ -106,7 +120,12 @@ def add_identity(events: pd.DataFrame, vessels: pd.DataFrame) -> pd.DataFrame:
         for name in IDENTITY_FIELDS:
             col = f"{name}_{side}"
             if not have or name not in vessels.columns:
-                out[col] = pd.Series([None] * len(out), index=out.index, dtype=object)
+                numeric = name in _NUMERIC_IDENTITY
+                out[col] = pd.Series(
+                    np.full(len(out), np.nan) if numeric else [None] * len(out),
+                    index=out.index,
+                    dtype=np.float64 if numeric else object,
+                )
                 continue
             before = _asof(out, key, "start_time", vessels, name, "backward")
             after = _asof(out, key, "start_time", vessels, name, "forward")

@@ -260,3 +260,16 @@ def test_long_lightering_gets_the_same_end_from_a_daily_run_and_a_backfill(tmp_p
     cut = detect_range(tmp_path, D1, D1, short).rendezvous
     assert cut.iloc[0]["event_id"] == daily.iloc[0]["event_id"]
     assert cut.iloc[0]["end_time"] < at(60)  # the look-ahead is what made it whole
+
+
+def test_identity_of_a_vessel_never_reported_is_missing_not_an_error() -> None:
+    # Vessel table with an all-valid int IMO column (no nulls, so numpy int32):
+    # the partner that never sent a static report must come out as NaN.
+    pos = meeting(A, B, at(1), 3.0, *OFFSHORE)
+    ves = vessels([dict(mmsi=A, timestamp=at(0), vessel_name="ALPHA", imo=9123456)])
+    ves["imo"] = ves["imo"].astype(np.int32)
+    ev = detect_frames(pos, ves).rendezvous.iloc[0]
+    assert ev["imo_a"] == 9123456 and ev["vessel_name_a"] == "ALPHA"
+    assert np.isnan(ev["imo_b"]) and pd.isna(ev["vessel_name_b"])
+    bare = detect_frames(pos, None).rendezvous
+    assert bare["imo_a"].dtype == np.float64 and bare["imo_a"].isna().all()
