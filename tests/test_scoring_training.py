@@ -91,7 +91,7 @@ TINY = TrainingPlan(
 
 
 @pytest.mark.e2e
-def test_training_twice_from_the_same_seed_gives_identical_bytes(tmp_path):
+def test_training_twice_from_the_same_seed_gives_identical_bytes(tmp_path, capsys):
     """Simulator -> cleaner -> detector -> features -> model, twice: same file, same card."""
     from pipeline.scoring.persistence import CARD_FILE, MODEL_FILE, load_model
     from pipeline.scoring.training import train_and_save
@@ -109,3 +109,11 @@ def test_training_twice_from_the_same_seed_gives_identical_bytes(tmp_path):
     np.testing.assert_array_equal(
         model.predict_proba(one.test.matrix), one.model.predict_proba(one.test.matrix)
     )
+    # `stswatch evaluate` rebuilds the held-out and shifted sets from the card's plan
+    from pipeline.cli import main
+
+    capsys.readouterr()
+    assert main(["evaluate", "--model", str(tmp_path / "one"), "--workers", "1"]) == 0
+    text = capsys.readouterr().out
+    assert "held-out set (west_africa)" in text and "shifted set (malacca)" in text
+    assert text.count("PR-AUC") >= 2 and "reliability" in text

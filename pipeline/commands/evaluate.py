@@ -60,4 +60,14 @@ def run(args: argparse.Namespace) -> int:
         region_list = ", ".join(data.meta["regions"])
         print(format_report(f"{title} ({region_list})", data.labels, proba, rules))
         print()
+    checks = card.get("honesty_checks") or {}
+    if checks:
+        print("how much rests on single features (from the model card, held-out set):")
+        for name, auc in (checks.get("single_feature_roc_auc_test_top") or {}).items():
+            print(f"  {name:<28} ROC-AUC alone {auc:.3f}")
+        for split, m in (checks.get("model_without_location_features") or {}).items():
+            print(
+                f"  model without location features, {split}: PR-AUC {m['pr_auc']:.3f}, "
+                f"Brier {m['brier']:.3f}"
+            )
     return 0
