@@ -8,7 +8,7 @@ from typing import Any
 from prefect import get_run_logger
 from prefect.states import Completed, Failed, State
 
-from flows.artifacts import publish_run_artifacts, summary_markdown
+from flows.artifacts import publish_run_artifacts, summary_markdown, top_events_rows
 from flows.outcomes import RunReport
 
 
@@ -43,6 +43,7 @@ def finish(report: RunReport, *, title: str, top_n: int) -> State[Any]:
         "failed": {str(o.day): o.error for o in report.failed_days},
         "geojson": [p.geojson_path for p in report.publishes()],
         "event_ids": sorted({e for p in report.publishes() for e in p.event_ids}),
+        "top_events": top_events_rows(report.publishes(), top_n),
     }
     if report.failed_days:
         message = report.failure_message()

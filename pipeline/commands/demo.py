@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     from flows.demo_data import simulate_small_days
 
     print(f"stswatch demo: simulating {args.day} (seed {args.seed}) into {input_dir}")
-    files = simulate_small_days(input_dir, args.day, 1, seed=args.seed)
+    files = simulate_small_days(input_dir, args.day, 1, seed=args.seed, lean=True)
     if not files:
         return fail(f"the simulator wrote no AIS_*.csv into {input_dir}")
     api = os.environ.get("PREFECT_API_URL")
@@ -82,6 +82,17 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(data, dict):
         print(data.get("summary_markdown", ""))
         print()
+        top = data.get("top_events", [])[:5]
+        if top:
+            print("most suspicious rendezvous:")
+            for e in top:
+                print(
+                    f"  {e['score']:.2f}  {e['vessel_a']} / {e['vessel_b']}  "
+                    f"{e['start_utc']}  {e['duration_h']} h  at {e['lat']}, {e['lon']}"
+                )
+                if e.get("reasons"):
+                    print(f"        {e['reasons']}")
+            print()
         for path in data.get("geojson", []):
             print(f"GeoJSON: {path}")
     print(f"store:   {store}")
