@@ -8,7 +8,10 @@ were deleted, and ``overwrite`` forces the work.
 
 from __future__ import annotations
 
+import fcntl
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -61,12 +64,35 @@ def acquire_day(
     return str(path)
 
 
+@contextmanager
+def store_write_lock(store: str) -> Iterator[None]:
+    """Serialise ingests into one store, across threads and processes.
+
+    Ingest merges with what a day partition already holds (read, merge,
+    write). A day's file can carry rows of a neighbouring UTC day, so two
+    days ingested at once could both rewrite that neighbour and one would
+    lose the other's rows. An advisory ``flock`` on ``STORE/.ingest.lock``
+    (honoured by Dask workers on the same host and on POSIX shared file
+    systems) makes ingests take turns; detection, the slower step, still
+    runs in parallel.
+    """
+    root = Path(store)
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / ".ingest.lock").open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 @task(name="ingest-day", cache_policy=NO_CACHE)
 def ingest_day(day: date, input_path: str, store: str) -> IngestSummary:
     """Ingest one day's file into the store (idempotent: merges and de-duplicates)."""
     from pipeline.ingest import ingest_files
 
-    report = ingest_files([Path(input_path)], Path(store), cfg=DEFAULT_CONFIG)
+    with store_write_lock(store):
+        report = ingest_files([Path(input_path)], Path(store), cfg=DEFAULT_CONFIG)
     get_run_logger().info("%s: %s", day, report.summary())
     return IngestSummary(
         day=day,
