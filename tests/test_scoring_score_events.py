@@ -97,9 +97,6 @@ def test_scores_what_the_real_detector_emits(model):
         static_report(MMSI_A, T0 - 20 * h),
         static_report(MMSI_B, T0 - 20 * h, vessel_name="EAST WIND", imo=None),
     )
-    # float codes: detectors.events.add_identity cannot cast a missing later report
-    # back into an all-valid int column (reported to the detector owner)
-    vessels["ship_type"] = vessels["ship_type"].astype(float)
     result = detect_frames(pd.concat([a, b], ignore_index=True), vessels)
     assert len(result.rendezvous) == 1
     f = features_from_result(result, vessels).iloc[0]

@@ -178,10 +178,6 @@ def _simulate_and_detect(job: tuple[int, str, bool, TrainingPlan, Config]) -> di
     cleaned = clean(observations_from_simulation(sim.positions, f"sim-{region}-{seed}.csv"))
     positions = cleaned.positions.to_pandas()
     vessels = cleaned.vessels.to_pandas()
-    # identity codes as float (NaN = unknown): detectors.events.add_identity fails
-    # casting a missing report back to an all-valid int column (reported upstream)
-    for col in ("imo", "ship_type"):
-        vessels[col] = vessels[col].astype(np.float64)
     result = detect_frames(positions, vessels, cfg)
     labels, matched = match_truth(result.rendezvous, sim.truth)
     tracks = result.resampled if not result.resampled.empty else result.event_tracks
