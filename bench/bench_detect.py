@@ -219,9 +219,10 @@ def _child_detect(path: Path, breakdown: bool) -> None:
     # frame resident, Parquet decoding transients excluded).
     reset = _reset_peak_rss()
     cfg = Config()
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     result = detect_frames(positions, None, cfg)
     detect_s = time.perf_counter() - t
+    cpu_s = time.process_time() - cpu
     peak_mb = _peak_rss_mb() if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     found = set(
         zip(result.rendezvous["mmsi_a"].tolist(), result.rendezvous["mmsi_b"].tolist(), strict=True)
@@ -231,6 +232,7 @@ def _child_detect(path: Path, breakdown: bool) -> None:
         "vessels": int(positions["mmsi"].nunique()),
         "ticks": len(result.resampled),
         "detect_s": detect_s,
+        "cpu_s": cpu_s,
         "pings_per_s": len(positions) / detect_s,
         "peak_rss_mb": peak_mb,
         "rss_after_load_mb": rss_input_mb,
@@ -241,6 +243,7 @@ def _child_detect(path: Path, breakdown: bool) -> None:
         "true_found": len(truth & found),
         "other_events": len(found - truth),
         "stages_s": {k: round(v, 2) for k, v in result.timings_s.items()},
+        "stages_cpu_s": {k: round(v, 2) for k, v in getattr(result, "cpu_timings_s", {}).items()},
     }
     if breakdown:
         from detectors.rendezvous import find_rendezvous
@@ -277,7 +280,8 @@ def main(argv: list[str] | None = None) -> int:
 
     args.cache.mkdir(parents=True, exist_ok=True)
     print(
-        f"{'pings':>10} {'vessels':>8} {'detect s':>9} {'pings/s':>11} {'peak RSS MB':>12} "
+        f"{'pings':>10} {'vessels':>8} {'detect s':>9} {'CPU s':>6} {'pings/s':>11} "
+        f"{'peak RSS MB':>12} "
         f"{'events':>7} {'true found':>10} {'other':>6}"
     )
     for size in args.sizes:
@@ -295,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         res = subprocess.run(cmd, check=True, cwd=REPO, capture_output=True, text=True)
         r = json.loads(res.stdout.strip().splitlines()[-1])
         print(
-            f"{r['pings']:>10,} {r['vessels']:>8,} {r['detect_s']:>9.2f} "
+            f"{r['pings']:>10,} {r['vessels']:>8,} {r['detect_s']:>9.2f} {r['cpu_s']:>6.2f} "
             f"{r['pings_per_s']:>11,.0f} {r['peak_rss_mb']:>12,.0f} {r['events']:>7} "
             f"{r['true_found']:>4}/{r['true_pairs']:<5} {r['other_events']:>6}"
         )
@@ -304,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
             for k in (
                 "ticks",
                 "stages_s",
+                "stages_cpu_s",
                 "rss_after_load_mb",
                 "load_peak_rss_mb",
                 "reference_load_s",

@@ -74,6 +74,9 @@ class DetectionResult:
     #: Wall-clock seconds per stage (resample, rendezvous, anchorages, ...), for
     #: benchmarks and run artifacts.
     timings_s: dict[str, float] = field(default_factory=dict)
+    #: CPU seconds (all threads of this process) per stage: on a shared machine
+    #: wall-clock timings also measure the neighbours' load.
+    cpu_timings_s: dict[str, float] = field(default_factory=dict)
 
 
 def _optional(module: str, name: str) -> Any:
@@ -137,13 +140,16 @@ def detect_frames(
     """
     k0, k1 = _as_utc(keep_start), _as_utc(keep_end)
     timings: dict[str, float] = {}
+    cpu_timings: dict[str, float] = {}
     clock = time.perf_counter()
+    cpu_clock = time.process_time()
 
     def lap(name: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
+        nonlocal clock, cpu_clock
+        now, cpu_now = time.perf_counter(), time.process_time()
         timings[name] = now - clock
-        clock = now
+        cpu_timings[name] = cpu_now - cpu_clock
+        clock, cpu_clock = now, cpu_now
 
     resampled = resample_tracks(positions, cfg.tracks)
     lap("resample")
@@ -196,6 +202,7 @@ def detect_frames(
         positions=positions,
         resampled=resampled,
         timings_s=timings,
+        cpu_timings_s=cpu_timings,
     )
 
 
