@@ -14,7 +14,8 @@ been reporting just outside the window). So gaps are only ever reported with
 both ends observed, and the caller widens the window (pipeline.detection reads
 neighbouring days) to see gaps that cross its edges.
 
-Everything is vectorised: one stable sort, ``np.diff`` and boolean masks for
+Everything is vectorised: a sortedness check (one stable sort only when the
+frame is not already in (mmsi, time) order), ``np.diff`` and boolean masks for
 detection; ``searchsorted`` over (mmsi, time) keys for linking, so linking is
 O((events + gaps) log gaps), never events x gaps.
 """
@@ -26,6 +27,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from detectors.events import event_ids
+from detectors.tracks import sort_positions
 from geo.coast import distance_to_coast_m
 from geo.distance import METRES_PER_NM, haversine_m
 from pipeline.config import GapConfig
@@ -85,12 +87,21 @@ def detect_gaps(positions: pd.DataFrame, cfg: GapConfig) -> pd.DataFrame:
     """
     if positions.empty:
         return empty_gaps()
-    mmsi = positions["mmsi"].to_numpy(np.int64)
-    t_ms = _utc_ms(positions["timestamp"])
-    order = np.lexsort((t_ms, mmsi))
-    mmsi, t_ms = mmsi[order], t_ms[order]
-    lat = positions["lat"].to_numpy(np.float64)[order]
-    lon = positions["lon"].to_numpy(np.float64)[order]
+    # The store (and resampling) keep pings sorted by (mmsi, timestamp):
+    # sort_positions checks that in one linear pass and sorts only when needed,
+    # instead of a two-key lexsort of every ping (seconds at 10 M pings).
+    order, t_ms = sort_positions(positions)
+    mmsi_col = positions["mmsi"]
+    # int32/int64 columns are viewed, not copied (80 MB per copy at 10 M pings).
+    mmsi = (
+        mmsi_col.to_numpy()
+        if mmsi_col.dtype in (np.int32, np.int64)
+        else mmsi_col.to_numpy(np.int64)
+    )
+    lat = positions["lat"].to_numpy(np.float64)
+    lon = positions["lon"].to_numpy(np.float64)
+    if order is not None:
+        mmsi, t_ms, lat, lon = mmsi[order], t_ms[order], lat[order], lon[order]
 
     dt_ms = np.diff(t_ms)
     is_gap = (mmsi[1:] == mmsi[:-1]) & (dt_ms >= cfg.min_gap_h * 3_600_000.0)
@@ -98,6 +109,7 @@ def detect_gaps(positions: pd.DataFrame, cfg: GapConfig) -> pd.DataFrame:
     if i.size == 0:
         return empty_gaps()
     j = i + 1
+    mmsi = mmsi.astype(np.int64, copy=False)
     duration_h = dt_ms[i] / 3_600_000.0
     distance_m = haversine_m(lat[i], lon[i], lat[j], lon[j])
     out = pd.DataFrame(
