@@ -15,14 +15,17 @@ Two stages, both vectorised (numpy/Arrow, no Python object per row):
 Rules for duplicates, chosen so that re-ingesting an input gives the same
 tally *and* a byte-identical store:
 
-* within the new rows, the first row (input order) of each (mmsi, timestamp)
-  is the candidate; later rows are ``duplicate_exact`` if identical to it on
-  every position field, else ``duplicate_mmsi_time``;
-* the candidate is then compared with the row already stored for that key (if
-  any): identical -> accepted (it *is* in the store, so it counts as accepted
-  and is not written twice); different -> ``duplicate_mmsi_time`` (the store
-  wins: first come, first kept, so earlier results never change under a later
-  ingest).
+* the row kept for a (mmsi, timestamp) is the one already stored, if any,
+  else the first new row in input order (the *candidate*);
+* the candidate, when a stored row exists, is compared with it: identical ->
+  accepted (it *is* in the store, so it counts as accepted and is not written
+  twice); different -> ``duplicate_mmsi_time`` (the store wins: first come,
+  first kept, so earlier results never change under a later ingest);
+* every later new row of the key is compared with the kept row:
+  ``duplicate_exact`` if identical on every position field, else
+  ``duplicate_mmsi_time``. Comparing with the kept row (not with whatever
+  new row came first) makes a row's verdict independent of which other
+  files are ingested with it.
 
 A **position jump** is a single new ping whose implied speed to *both*
 neighbours of the same vessel exceeds ``max_jump_speed_kn`` while being more
@@ -559,12 +562,14 @@ def resolve_day(
             same = _equal_rows(buf, ci, si)
             status[ci[same]] = Status.ALREADY_STORED
             status[ci[~same]] = Status.DUPLICATE_MMSI_TIME
-        # (b) later new rows vs the group's candidate
+        # (b) later new rows vs the group's kept row: the stored row if there
+        # is one, else the candidate (so the verdict on a row does not depend
+        # on which other new rows came with it: idempotent re-ingest)
         later = dup_pos[dup_pos != cand[g_dup]]
         later = later[order[later] >= n_stored]
         if len(later):
             bi = order[later]
-            ref = order[cand[group[later]]]
+            ref = order[gs[group[later]]]  # first row of the group: stored or candidate
             same = _equal_rows(buf, bi, ref)
             status[bi[same]] = Status.DUPLICATE_EXACT
             status[bi[~same]] = Status.DUPLICATE_MMSI_TIME

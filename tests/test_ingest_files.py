@@ -278,3 +278,24 @@ def test_cli_download_by_date_from_local_server(
         server.shutdown()
     assert code == 0, capsys.readouterr().err
     assert Store(tmp_path / "store").read("positions", date(2022, 1, 3)).num_rows == 1
+
+
+def test_duplicate_verdicts_do_not_depend_on_companion_files(tmp_path: Path) -> None:
+    """Found by hypothesis: b = [Y, X] after a = [X] (same mmsi and time).
+
+    X in b is an exact duplicate of the kept row whether or not a is ingested
+    in the same call, so re-ingesting b alone leaves the store byte-identical.
+    """
+    x = mc_row(lat=10.0)
+    y = mc_row(lat=10.001)
+    a = write_mc_csv(tmp_path / "a.csv", [x])
+    b = write_mc_csv(tmp_path / "b.csv", [y, x])
+    report = ingest_files([a, b], tmp_path / "store")
+    assert report.files[1].quarantined_by_reason == {
+        "duplicate_mmsi_time": 1,
+        "duplicate_exact": 1,
+    }
+    digest = store_digest(tmp_path / "store")
+    again = ingest_files([b], tmp_path / "store")
+    assert again.files[0].quarantined_by_reason == report.files[1].quarantined_by_reason
+    assert store_digest(tmp_path / "store") == digest
