@@ -141,8 +141,15 @@ def _port_tree() -> cKDTree:
     return cKDTree(unit_vectors(ports["lat"].to_numpy(), ports["lon"].to_numpy()))
 
 
-def _query(lat: npt.ArrayLike, lon: npt.ArrayLike) -> tuple[FloatArray, npt.NDArray[np.intp]]:
-    """Great-circle metres to, and row index of, the nearest port (NaN/-1 for NaN input)."""
+def _query(
+    lat: npt.ArrayLike, lon: npt.ArrayLike, *, need_index: bool = True
+) -> tuple[FloatArray, npt.NDArray[np.intp]]:
+    """Great-circle metres to, and row index of, the nearest port (NaN/-1 for NaN input).
+
+    With ``need_index=False`` only the distances are exact and meaningful
+    (indices are -1): the per-cell shortcut (:func:`_nearest_chord_by_cell`)
+    answers most points without the tree.
+    """
     la, lo = np.broadcast_arrays(
         np.asarray(lat, dtype=np.float64).ravel(), np.asarray(lon, dtype=np.float64).ravel()
     )
@@ -150,9 +157,13 @@ def _query(lat: npt.ArrayLike, lon: npt.ArrayLike) -> tuple[FloatArray, npt.NDAr
     idx = np.full(la.shape, -1, dtype=np.intp)
     ok = np.isfinite(la) & np.isfinite(lo)
     if ok.any():
-        chord, i = _nearest(la[ok], lo[ok])
+        la_ok, lo_ok = (la, lo) if ok.all() else (la[ok], lo[ok])
+        if need_index or la_ok.size < _CELL_MIN_POINTS:
+            chord, i = _nearest(la_ok, lo_ok)
+            idx[ok] = i
+        else:
+            chord = _nearest_chord_by_cell(la_ok, lo_ok)
         dist[ok] = chord_to_m(chord)
-        idx[ok] = i
     return dist, idx
 
 
@@ -187,6 +198,121 @@ def _nearest(lat: FloatArray, lon: FloatArray) -> tuple[FloatArray, npt.NDArray[
     return out_chord, out_idx
 
 
+#: Side of the cells of the per-cell shortcut, degrees (~5.5 km of latitude).
+_CELL_DEG = 0.05
+#: Ports fetched per cell centre; a cell with more candidates uses the tree.
+_CELL_K = 16
+#: Below this many points the tree alone is as fast as the shortcut's set-up.
+_CELL_MIN_POINTS = 2_048
+#: Cells must hold this many points on average for the shortcut to pay off.
+_CELL_MAX_SHARE = 8
+#: Points per block when measuring candidate distances (bounds temporaries).
+_CELL_BLOCK = 1 << 18
+
+
+def _cell_candidates(
+    tree: cKDTree, centre: FloatArray, radius: FloatArray
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Per cell: number of candidate ports (0 = list incomplete) and their indices.
+
+    Most cells need few candidates, so a cheap 4-nearest search runs first and
+    only the cells it leaves incomplete are searched for ``_CELL_K``.
+    """
+    n_cells = centre.shape[0]
+    n_cand = np.zeros(n_cells, dtype=np.intp)
+    i_out = np.zeros((n_cells, _CELL_K), dtype=np.intp)
+    todo = np.arange(n_cells)
+    for k in (4, _CELL_K):
+        k = min(k, tree.n)
+        d_c, i_c = tree.query(centre[todo], k=k)
+        d_c, i_c = d_c.reshape(todo.size, k), i_c.reshape(todo.size, k)
+        is_cand = d_c <= d_c[:, :1] + 2.0 * radius[todo, None]
+        # Complete when the k-th port already lies beyond reach (or there are
+        # no more ports at all); the candidates are a prefix (d_c is sorted).
+        done = ~is_cand[:, -1] | (k == tree.n)
+        n_cand[todo[done]] = is_cand[done].sum(axis=1)
+        i_out[todo[done], :k] = i_c[done]
+        todo = todo[~done]
+        if todo.size == 0:
+            break
+    return n_cand, i_out
+
+
+def _nearest_chord_by_cell(lat: FloatArray, lon: FloatArray) -> FloatArray:
+    """Exact chord to the nearest port, mostly without per-point tree searches.
+
+    Why: detection asks for the port distance of millions of ticks, most of
+    them in open water where the KD-tree search is slowest (its first,
+    bounded pass finds nothing and a second pass starts over). Positions
+    cluster heavily (a drifting or anchored ship stays in a few cells), so the
+    search is done once per occupied cell instead.
+
+    For a cell with centre C and radius r (largest chord from C to the cell),
+    let d1 be the chord from C to its nearest port. Any point p of the cell has
+    a port within d1 + r, so its nearest port P* satisfies
+    |C - P*| <= |p - P*| + r <= d1 + 2r (triangle inequality in 3-D). The
+    ports within d1 + 2r of C are therefore a complete candidate list; when
+    the cell's ``_CELL_K`` nearest ports include them all, each point is
+    measured against those few candidates only. Other cells (dense port
+    clusters) fall back to the tree. The result equals the tree's.
+    """
+    tree = _port_tree()
+    n = lat.size
+    n_rows = round(180.0 / _CELL_DEG)
+    n_cols = round(360.0 / _CELL_DEG)
+    row = np.clip(np.floor((lat + 90.0) / _CELL_DEG).astype(np.int64), 0, n_rows - 1)
+    col = np.minimum(np.floor(((lon + 180.0) % 360.0) / _CELL_DEG).astype(np.int64), n_cols - 1)
+    cell = row * n_cols + col
+    # Track data come ordered by vessel and time: consecutive points share a
+    # cell, so unique() runs over the (few) runs of equal cells, not every point.
+    change = np.empty(n, dtype=bool)
+    change[0] = True
+    np.not_equal(cell[1:], cell[:-1], out=change[1:])
+    run_start = np.flatnonzero(change)
+    uniq, run_inv = np.unique(cell[run_start], return_inverse=True)
+    if uniq.size * _CELL_MAX_SHARE > n:
+        # Scattered points (few per cell): one tree search each is cheaper.
+        return _nearest(lat, lon)[0]
+    point_cell = np.repeat(run_inv, np.diff(np.append(run_start, n)))
+    del row, col, cell, change
+
+    c_lat0 = (uniq // n_cols) * _CELL_DEG - 90.0
+    c_lon0 = (uniq % n_cols) * _CELL_DEG - 180.0
+    centre = unit_vectors(c_lat0 + _CELL_DEG / 2, c_lon0 + _CELL_DEG / 2)
+    # The farthest point of a small lat/lon cell from its centre is a corner.
+    radius = np.zeros(uniq.size)
+    for dlat in (0.0, _CELL_DEG):
+        for dlon in (0.0, _CELL_DEG):
+            corner = unit_vectors(np.minimum(c_lat0 + dlat, 90.0), c_lon0 + dlon)
+            radius = np.maximum(radius, np.linalg.norm(corner - centre, axis=1))
+    radius = radius * (1.0 + 1e-9) + 1e-12  # rounding margin: never too small
+    n_cand, i_c = _cell_candidates(tree, centre, radius)
+
+    out = np.empty(n)
+    ports_xyz = tree.data
+    for b0 in range(0, n, _CELL_BLOCK):
+        b1 = min(b0 + _CELL_BLOCK, n)
+        pc = point_cell[b0:b1]
+        counts = n_cand[pc]
+        resolved = np.flatnonzero(counts > 0)
+        if resolved.size:
+            cnt = counts[resolved]
+            # (point, candidate) pairs: candidates of a cell are its first
+            # ``cnt`` k-nearest ports (is_cand is a prefix: d_c is sorted).
+            pair_point = np.repeat(np.arange(resolved.size), cnt)
+            first = np.cumsum(cnt) - cnt
+            pair_rank = np.arange(pair_point.size) - np.repeat(first, cnt)
+            port = i_c[pc[resolved][pair_point], pair_rank]
+            xyz = unit_vectors(lat[b0:b1][resolved], lon[b0:b1][resolved])
+            diff = xyz[pair_point] - ports_xyz[port]
+            chord = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+            out[b0 + resolved] = np.minimum.reduceat(chord, first)
+        rest = np.flatnonzero(counts == 0)
+        if rest.size:
+            out[b0 + rest], _ = _nearest(lat[b0:b1][rest], lon[b0:b1][rest])
+    return out
+
+
 def distance_to_port_m(lat: npt.ArrayLike, lon: npt.ArrayLike) -> FloatArray:
     """Great-circle distance in metres from each position to the nearest known port.
 
@@ -194,7 +320,7 @@ def distance_to_port_m(lat: npt.ArrayLike, lon: npt.ArrayLike) -> FloatArray:
     Output has the broadcast shape of ``lat`` and ``lon``.
     """
     shape = np.broadcast_shapes(np.shape(lat), np.shape(lon))
-    dist, _ = _query(lat, lon)
+    dist, _ = _query(lat, lon, need_index=False)
     return dist.reshape(shape)
 
 

@@ -123,3 +123,26 @@ def test_large_batches_agree_with_small_ones() -> None:
     )
     np.testing.assert_allclose(big, small)
     assert (big > 100_000).any() and (big < 100_000).any()  # both passes exercised
+
+
+def test_clustered_tracks_take_the_per_cell_shortcut_and_match_the_tree() -> None:
+    """Drifting ships (many points per cell) use per-cell candidate ports: same distances.
+
+    Clusters sit in open ocean (one candidate port per cell), off busy port
+    areas (many candidates, some cells fall back to the tree) and across the
+    antimeridian, so each branch of the shortcut is compared with the tree.
+    """
+    rng = np.random.default_rng(11)
+    ports = load_ports()
+    at_ports = rng.integers(0, len(ports), 150)
+    centres_lat = np.concatenate([ports["lat"].to_numpy()[at_ports], [30.0, -16.17, 0.0]])
+    centres_lon = np.concatenate([ports["lon"].to_numpy()[at_ports], [-45.0, 179.99, -179.99]])
+    lat = np.repeat(centres_lat, 60) + rng.normal(0, 0.01, centres_lat.size * 60)
+    lon = np.repeat(centres_lon, 60) + rng.normal(0, 0.01, centres_lon.size * 60)
+    lat = np.clip(lat, -90.0, 90.0)
+    batched = distance_to_port_m(lat, lon)
+    one_by_one = np.concatenate(
+        [distance_to_port_m(lat[i : i + 500], lon[i : i + 500]) for i in range(0, lat.size, 500)]
+    )
+    np.testing.assert_allclose(batched, one_by_one, rtol=0, atol=1e-6)
+    assert (batched > 1_000_000).any() and (batched < 5_000).any()
