@@ -106,7 +106,7 @@ def summary_markdown(report: RunReport, *, title: str) -> str:
     if publishes:
         lines += ["", "| day | rendezvous | GeoJSON |", "|---|---:|---|"]
         for p in publishes:
-            note = " (refreshed: next day landed)" if p in report.refreshed else ""
+            note = " (refreshed: a neighbouring day landed)" if p in report.refreshed else ""
             lines.append(f"| {p.day} | {p.n_rendezvous} | `{p.geojson_path}`{note} |")
     if report.failed_days:
         lines += ["", "### Failed days", ""]

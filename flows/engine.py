@@ -17,8 +17,8 @@ flow's final state from the :class:`~flows.outcomes.RunReport`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from prefect.futures import PrefectFuture, as_completed
 
 from flows.artifacts import Progress
 from flows.outcomes import DayOutcome, IngestSummary, PublishSummary, RunReport
-from flows.params import day_is_done, geojson_path, positions_partition
+from flows.params import day_is_done, published_neighbours
 from flows.runners import RunnerChoice, build_task_runner
 from flows.tasks import prepare_day, publish_day
 
@@ -73,7 +73,6 @@ def run_days(
     runner: RunnerChoice,
     top_n: int,
     progress: Progress | None = None,
-    on_day: Callable[[DayOutcome], None] | None = None,
 ) -> RunReport:
     """Process ``days`` (any order, de-duplicated) and report each day's fate."""
     logger = get_run_logger()
@@ -91,19 +90,8 @@ def run_days(
     if outcomes:
         logger.info("skipping %d day(s) already done (overwrite=False)", len(outcomes))
 
-    # Neighbours already published: their events may cross midnight into a day
-    # that has only now landed, so they are published again with it.
-    todo_set = set(todo)
-    refresh = {
-        n
-        for d in todo
-        for n in (d - timedelta(days=1), d + timedelta(days=1))
-        if n not in todo_set
-        and geojson_path(out_abs, n).is_file()
-        and positions_partition(store_abs, n).is_dir()
-    }
     if progress is not None:
-        progress.set_total(2 * len(todo) + len(refresh))
+        progress.set_total(2 * len(todo))
 
     logger.info("processing %d day(s) on %s", len(todo), runner.describe())
     ingested: dict[date, IngestSummary] = {}
@@ -135,10 +123,12 @@ def run_days(
                 # a failed day will not be published: count both of its steps
                 progress.advance(1 if d in ingested else 2, note)
 
-        publish_list = sorted(ingested) + sorted(refresh)
+        refresh = published_neighbours(set(ingested), store_abs, out_abs)
+        if progress is not None and refresh:
+            progress.set_total(progress.total + len(refresh))
         publish_jobs = [
             (d, publish_day, dict(day=d, store=store_abs, out_dir=out_abs, top_n=top_n))
-            for d in sorted(publish_list)
+            for d in sorted(set(ingested) | refresh)
         ]
         for d, fut in _bounded(task_runner, publish_jobs, runner.max_workers):
             if fut.state.is_completed():
@@ -153,9 +143,8 @@ def run_days(
                 outcomes[d] = DayOutcome(d, "failed", ingest=ingested[d], error=_error_text(fut))
                 logger.error("%s failed: %s", d, outcomes[d].error)
             if progress is not None:
-                progress.advance(1, f"{d} published")
-            if on_day is not None and d in outcomes:
-                on_day(outcomes[d])
+                failed = d in outcomes and outcomes[d].failed
+                progress.advance(1, f"{d} {'failed' if failed else 'published'}")
 
     report.outcomes = [outcomes[d] for d in sorted(outcomes)]
     return report

@@ -126,6 +126,22 @@ def day_is_done(store: str | Path, out_dir: str | Path, day: date) -> bool:
     return geojson_path(out_dir, day).is_file() and positions_partition(store, day).is_dir()
 
 
+def published_neighbours(days: set[date], store: str | Path, out_dir: str | Path) -> set[date]:
+    """Already-published days next to ``days`` (their events may cross into them).
+
+    An event starting at 23:00 on an already published day and running into a
+    day that has only now landed was cut at midnight (or dropped as too short)
+    when that neighbour was published: publishing it again with the new day
+    gives the event whole, with the same id a single backfill would give.
+    """
+    around = {n for d in days for n in (d - timedelta(days=1), d + timedelta(days=1))}
+    return {
+        n
+        for n in around - days
+        if geojson_path(out_dir, n).is_file() and positions_partition(store, n).is_dir()
+    }
+
+
 def find_local_file(input_dir: str | Path, day: date) -> Path:
     """The input file for ``day`` in a folder, by the publishers' naming.
 

@@ -61,6 +61,6 @@ def test_summary_tallies_rows_reasons_events_files_and_failures() -> None:
     assert "| invalid_mmsi | 7 |" in text
     assert "rendezvous found: **1**" in text
     assert "`/out/rendezvous-2024-03-05.geojson`" in text
-    assert "`/out/rendezvous-2024-03-04.geojson` (refreshed: next day landed)" in text
+    assert "`/out/rendezvous-2024-03-04.geojson` (refreshed: a neighbouring day landed)" in text
     assert "**2024-03-06**: FileNotFoundError" in text
     assert report.failure_message().startswith("1 of 3 day(s) failed: 2024-03-06:")

@@ -17,6 +17,7 @@ from flows.params import (
     find_local_file,
     geojson_path,
     positions_partition,
+    published_neighbours,
     target_day,
     validate_backfill_range,
     validate_source,
@@ -110,6 +111,21 @@ def test_day_is_done_needs_both_partition_and_geojson(tmp_path) -> None:
     geojson_path(out, day).write_text("{}")
     assert day_is_done(store, out, day)
     assert not day_is_done(tmp_path / "other-store", out, day)  # keyed on the store path
+
+
+def test_published_neighbours_are_republished_when_a_day_lands(tmp_path) -> None:
+    store, out = tmp_path / "store", tmp_path / "out"
+    d = [date(2024, 3, i) for i in range(1, 8)]
+    for day in (d[0], d[1], d[3], d[5]):  # published days
+        positions_partition(store, day).mkdir(parents=True)
+        geojson_path(out, day).parent.mkdir(exist_ok=True)
+        geojson_path(out, day).write_text("{}")
+    positions_partition(store, d[6]).mkdir(parents=True)  # ingested, never published
+    # d[2] landed late (a hole): both published neighbours get their events whole
+    assert published_neighbours({d[2]}, store, out) == {d[1], d[3]}
+    # days processed together are not "neighbours" of each other
+    assert published_neighbours({d[1], d[2]}, store, out) == {d[0], d[3]}
+    assert published_neighbours({d[5]}, store, out) == set()  # d[6] was never published
 
 
 # --- picking a day's file from a folder -----------------------------------------
