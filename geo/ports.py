@@ -258,6 +258,9 @@ def _nearest_chord_by_cell(lat: FloatArray, lon: FloatArray) -> FloatArray:
     """
     tree = _port_tree()
     n = lat.size
+    if not np.all(np.abs(lat) <= 90.0):
+        # Out-of-range latitudes lie outside their cell: let the tree answer.
+        return _nearest(lat, lon)[0]
     n_rows = round(180.0 / _CELL_DEG)
     n_cols = round(360.0 / _CELL_DEG)
     row = np.clip(np.floor((lat + 90.0) / _CELL_DEG).astype(np.int64), 0, n_rows - 1)
