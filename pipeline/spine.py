@@ -63,8 +63,8 @@ class PublishResult:
             lines += ["|---:|---|---|---|---:|---|"]
             for row in self.top_events.to_dict("records"):
                 vessels = (
-                    f"{row['mmsi_a']} {row.get('vessel_name_a') or ''} / "
-                    f"{row['mmsi_b']} {row.get('vessel_name_b') or ''}"
+                    f"{row['mmsi_a']} {_text(row.get('vessel_name_a'))} / "
+                    f"{row['mmsi_b']} {_text(row.get('vessel_name_b'))}"
                 )
                 reasons = "; ".join(row.get("reasons") or [])
                 lines.append(
@@ -73,6 +73,11 @@ class PublishResult:
                     f"{row['duration_h']:.1f} | {reasons} |"
                 )
         return "\n".join(lines)
+
+
+def _text(value: object) -> str:
+    """A name for a table cell: missing values (None, NaN, pd.NA) print as blank."""
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
 
 
 def top_events(scored: pd.DataFrame, n: int = 10) -> pd.DataFrame:
