@@ -84,7 +84,6 @@ def learn_anchorages(positions: pd.DataFrame, cfg: PortFilterConfig) -> pd.DataF
     sog = positions["sog_kn"].to_numpy(np.float64, na_value=np.nan)
     if order is not None:
         mmsi, t_s, lat, lon, sog = mmsi[order], t_s[order], lat[order], lon[order], sog[order]
-    row, col = _cells(lat, lon, cfg.anchorage_cell_size_m)
 
     still = sog <= cfg.anchorage_max_speed_kn  # NaN SOG is not evidence of rest
     # An interval belongs to the cell of its first fix: a ship swinging round
@@ -95,11 +94,13 @@ def learn_anchorages(positions: pd.DataFrame, cfg: PortFilterConfig) -> pd.DataF
     idx = np.nonzero(same)[0]
     if idx.size == 0:
         return _empty()
+    # Grid cells only for the intervals' first fixes: moving ships never need one.
+    row, col = _cells(lat[idx], lon[idx], cfg.anchorage_cell_size_m)
     iv = pd.DataFrame(
         {
             "mmsi": mmsi[idx],
-            "row": row[idx],
-            "col": col[idx],
+            "row": row,
+            "col": col,
             "hours": dt_h[idx],
             # position of the interval = mean of its two fixes (unit-vector safe lon)
             "lat": 0.5 * (lat[idx] + lat[idx + 1]),
