@@ -13,8 +13,12 @@ dense, quadratic-prone case for the pair search and what the learned
 anchorage rule must remove), 14 % slow "fishing" drift, and 1 % in meeting
 pairs (steam in, drift 200 m apart for 2-8 h, steam away) that must be found.
 
-Columns: ``true found`` = planted meeting pairs reported; ``other`` = reported
-pairs that were not planted (chance encounters of slow drifting "fishing"
+Columns: ``detect s`` is wall-clock, ``CPU s`` the process's CPU time over
+the same call (all threads): on a shared machine the wall clock also measures
+the neighbours' load, so compare CPU seconds between runs (``stages_cpu_s``
+splits them per stage like ``stages_s`` does the wall clock).
+``true found`` = planted meeting pairs reported; ``other`` = reported pairs
+that were not planted (chance encounters of slow drifting "fishing"
 vessels that really are < 500 m apart and slow for hours).
 
 Each size runs in two fresh subprocesses: one generates the pings into a
