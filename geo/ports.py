@@ -20,7 +20,11 @@ distance to coast (:mod:`geo.coast`) and to anchorages learned from the data
 
 Queries use a KD-tree on 3-D unit vectors (scipy ``cKDTree``): chord length
 converts exactly to great-circle distance, there is no antimeridian seam, and
-it answers ~1e6 points/s, 30x faster than a haversine ``BallTree``.
+it answers ~1e6 points/s, 30x faster than a haversine ``BallTree``. Distance
+queries over clustered track data (millions of drifting or anchored ticks in a
+few thousand cells) go faster still: one search per occupied 0.05° cell finds
+every port that can be nearest to any point of it, and each point is measured
+against those few (:func:`_nearest_chord_by_cell`, exact, 3-4x less CPU).
 """
 
 from __future__ import annotations
