@@ -86,3 +86,12 @@ def test_no_anchorages_means_infinite_distance() -> None:
     empty = learn_anchorages(anchored_vessels(2, 5.0), CFG)
     d = distance_to_anchorage_m(np.array([29.0, np.nan]), np.array([-94.5, 0.0]), empty)
     assert np.isinf(d[0]) and np.isnan(d[1])
+
+
+def test_row_order_does_not_change_what_is_learned() -> None:
+    """Sorted input (resampled tracks) skips the sort; any other order must agree."""
+    fixes = anchored_vessels(6, 5.0)
+    in_order = learn_anchorages(fixes.sort_values(["mmsi", "timestamp"]), CFG)
+    shuffled = learn_anchorages(fixes.sample(frac=1.0, random_state=4), CFG)
+    assert len(in_order) >= 1
+    pd.testing.assert_frame_equal(in_order, shuffled)
