@@ -106,6 +106,9 @@ class IngestReport:
     days_written: list[date] = field(default_factory=list)
     #: partition files actually (re)written, relative to the store root
     partitions_written: list[str] = field(default_factory=list)
+    #: UTC days on which the inputs carry positions, ascending, whether or not
+    #: their partitions changed (a re-ingest rewrites nothing yet covers them)
+    days_covered: list[date] = field(default_factory=list)
 
     @property
     def rows_in(self) -> int:
@@ -367,6 +370,8 @@ def _ingest_files(
     day_bar = _progress(progress, "writing", unit=" days")
     for d in sorted(days):
         parts = days.pop(d)
+        if parts.positions:
+            report.days_covered.append(_day(d))
         _write_day(store, _day(d), d, parts, report, cfg, file_names)
         if day_bar is not None:
             day_bar.update(1)

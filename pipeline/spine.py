@@ -164,7 +164,7 @@ def run_files(
     from pipeline.ingest import ingest_files
 
     report = ingest_files([Path(f) for f in files], Path(store_root), cfg=cfg, progress=progress)
-    days = sorted(report.days_written)
+    days = report.days_covered
     if not days:
         empty = pd.DataFrame()
         write_geojson(Path(out_path), empty, empty, empty, empty)
