@@ -360,9 +360,20 @@ def _save_row(ti: int, row_index: np.ndarray, tiles: np.ndarray) -> None:
         pass  # read-only home: keep the in-memory copy only
 
 
+#: Serialises the first load: ``lru_cache`` lets two threads compute at once,
+#: and netCDF4/HDF5 crash the process when two threads read the grid together
+#: (seen when a backfill's first days start in parallel).
+_LOAD_LOCK = threading.Lock()
+
+
 @functools.lru_cache(maxsize=1)
-def _raster() -> _CoastRaster:
+def _raster_once() -> _CoastRaster:
     return _CoastRaster(_load_coarse_km())
+
+
+def _raster() -> _CoastRaster:
+    with _LOAD_LOCK:
+        return _raster_once()
 
 
 def warm_up() -> None:

@@ -130,3 +130,29 @@ def test_property_distance_is_nearly_1_lipschitz(lat: float, lon: float) -> None
     step_deg = 1_000.0 / 111_195.0
     d = distance_to_coast_m(np.array([lat, lat + step_deg]), np.array([lon, lon]))
     assert abs(d[1] - d[0]) <= 1_000.0 + 600.0
+
+
+def test_first_use_from_parallel_threads_is_safe() -> None:
+    """A backfill starts several days at once: the first coast loads must not race.
+
+    Run in a fresh interpreter, since this process has the grid loaded already
+    (netCDF4/HDF5 crash the whole process when two threads read it together).
+    """
+    import subprocess
+    import sys
+
+    code = (
+        "import threading, numpy as np\n"
+        "from geo import coast\n"
+        "errors = []\n"
+        "def query():\n"
+        "    try:\n"
+        "        coast.distance_to_coast_m(np.array([29.0]), np.array([-94.0]))\n"
+        "    except Exception as exc:\n"
+        "        errors.append(exc)\n"
+        "threads = [threading.Thread(target=query) for _ in range(4)]\n"
+        "[t.start() for t in threads]; [t.join() for t in threads]\n"
+        "assert not errors, errors\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
