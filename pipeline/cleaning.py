@@ -536,14 +536,19 @@ def resolve_day(
     # (mmsi, time of day) packed in one int64: mmsi < 2**30, ms of day < 2**27.
     # Memory matters at 1e7 rows: build the key in place, keep indices int32.
     key = buf.cols["ts"] - day_start_ms
-    key |= buf.cols["mmsi"].astype(np.int64) << 27
+    shifted = buf.cols["mmsi"].astype(np.int64)
+    np.left_shift(shifted, 27, out=shifted)
+    key |= shifted
+    del shifted
     order = np.argsort(key, kind="stable").astype(np.int32)  # ties: stored first
-    ks = key[order]
-    del key
+    # group starts, computed in chunks so key[order] never exists whole
     start = np.empty(n, dtype=bool)
     start[0] = True
-    np.not_equal(ks[1:], ks[:-1], out=start[1:])
-    del ks
+    step = 1 << 20
+    for lo in range(1, n, step):
+        hi = min(lo + step, n)
+        np.not_equal(key[order[lo:hi]], key[order[lo - 1 : hi - 1]], out=start[lo:hi])
+    del key
     dup_pos = np.flatnonzero(~start)  # sorted positions of non-first rows of a group
     if len(dup_pos):
         group = np.cumsum(start) - 1
