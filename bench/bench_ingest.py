@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"{'rows':>12} {'csv MB':>8} {'seconds':>8} {'rows/s':>12} {'cpu s':>7} "
-        f"{'peak RSS MB':>12} {'accepted':>12} {'quarantined':>12} {'store MB':>9} "
+        f"{'peak RSS MiB':>12} {'accepted':>12} {'quarantined':>12} {'store MB':>9} "
         f"{'load':>5} tally"
     )
     with tempfile.TemporaryDirectory(dir=args.workdir, prefix="stswatch-bench-") as tmp:
