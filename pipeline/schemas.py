@@ -30,6 +30,7 @@ class Source(StrEnum):
     DMA = "dma"
     NMEA = "nmea"
     SIMULATED = "simulated"
+    STONESOUP = "stonesoup"  # Dstl Stone Soup demo tracks (real data, test reader)
 
 
 class QuarantineReason(StrEnum):
