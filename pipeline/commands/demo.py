@@ -98,5 +98,5 @@ def run(args: argparse.Namespace) -> int:
     print(f"store:   {store}")
     if not state.is_completed():
         return fail(f"flow run ended {state.name}: {state.message}", code=1)
-    print("open the GeoJSON in QGIS or https://geojson.io; see docs/operations.md for the UI")
+    print("open the GeoJSON in QGIS or https://geojson.io; UI: README 'Operating with Prefect'")
     return 0

@@ -3,7 +3,7 @@
 Runs until interrupted, executing runs scheduled by the daily cron or started
 from the UI (or ``prefect deployment run``). Needs a Prefect API: a local
 ``prefect server start --host 127.0.0.1`` with ``PREFECT_API_URL`` pointing at
-it (see docs/operations.md).
+it (see the README, "Operating with Prefect").
 """
 
 from __future__ import annotations
