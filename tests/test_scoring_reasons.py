@@ -68,3 +68,14 @@ def test_scored_reasons_come_from_the_model_not_a_template():
     assert "AIS dark 14 h before meeting (vessel 2)" in out["reasons"].iloc[1]
     assert not any("AIS dark" in r for r in out["reasons"].iloc[0])
     assert (out["model_version"] == "test-1").all()
+
+
+def test_capped_distance_is_worded_as_none_known_not_as_a_measurement() -> None:
+    from pipeline.scoring.reasons import WORDING
+
+    word = WORDING["distance_to_anchorage_m"]
+    assert word({"distance_to_anchorage_m": 1_000_000.0}) == "no anchorage within 1000 km"
+    assert word({"distance_to_anchorage_m": 25_400.0}) == "25 km from the nearest anchorage"
+    assert WORDING["distance_to_port_m"]({"distance_to_port_m": 8_200.0}) == (
+        "8.2 km from the nearest port"
+    )

@@ -58,6 +58,26 @@ def _km(m: float) -> str:
     return f"{m / 1000:.0f} km" if m >= 10_000 else f"{m / 1000:.1f} km"
 
 
+def _distance_to(kind: str) -> Callable[[Row], str]:
+    """'N km from the nearest KIND', or 'no KIND within N km' at the feature's cap.
+
+    Distances are capped (``ScoringConfig.max_feature_distance_m``) where none
+    is known at all, e.g. no anchorage learned in the window: "1000 km from the
+    nearest anchorage" would state a distance nobody measured.
+    """
+    from pipeline.config import DEFAULT_CONFIG
+
+    cap_m = DEFAULT_CONFIG.scoring.max_feature_distance_m
+
+    def word(row: Row) -> str:
+        m = float(row[f"distance_to_{kind}_m"])
+        if m >= cap_m:
+            return f"no {kind} within {_km(cap_m)}"
+        return f"{_km(m)} from the nearest {kind}"
+
+    return word
+
+
 def _gap(kind: str) -> Callable[[Row], str]:
     def word(row: Row) -> str:
         side = _argmax_side(row, f"gap_{kind}_h")
@@ -172,10 +192,8 @@ WORDING: dict[str, Callable[[Row], str]] = {
         "hulls lying parallel" if r["heading_alignment"] >= 0.9 else "hulls not parallel"
     ),
     "distance_to_coast_m": lambda r: f"{_km(r['distance_to_coast_m'])} from the coast",
-    "distance_to_port_m": lambda r: f"{_km(r['distance_to_port_m'])} from the nearest port",
-    "distance_to_anchorage_m": lambda r: (
-        f"{_km(r['distance_to_anchorage_m'])} from the nearest anchorage"
-    ),
+    "distance_to_port_m": _distance_to("port"),
+    "distance_to_anchorage_m": _distance_to("anchorage"),
     "recurrence_count": _recurrence,
     "night_share": lambda r: f"{r['night_share']:.0%} of the meeting in darkness",
     "gap_before_max_h": _gap("before"),
