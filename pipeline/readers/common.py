@@ -235,20 +235,46 @@ def sentinel_to_null(
     return out
 
 
+def per_distinct(
+    values: pa.Array | pa.ChunkedArray, func: Callable[[pa.Array], pa.Array]
+) -> pa.Array:
+    """``func`` applied to each distinct value once, then spread to every row.
+
+    Static AIS text (IMO, ship type, class) repeats on every ping of a
+    vessel: a batch of 80k rows holds a few thousand distinct values, so
+    one hashing pass plus ``func`` on the dictionary costs ~5x less than
+    ``func`` on every row. ``func`` must map row by row (same result for a
+    value wherever it occurs) and null to null.
+    """
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if not pa.types.is_dictionary(values.type):
+        values = pc.dictionary_encode(values)
+    return func(values.dictionary).take(values.indices)
+
+
 def imo_from_text(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     """'IMO1234567' / '1234567' -> int32; blanks, 'Unknown', 0 and junk -> null."""
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
-    if not pa.types.is_string(values.type):
-        arr = values.cast(pa.int64())
-    else:
-        # Literal replace + utf8_is_digit: ~10x faster than a regex per value.
-        digits = pc.utf8_trim_whitespace(pc.replace_substring(values, "IMO", ""))
-        ok = pc.and_(
-            pc.fill_null(pc.utf8_is_digit(digits), False),
-            pc.less_equal(pc.utf8_length(digits), 9),
-        )
-        arr = pc.cast(pc.if_else(ok, digits, pa.scalar(None, pa.string())), pa.int64())
+    if pa.types.is_dictionary(values.type) or pa.types.is_string(values.type):
+        return per_distinct(values, _imo_from_strings)
+    return _imo_from_numbers(values.cast(pa.int64()))
+
+
+def _imo_from_strings(values: pa.Array) -> pa.Array:
+    # Literal replace + utf8_is_digit: ~10x faster than a regex per value.
+    digits = pc.utf8_trim_whitespace(pc.replace_substring(values, "IMO", ""))
+    ok = pc.and_(
+        pc.fill_null(pc.utf8_is_digit(digits), False),
+        pc.less_equal(pc.utf8_length(digits), 9),
+    )
+    return _imo_from_numbers(
+        pc.cast(pc.if_else(ok, digits, pa.scalar(None, pa.string())), pa.int64())
+    )
+
+
+def _imo_from_numbers(arr: pa.Array) -> pa.Array:
     # IMO numbers are 7 digits; 0 and other short values are "not available".
     arr = pc.if_else(pc.and_(pc.greater_equal(arr, 1_000_000), pc.less(arr, 10_000_000)), arr, None)
     return arr.cast(pa.int32())

@@ -31,6 +31,7 @@ from pipeline.readers.common import (
     header_fields,
     imo_from_text,
     observations_table,
+    per_distinct,
     read_csv_batches,
     sentinel_to_null,
     text_column,
@@ -123,6 +124,14 @@ def _ship_type(values: pa.Array) -> pa.Array:
     return float_array(out, pa.int16())
 
 
+def _transceiver_class(values: pa.Array) -> pa.Array:
+    """'A'/'B' in any case -> upper case; anything else -> null."""
+    cls = pc.utf8_upper(values)
+    return pc.if_else(
+        pc.is_in(cls, value_set=pa.array(["A", "B"])), cls, pa.scalar(None, pa.string())
+    )
+
+
 def _make_converter(cols: dict[str, str]):
     def convert(raw: pa.Table, rows: pa.Array, source_file: str) -> tuple[pa.Table, pa.Table]:
         n = raw.num_rows
@@ -159,10 +168,7 @@ def _make_converter(cols: dict[str, str]):
             st[(st < 0) | (st > 15) | (st != np.round(st))] = np.nan
             out["nav_status"] = float_array(st, pa.int8())
         if (c := get("transceiver_class")) is not None:
-            cls = pc.utf8_upper(text_column(c))
-            out["transceiver_class"] = pc.if_else(
-                pc.is_in(cls, value_set=pa.array(["A", "B"])), cls, pa.scalar(None, pa.string())
-            )
+            out["transceiver_class"] = per_distinct(text_column(c), _transceiver_class)
         if (c := get("vessel_name")) is not None:
             out["vessel_name"] = text_column(c)
         if (c := get("callsign")) is not None:
@@ -170,7 +176,7 @@ def _make_converter(cols: dict[str, str]):
         if (c := get("imo")) is not None:
             out["imo"] = imo_from_text(c)
         if (c := get("ship_type")) is not None:
-            out["ship_type"] = _ship_type(text_column(c))
+            out["ship_type"] = per_distinct(text_column(c), _ship_type)
         out["has_position"] = pa.array(np.ones(n, dtype=bool))
         out["source"] = pa.array([Source.MARINECADASTRE.value], pa.string()).take(
             pa.array(np.zeros(n, dtype=np.int32))
