@@ -10,15 +10,10 @@ Two entry points share one core:
   whole; keeping by start makes a daily run, a backfill and a range run agree
   on which run reports an event, and the grid-based ids make them agree on its
   name.
-
-Loitering and gap detectors live in sibling modules owned elsewhere; they are
-imported when present so this module works in a partial checkout (their frames
-are then empty).
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -30,7 +25,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from detectors.anchorages import learn_anchorages
 from detectors.events import add_identity, event_tracks
+from detectors.gaps import detect_gaps, link_gaps
+from detectors.loitering import detect_loitering, drop_explained_by_rendezvous
 from detectors.rendezvous import apply_port_filter, find_rendezvous
 from detectors.tracks import resample_tracks
 from pipeline.config import DEFAULT_CONFIG, Config
@@ -79,14 +77,6 @@ class DetectionResult:
     cpu_timings_s: dict[str, float] = field(default_factory=dict)
 
 
-def _optional(module: str, name: str) -> Any:
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        log.warning("%s.%s is not available; its output is left empty", module, name)
-        return None
-
-
 def _as_utc(value: datetime | date | pd.Timestamp | None) -> pd.Timestamp | None:
     if value is None:
         return None
@@ -112,9 +102,8 @@ def _keep_by_start(
 
 def _add_gap_columns(rendezvous: pd.DataFrame, gaps: pd.DataFrame, cfg: Config) -> pd.DataFrame:
     """Link AIS gaps of either vessel around each event (detectors.gaps.link_gaps)."""
-    link = _optional("detectors.gaps", "link_gaps") if not rendezvous.empty else None
-    if link is not None and gaps is not None:
-        return link(rendezvous, gaps, cfg.gaps)
+    if not rendezvous.empty and gaps is not None:
+        return link_gaps(rendezvous, gaps, cfg.gaps)
     out = rendezvous.copy()
     for col in ("gap_before_h_a", "gap_before_h_b", "gap_after_h_a", "gap_after_h_b"):
         if col not in out.columns:
@@ -157,6 +146,9 @@ def detect_frames(
     candidates = find_rendezvous(
         resampled, cfg.rendezvous, resample_interval_min=cfg.tracks.resample_interval_min
     )
+    # every meeting in the window read, before the keep/port rules: a vessel in
+    # one of them is not loitering alone, whichever day the meeting started on
+    window_meetings = candidates.events
     if k0 is not None or k1 is not None:
         events = _keep_by_start(candidates.events, "start_time", k0, k1)
         ticks = candidates.ticks[candidates.ticks["event_id"].isin(events["event_id"])]
@@ -166,11 +158,9 @@ def detect_frames(
     # Anchorages are learned from the gridded tracks rather than the raw pings:
     # the same stationary vessel-hours (held ticks keep sparse fixes), a third
     # of the rows on a national day, and already sorted by (mmsi, timestamp).
-    anchorages = None
-    if not candidates.events.empty:
-        learn = _optional("detectors.anchorages", "learn_anchorages")
-        if learn is not None:
-            anchorages = learn(resampled, cfg.port_filter)
+    # Learned even without meeting candidates: the loitering detector needs
+    # them too (a ship waiting at an anchorage is not loitering offshore).
+    anchorages = learn_anchorages(resampled, cfg.port_filter)
     lap("anchorages")
     rendezvous = apply_port_filter(candidates, cfg.port_filter, anchorages)
     rendezvous = rendezvous.sort_values(
@@ -180,15 +170,16 @@ def detect_frames(
     rendezvous = add_identity(rendezvous, vessels if vessels is not None else pd.DataFrame())
     lap("identity")
 
-    detect_gaps = _optional("detectors.gaps", "detect_gaps")
-    gaps = detect_gaps(positions, cfg.gaps) if detect_gaps is not None else pd.DataFrame()
+    gaps = detect_gaps(positions, cfg.gaps)
     rendezvous = _add_gap_columns(rendezvous, gaps, cfg)
     gaps = _keep_by_start(gaps, "start_time", k0, k1)
     lap("gaps")
 
-    detect_loitering = _optional("detectors.loitering", "detect_loitering")
-    loitering = detect_loitering(resampled, cfg) if detect_loitering is not None else pd.DataFrame()
+    loitering = detect_loitering(resampled, cfg, anchorages=anchorages)
     loitering = _keep_by_start(loitering, "start_time", k0, k1)
+    # Both ships of a meeting are each slow offshore: keep only the loitering
+    # with no visible partner (the one that may meet a dark vessel).
+    loitering = drop_explained_by_rendezvous(loitering, window_meetings)
     lap("loitering")
 
     tracks = event_tracks(rendezvous, positions)

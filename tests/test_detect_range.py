@@ -273,3 +273,16 @@ def test_identity_of_a_vessel_never_reported_is_missing_not_an_error() -> None:
     assert np.isnan(ev["imo_b"]) and pd.isna(ev["vessel_name_b"])
     bare = detect_frames(pos, None).rendezvous
     assert bare["imo_a"].dtype == np.float64 and bare["imo_a"].isna().all()
+
+
+def test_meeting_vessels_are_not_also_reported_as_loitering_alone() -> None:
+    """A loiterer with no visible partner is the signal; the two ships of a meeting are not."""
+    lone = 366000777
+    lone_lat, lone_lon = offset(*OFFSHORE, north_m=40_000.0)
+    pos = positions(
+        meeting(A, B, at(2), 6.0, *OFFSHORE),
+        drifting(lone, at(2), 6.0, lone_lat, lone_lon),
+    )
+    res = detect_frames(pos, None)
+    assert len(res.rendezvous) == 1
+    assert res.loitering["mmsi"].astype(int).tolist() == [lone]
