@@ -78,14 +78,26 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+#: Properties that are codes or counts: written as JSON integers even when a
+#: missing value made pandas hold the column as float (IMO 9500546, not 9500546.0).
+INTEGER_PROPERTY_PREFIXES = ("mmsi", "imo", "ship_type", "n_")
+
+
+def _property(key: str, value: Any) -> Any:
+    out = _json_value(value)
+    if isinstance(out, float) and out.is_integer() and key.startswith(INTEGER_PROPERTY_PREFIXES):
+        return int(out)
+    return out
+
+
 def _properties(row: Mapping[str, Any], leading: Iterable[str] = ()) -> dict[str, Any]:
     props: dict[str, Any] = {}
     for key in leading:
         if key in row:
-            props[key] = _json_value(row[key])
+            props[key] = _property(key, row[key])
     for key, value in row.items():
         if key not in props:
-            props[str(key)] = _json_value(value)
+            props[str(key)] = _property(str(key), value)
     return props
 
 

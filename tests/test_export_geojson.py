@@ -33,6 +33,8 @@ def scored_events() -> pd.DataFrame:
             "reasons": [["recurring lightering zone"], ["AIS dark 9 h before meeting"]],
             "model_version": ["test", "test"],
             "imo_a": pd.array([9123456, None], dtype="Int32"),
+            "imo_b": [9500546.0, float("nan")],  # float after a missing value
+            "ship_type_b": [84.0, 80.0],
         }
     )
 
@@ -101,6 +103,9 @@ def test_rendezvous_points_ranked_by_score_with_contract_properties(geojson_file
     assert props["reasons"] == ["AIS dark 9 h before meeting"]
     assert props["median_distance_m"] is None  # NaN is not JSON
     assert props["imo_a"] is None and rdv[1]["properties"]["imo_a"] == 9123456
+    imo_b = rdv[1]["properties"]["imo_b"]
+    assert imo_b == 9500546 and isinstance(imo_b, int)  # a code, not 9500546.0
+    assert isinstance(props["ship_type_b"], int) and props["imo_b"] is None
 
 
 def test_antimeridian_track_is_split_into_multilinestring(geojson_file: Path) -> None:
