@@ -524,6 +524,26 @@ def _write_day(
 
 
 def _position_batches(buf: PositionBuffer, out_index: np.ndarray) -> Iterator[pa.RecordBatch]:
-    """Stored rows in canonical order, materialised one row group at a time."""
-    for start in range(0, len(out_index), ROW_GROUP_ROWS):
-        yield from buf.to_positions(out_index[start : start + ROW_GROUP_ROWS]).to_batches()
+    """Stored rows in canonical order, materialised one row group at a time.
+
+    The next row group is gathered in a helper thread while the caller
+    encodes and compresses the current one (numpy's gather and the Parquet
+    writer both release the GIL): the two steps of writing a day overlap on
+    two cores. At most two row groups exist at once, so memory stays flat.
+    """
+    starts = range(0, len(out_index), ROW_GROUP_ROWS)
+    if len(starts) < 2:
+        for start in starts:
+            yield from buf.to_positions(out_index[start : start + ROW_GROUP_ROWS]).to_batches()
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gather") as pool:
+        nxt = pool.submit(buf.to_positions, out_index[:ROW_GROUP_ROWS])
+        for start in starts:
+            current = nxt.result()
+            following = start + ROW_GROUP_ROWS
+            if following < len(out_index):
+                nxt = pool.submit(
+                    buf.to_positions, out_index[following : following + ROW_GROUP_ROWS]
+                )
+            yield from current.to_batches()
+            del current
