@@ -186,9 +186,14 @@ class ScoringConfig:
     #: remote" no longer changes, and "no anchorage learned at all" (infinite
     #: distance) becomes simply "very far" instead of an invalid model input.
     max_feature_distance_m: float = 1_000_000.0
+    #: How far back the store's recorded meetings count towards "recurring
+    #: spot": designated lightering areas see transfers every week, so a
+    #: quarter of history finds them; older traffic patterns may have moved.
+    recurrence_lookback_days: int = 90
 
     def __post_init__(self) -> None:
         _positive(self)
+        _require(self.recurrence_lookback_days >= 0, "recurrence_lookback_days must be >= 0")
 
 
 @dataclass(frozen=True)

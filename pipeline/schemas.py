@@ -136,8 +136,27 @@ QUARANTINE_SCHEMA = pa.schema(
     ]
 )
 
+#: Detected rendezvous, one partition per UTC day of their start: the store's
+#: memory of where meetings happened, which the scorer reads as history
+#: (recurring spots are mostly designated lightering areas). Detection output
+#: only, no scores, so a backfill and daily runs write identical partitions.
+RENDEZVOUS_SCHEMA = pa.schema(
+    [
+        pa.field("event_id", pa.string(), nullable=False),
+        pa.field("mmsi_a", pa.int32(), nullable=False),
+        pa.field("mmsi_b", pa.int32(), nullable=False),
+        pa.field("start_time", TIMESTAMP_TYPE, nullable=False),
+        pa.field("end_time", TIMESTAMP_TYPE, nullable=False),
+        pa.field("duration_h", pa.float64()),
+        pa.field("min_distance_m", pa.float64()),
+        pa.field("mean_lat", pa.float64()),
+        pa.field("mean_lon", pa.float64()),
+    ]
+)
+
 #: Names of the store's tables (sub-folders of the store root).
 POSITIONS = "positions"
 VESSELS = "vessels"
 QUARANTINE = "quarantine"
-TABLES = (POSITIONS, VESSELS, QUARANTINE)
+RENDEZVOUS = "rendezvous"
+TABLES = (POSITIONS, VESSELS, QUARANTINE, RENDEZVOUS)

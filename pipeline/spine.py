@@ -119,6 +119,7 @@ def detect_and_publish(
 ) -> PublishResult:
     """Detect and score every event starting in [start, end]; write one GeoJSON."""
     from pipeline.detection import detect_range
+    from pipeline.event_history import read_history, record_rendezvous
     from pipeline.export import write_geojson
     from pipeline.scoring import score_events
     from pipeline.storage import Store
@@ -126,9 +127,12 @@ def detect_and_publish(
     if end < start:
         raise ValueError(f"end date {end} is before start date {start}")
     store_root = Path(store_root)
+    store = Store(store_root)
     result = detect_range(store_root, start, end, cfg)
-    vessels = Store(store_root).read("vessels", start - timedelta(days=1), end + timedelta(days=1))
-    scored = score_events(result, vessels.to_pandas(), model=model)
+    vessels = store.read("vessels", start - timedelta(days=1), end + timedelta(days=1))
+    history = read_history(store, start, cfg.scoring.recurrence_lookback_days)
+    scored = score_events(result, vessels.to_pandas(), history=history, model=model)
+    record_rendezvous(store, result.rendezvous, start, end)
     gaps = gaps_to_publish(result.gaps, scored, cfg)
     path = write_geojson(Path(out_path), scored, result.event_tracks, result.loitering, gaps)
     return PublishResult(

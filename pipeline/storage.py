@@ -5,6 +5,7 @@ Layout (readable as-is by pyarrow.dataset, pandas and DuckDB)::
     ROOT/positions/date=YYYY-MM-DD/part-0.parquet
     ROOT/vessels/date=YYYY-MM-DD/part-0.parquet
     ROOT/quarantine/date=YYYY-MM-DD/part-0.parquet
+    ROOT/rendezvous/date=YYYY-MM-DD/part-0.parquet   (detected meetings, by start day)
 
 Why one file per day and table: a day is the unit of work of every later stage
 (detectors read a day plus its neighbours, flows run per day), and replacing a
@@ -42,6 +43,8 @@ from pipeline.schemas import (
     POSITIONS,
     QUARANTINE,
     QUARANTINE_SCHEMA,
+    RENDEZVOUS,
+    RENDEZVOUS_SCHEMA,
     TABLES,
     VESSEL_SCHEMA,
     VESSELS,
@@ -51,6 +54,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     POSITIONS: POSITION_SCHEMA,
     VESSELS: VESSEL_SCHEMA,
     QUARANTINE: QUARANTINE_SCHEMA,
+    RENDEZVOUS: RENDEZVOUS_SCHEMA,
 }
 
 #: Sort keys per table. The quarantine has nullable keys, so it adds enough
@@ -65,6 +69,7 @@ SORT_KEYS: dict[str, list[tuple[str, str]]] = {
         ("row_number", "ascending"),
         ("reason", "ascending"),
     ],
+    RENDEZVOUS: [("start_time", "ascending"), ("event_id", "ascending")],
 }
 
 PART_NAME = "part-0.parquet"

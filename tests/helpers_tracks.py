@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from geo.distance import METRES_PER_DEGREE, wrap_lon
+from pipeline.schemas import POSITION_SCHEMA, VESSEL_SCHEMA
 
 #: A calm spot in the mid North Atlantic, > 500 km from any coast or port.
 OFFSHORE = (35.0, -40.0)
@@ -134,3 +136,28 @@ def vessels(rows: list[dict]) -> pd.DataFrame:
         else:
             frame[col] = frame[col].astype(dtype)
     return frame
+
+
+def to_table(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
+    cols = {}
+    for f in schema:
+        if f.name in frame.columns:
+            cols[f.name] = pa.array(frame[f.name], type=f.type, from_pandas=True)
+        else:
+            cols[f.name] = pa.nulls(len(frame), f.type)
+    return pa.table(cols, schema=schema)
+
+
+def write_store(root, pos: pd.DataFrame, ves: pd.DataFrame | None = None) -> None:
+    from pipeline.storage import Store
+
+    store = Store(root)
+    for name, frame, schema in (
+        ("positions", pos, POSITION_SCHEMA),
+        ("vessels", ves, VESSEL_SCHEMA),
+    ):
+        if frame is None:
+            continue
+        day = frame["timestamp"].dt.date
+        for d in sorted(day.unique()):
+            store.write_day(name, d, to_table(frame[day == d].reset_index(drop=True), schema))

@@ -18,6 +18,7 @@ from helpers_tracks import (
     positions,
     steaming,
     vessels,
+    write_store,
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -26,36 +27,10 @@ from detectors.rendezvous import find_rendezvous
 from detectors.tracks import resample_tracks
 from pipeline.config import Config
 from pipeline.detection import DetectionResult, detect_frames, detect_range
-from pipeline.schemas import POSITION_SCHEMA, VESSEL_SCHEMA
 
 D1 = DAY.date()
 D2 = D1 + timedelta(days=1)
 A, B, C, E = 413000001, 413000002, 413000003, 413000004
-
-
-def to_table(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
-    cols = {}
-    for f in schema:
-        if f.name in frame.columns:
-            cols[f.name] = pa.array(frame[f.name], type=f.type, from_pandas=True)
-        else:
-            cols[f.name] = pa.nulls(len(frame), f.type)
-    return pa.table(cols, schema=schema)
-
-
-def write_store(root, pos: pd.DataFrame, ves: pd.DataFrame | None = None) -> None:
-    from pipeline.storage import Store
-
-    store = Store(root)
-    for name, frame, schema in (
-        ("positions", pos, POSITION_SCHEMA),
-        ("vessels", ves, VESSEL_SCHEMA),
-    ):
-        if frame is None:
-            continue
-        day = frame["timestamp"].dt.date
-        for d in sorted(day.unique()):
-            store.write_day(name, d, to_table(frame[day == d].reset_index(drop=True), schema))
 
 
 @pytest.fixture(scope="module")
