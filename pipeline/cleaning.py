@@ -454,7 +454,8 @@ def static_candidates(obs: pa.Table, valid: np.ndarray | None = None) -> pa.Tabl
         same_next = np.concatenate([same, [False]])
         keep = has[order] & ~(same_prev & same_next)
         sel = order[keep]
-    kept = obs.take(pa.array(sel))
+    # only the vessel columns are gathered (not lat/lon/source_file...)
+    kept = obs.select(VESSEL_SCHEMA.names).take(pa.array(sel))
     return pa.Table.from_arrays(
         [kept[f.name].combine_chunks().cast(f.type) for f in VESSEL_SCHEMA], schema=VESSEL_SCHEMA
     )

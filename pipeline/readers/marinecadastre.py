@@ -178,12 +178,8 @@ def _make_converter(cols: dict[str, str]):
         if (c := get("ship_type")) is not None:
             out["ship_type"] = per_distinct(text_column(c), _ship_type)
         out["has_position"] = pa.array(np.ones(n, dtype=bool))
-        out["source"] = pa.array([Source.MARINECADASTRE.value], pa.string()).take(
-            pa.array(np.zeros(n, dtype=np.int32))
-        )
-        out["source_file"] = pa.array([source_file], pa.string()).take(
-            pa.array(np.zeros(n, dtype=np.int32))
-        )
+        out["source"] = pa.repeat(pa.scalar(Source.MARINECADASTRE.value, pa.string()), n)
+        out["source_file"] = pa.repeat(pa.scalar(source_file, pa.string()), n)
         out["row_number"] = rows
         return observations_table(out, n), empty_rejects()
 
