@@ -204,27 +204,16 @@ class PositionBuffer:
 
     @classmethod
     def _from_observations(cls, obs: pa.Table, origin: int) -> PositionBuffer:
-        return cls(
-            {
-                "mmsi": _np(obs["mmsi"], np.int32, 0),
-                "ts": _np(obs["timestamp"].cast(pa.int64()), np.int64, 0),
-                "lat": _np(obs["lat"], np.float64, np.nan),
-                "lon": _np(obs["lon"], np.float64, np.nan),
-                "sog": _np(obs["sog_kn"], np.float32, np.nan),
-                "cog": _np(obs["cog_deg"], np.float32, np.nan),
-                "heading": _np(obs["heading_deg"], np.float32, np.nan),
-                "nav": _np(obs["nav_status"], np.int8, -1),
-                "cls": _codes(obs["transceiver_class"], CLASS_VOCAB),
-                "src": _source_codes(obs["source"]),
-                "origin": np.full(obs.num_rows, origin, dtype=np.int16),
-                "row": _np(obs["row_number"], np.int32, -1),
-            }
-        )
+        return cls._from_table(obs, origin, _np(obs["row_number"], np.int32, -1))
 
     @classmethod
     def from_positions(cls, table: pa.Table) -> PositionBuffer:
         """Rows read back from the store (origin -1)."""
-        n = table.num_rows
+        return cls._from_table(table, -1, np.full(table.num_rows, -1, dtype=np.int32))
+
+    @classmethod
+    def _from_table(cls, table: pa.Table, origin: int, rows: np.ndarray) -> PositionBuffer:
+        """Columns shared by reader observations and stored positions, as numpy."""
         return cls(
             {
                 "mmsi": _np(table["mmsi"], np.int32, 0),
@@ -237,8 +226,8 @@ class PositionBuffer:
                 "nav": _np(table["nav_status"], np.int8, -1),
                 "cls": _codes(table["transceiver_class"], CLASS_VOCAB),
                 "src": _source_codes(table["source"]),
-                "origin": np.full(n, -1, dtype=np.int16),
-                "row": np.full(n, -1, dtype=np.int32),
+                "origin": np.full(table.num_rows, origin, dtype=np.int16),
+                "row": rows,
             }
         )
 
