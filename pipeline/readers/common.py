@@ -315,6 +315,45 @@ def timestamp_utc(values: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 
 # ------------------------------------------------------------------ table builders
+#: Numeric fields every CSV layout carries: (canonical name, output field,
+#: AIS "not available" sentinel, lowest and highest meaningful value). Values
+#: outside the range become null; AIS sends 0 for "not available" dimensions.
+NUMERIC_FIELDS: tuple[tuple[str, str, float | None, float, float], ...] = (
+    ("sog", "sog_kn", 102.3, 0.0, 102.3),
+    ("cog", "cog_deg", 360.0, 0.0, 360.0),
+    ("heading", "heading_deg", 511.0, 0.0, 360.0),
+    ("length", "length_m", None, 0.1, 1000.0),
+    ("width", "width_m", None, 0.1, 1000.0),
+    ("draught", "draught_m", None, 0.1, 30.0),  # AIS max 25.5 m
+)
+
+
+def position_columns(
+    get: Callable[[str], pa.Array | pa.ChunkedArray | None],
+) -> dict[str, pa.Array]:
+    """mmsi, timestamp, lat/lon and the NUMERIC_FIELDS, typed, from a layout's columns.
+
+    ``get`` maps a canonical name ("mmsi", "timestamp", "lat", "lon", "sog",
+    ...) to the layout's column, or None when the layout lacks it. Only the
+    documented coordinate sentinels (lat 91, lon 181) become null here; other
+    impossible coordinates stay, so the cleaner quarantines them with their value.
+    """
+    out: dict[str, pa.Array] = {}
+    mmsi = to_float(get("mmsi"))
+    out["mmsi"] = float_array(np.where(np.abs(mmsi) < 2**62, mmsi, np.nan), pa.int64())
+    out["timestamp"] = timestamp_utc(get("timestamp"))
+    lat = to_float(get("lat"))
+    lon = to_float(get("lon"))
+    out["lat"] = float_array(np.where(lat == 91.0, np.nan, lat), pa.float64())
+    out["lon"] = float_array(np.where(lon == 181.0, np.nan, lon), pa.float64())
+    for canon, field, sentinel, lo, hi in NUMERIC_FIELDS:
+        col = get(canon)
+        if col is not None:
+            vals = sentinel_to_null(to_float(col), sentinel=sentinel, lo=lo, hi=hi)
+            out[field] = float_array(vals, pa.float32())
+    return out
+
+
 def observations_table(columns: dict[str, pa.Array], n: int) -> pa.Table:
     """Assemble an OBSERVATION_SCHEMA table; missing columns become nulls."""
     arrays = []

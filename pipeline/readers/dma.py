@@ -27,11 +27,10 @@ from pipeline.readers.common import (
     imo_from_text,
     map_text,
     observations_table,
+    position_columns,
     read_csv_batches,
     rejects_from_observations,
-    sentinel_to_null,
     text_column,
-    timestamp_utc,
     to_float,
 )
 from pipeline.schemas import QuarantineReason, Source
@@ -127,28 +126,27 @@ def looks_like(header: list[str]) -> bool:
     return bool(header) and header[0].strip() == HEADER_START and "MMSI" in header
 
 
+#: DMA column of each canonical name that position_columns reads.
+_COLUMN = {
+    "mmsi": "MMSI",
+    "timestamp": "# Timestamp",
+    "lat": "Latitude",
+    "lon": "Longitude",
+    "sog": "SOG",
+    "cog": "COG",
+    "heading": "Heading",
+    "length": "Length",
+    "width": "Width",
+    "draught": "Draught",
+}
+
+
 def _convert(raw: pa.Table, rows: pa.Array, source_file: str) -> tuple[pa.Table, pa.Table]:
     n = raw.num_rows
     col = raw.column
-    out: dict[str, pa.Array] = {}
-    mmsi = to_float(col("MMSI"))
-    out["mmsi"] = float_array(np.where(np.abs(mmsi) < 2**62, mmsi, np.nan), pa.int64())
-    out["timestamp"] = timestamp_utc(col("# Timestamp"))
-    lat = to_float(col("Latitude"))
-    lon = to_float(col("Longitude"))
-    out["lat"] = float_array(np.where(lat == 91.0, np.nan, lat), pa.float64())
-    out["lon"] = float_array(np.where(lon == 181.0, np.nan, lon), pa.float64())
-    for name, field, sentinel, lo, hi in (
-        ("SOG", "sog_kn", 102.3, 0.0, 102.3),
-        ("COG", "cog_deg", 360.0, 0.0, 360.0),
-        ("Heading", "heading_deg", 511.0, 0.0, 360.0),
-        ("Length", "length_m", None, 0.1, 1000.0),
-        ("Width", "width_m", None, 0.1, 1000.0),
-        ("Draught", "draught_m", None, 0.1, 30.0),
-    ):
-        if name in raw.column_names:
-            vals = sentinel_to_null(to_float(col(name)), sentinel=sentinel, lo=lo, hi=hi)
-            out[field] = float_array(vals, pa.float32())
+    out = position_columns(
+        lambda canon: col(_COLUMN[canon]) if _COLUMN[canon] in raw.column_names else None
+    )
     out["nav_status"] = map_text(col("Navigational status"), NAV_STATUS, pa.int8())
     mobile = text_column(col("Type of mobile"))
     out["transceiver_class"] = pc.take(

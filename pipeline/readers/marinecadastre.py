@@ -32,10 +32,9 @@ from pipeline.readers.common import (
     imo_from_text,
     observations_table,
     per_distinct,
+    position_columns,
     read_csv_batches,
-    sentinel_to_null,
     text_column,
-    timestamp_utc,
     to_float,
 )
 from pipeline.schemas import Source
@@ -140,28 +139,7 @@ def _make_converter(cols: dict[str, str]):
             name = cols.get(canon)
             return raw.column(name) if name is not None else None
 
-        out: dict[str, pa.Array] = {}
-        mmsi = to_float(get("mmsi"))
-        out["mmsi"] = float_array(np.where(np.abs(mmsi) < 2**62, mmsi, np.nan), pa.int64())
-        out["timestamp"] = timestamp_utc(get("timestamp"))
-        lat = to_float(get("lat"))
-        lon = to_float(get("lon"))
-        # Only the documented sentinels become null here; other impossible
-        # coordinates stay, so the cleaner quarantines them with their value.
-        out["lat"] = float_array(np.where(lat == 91.0, np.nan, lat), pa.float64())
-        out["lon"] = float_array(np.where(lon == 181.0, np.nan, lon), pa.float64())
-        for canon, field, sentinel, lo, hi in (
-            ("sog", "sog_kn", 102.3, 0.0, 102.3),
-            ("cog", "cog_deg", 360.0, 0.0, 360.0),
-            ("heading", "heading_deg", 511.0, 0.0, 360.0),
-            ("length", "length_m", None, 0.1, 1000.0),  # AIS 0 = not available
-            ("width", "width_m", None, 0.1, 1000.0),
-            ("draught", "draught_m", None, 0.1, 30.0),  # AIS max 25.5 m
-        ):
-            col = get(canon)
-            if col is not None:
-                vals = sentinel_to_null(to_float(col), sentinel=sentinel, lo=lo, hi=hi)
-                out[field] = float_array(vals, pa.float32())
+        out = position_columns(get)
         status = get("nav_status")
         if status is not None:
             st = to_float(status)
