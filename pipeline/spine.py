@@ -162,6 +162,7 @@ def run_files(
     *,
     cfg: Config = DEFAULT_CONFIG,
     progress: bool = False,
+    top_n: int = 10,
 ) -> RunResult:
     """Ingest files, then detect/score/publish over every UTC day they cover."""
     from pipeline.export import write_geojson
@@ -173,5 +174,7 @@ def run_files(
         empty = pd.DataFrame()
         write_geojson(Path(out_path), empty, empty, empty, empty)
         return RunResult(ingest=report, publish=None)
-    publish = detect_and_publish(Path(store_root), days[0], days[-1], Path(out_path), cfg=cfg)
+    publish = detect_and_publish(
+        Path(store_root), days[0], days[-1], Path(out_path), cfg=cfg, top_n=top_n
+    )
     return RunResult(ingest=report, publish=publish)

@@ -163,3 +163,22 @@ def test_detect_rejects_end_before_start(tmp_path: Path, capsys: pytest.CaptureF
     args = ["detect", "--store", str(tmp_path), "--start", "2024-02-10", "--end", "2024-02-09"]
     assert main([*args, "--out", str(tmp_path / "o.geojson")]) == 2
     assert "before" in capsys.readouterr().err
+
+
+def test_top_limits_the_summary_table(
+    run_output: tuple[Path, Path, dict],
+    simulated: tuple[list[Path], pd.DataFrame],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,
+) -> None:
+    store, _, doc = run_output
+    files, _ = simulated
+    assert len(rendezvous(doc)) > 1
+    args = ["run", *map(str, files), "--store", str(store), "--out", str(tmp_path / "o.geojson")]
+    assert main([*args, "--no-progress", "--top", "1"]) == 0
+    table_rows = [
+        line
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("| 0.") or line.startswith("| 1.")
+    ]
+    assert len(table_rows) == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import date
+from pathlib import Path
 
 
 def iso_date(text: str) -> date:
@@ -19,3 +20,15 @@ def fail(message: str, code: int = 2) -> int:
     """Print an error for a person (no traceback) and return the exit code."""
     print(f"stswatch: error: {message}", file=sys.stderr)
     return code
+
+
+def add_output_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--out`` and ``--top``: what ``run`` and ``detect`` publish and summarise."""
+    parser.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="OUT.geojson",
+        help="GeoJSON FeatureCollection to write",
+    )
+    parser.add_argument("--top", type=int, default=10, help="events listed in the summary")

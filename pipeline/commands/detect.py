@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pipeline.commands._common import fail, iso_date
+from pipeline.commands._common import add_output_arguments, fail, iso_date
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,14 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="YYYY-MM-DD",
         help="last UTC day, inclusive (default: --start)",
     )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        required=True,
-        metavar="OUT.geojson",
-        help="GeoJSON FeatureCollection to write",
-    )
-    parser.add_argument("--top", type=int, default=10, help="events listed in the summary")
+    add_output_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:

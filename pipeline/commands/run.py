@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from pipeline.commands._common import fail
+from pipeline.commands._common import add_output_arguments, fail
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,14 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="Parquet store root (created if missing)",
     )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        required=True,
-        metavar="OUT.geojson",
-        help="GeoJSON FeatureCollection to write",
-    )
-    parser.add_argument("--top", type=int, default=10, help="events listed in the summary")
+    add_output_arguments(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -42,7 +35,9 @@ def run(args: argparse.Namespace) -> int:
     from pipeline.spine import run_files
 
     try:
-        result = run_files(args.files, args.store, args.out, progress=not args.no_progress)
+        result = run_files(
+            args.files, args.store, args.out, progress=not args.no_progress, top_n=args.top
+        )
     except (ValueError, OSError) as exc:
         return fail(str(exc))
     print(result.ingest.summary())
