@@ -60,7 +60,9 @@ class DetectionResult:
     lat, lon). ``positions``: the clean pings of the whole window read
     (including the neighbouring days: features such as "dark before the
     meeting" need the context). ``resampled``: the gridded tracks, for
-    features that want regular sampling.
+    features that want regular sampling. ``vessels``: the static reports of
+    the same window (identity and draught series), so the scorer need not read
+    them again.
     """
 
     rendezvous: pd.DataFrame
@@ -69,6 +71,7 @@ class DetectionResult:
     event_tracks: pd.DataFrame
     positions: pd.DataFrame
     resampled: pd.DataFrame = field(default_factory=pd.DataFrame)
+    vessels: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: Wall-clock seconds per stage (resample, rendezvous, anchorages, ...), for
     #: benchmarks and run artifacts.
     timings_s: dict[str, float] = field(default_factory=dict)
@@ -192,6 +195,7 @@ def detect_frames(
         event_tracks=tracks,
         positions=positions,
         resampled=resampled,
+        vessels=vessels if vessels is not None else pd.DataFrame(),
         timings_s=timings,
         cpu_timings_s=cpu_timings,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -129,9 +129,8 @@ def detect_and_publish(
     store_root = Path(store_root)
     store = Store(store_root)
     result = detect_range(store_root, start, end, cfg)
-    vessels = store.read("vessels", start - timedelta(days=1), end + timedelta(days=1))
     history = read_history(store, start, cfg.scoring.recurrence_lookback_days)
-    scored = score_events(result, vessels.to_pandas(), history=history, model=model)
+    scored = score_events(result, result.vessels, history=history, model=model)
     record_rendezvous(store, result.rendezvous, start, end)
     gaps = gaps_to_publish(result.gaps, scored, cfg)
     path = write_geojson(Path(out_path), scored, result.event_tracks, result.loitering, gaps)
