@@ -194,10 +194,21 @@ class PositionBuffer:
 
     @classmethod
     def from_observations(
-        cls, obs: pa.Table, origin: int, mask: np.ndarray | None = None
+        cls,
+        obs: pa.Table,
+        origin: int,
+        mask: np.ndarray | None = None,
+        order: np.ndarray | None = None,
     ) -> PositionBuffer:
-        """Numeric columns of ``obs`` (rows where ``mask``, default all)."""
+        """Numeric columns of ``obs`` (rows where ``mask``, default all).
+
+        With ``order`` (a permutation of the rows, e.g. :attr:`BatchSplit.order`)
+        the rows come in that order: a batch buffered in (mmsi, timestamp)
+        order makes the day's sort a merge of sorted runs.
+        """
         buf = cls._from_observations(obs, origin)
+        if order is not None:
+            return buf.take(order if mask is None else order[mask[order]])
         if mask is not None and not mask.all():
             buf = buf.take(np.flatnonzero(mask))
         return buf
@@ -307,6 +318,8 @@ class BatchSplit:
     quarantine: pa.Table  # QUARANTINE_SCHEMA
     n_static_only: int = 0  # accepted static-only observations
     quarantined_by_reason: dict[str, int] = field(default_factory=dict)
+    #: row permutation of ``observations`` in (mmsi, timestamp) order (stable)
+    order: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.intp))
 
     @property
     def positions(self) -> pa.Table:
@@ -400,49 +413,71 @@ def _has_static(obs: pa.Table) -> np.ndarray:
     return any_static
 
 
-def static_candidates(obs: pa.Table, valid: np.ndarray | None = None) -> pa.Table:
+def batch_order(obs: pa.Table) -> np.ndarray:
+    """Stable row order of a batch by (mmsi, timestamp).
+
+    Computed once per batch and shared: the static reduction needs each
+    vessel's reports in time order, and position rows buffered in this order
+    turn the day's big sort into a merge of sorted runs (numpy's stable
+    argsort is a timsort: ~3x faster on 50 sorted runs than on shuffled rows).
+    One packed int64 key, (mmsi, ms since the batch's first ping), is ~3x
+    faster than a lexsort. Rows the checks reject (null or out-of-range mmsi
+    or time) get clipped keys: they are masked out by every user of the
+    order. Times more than 2**31 ms (~25 days) after the batch's first ping
+    are clipped too, which only coarsens the order of pings in a vessel's
+    far future within one batch; the day's sort is exact regardless.
+    """
+    mmsi = np.clip(_np(obs["mmsi"], np.int64, 0), 0, 2**31 - 1)
+    ts_col = obs["timestamp"].cast(pa.int64())
+    ts = _np(ts_col, np.int64, 0)
+    if len(ts) == 0:
+        return np.empty(0, dtype=np.intp)
+    first = pc.min(ts_col).as_py()
+    rel = np.clip(ts - (first if first is not None else 0), 0, 2**31 - 1)
+    np.left_shift(mmsi, 31, out=mmsi)
+    mmsi |= rel
+    return np.argsort(mmsi, kind="stable")
+
+
+def static_candidates(
+    obs: pa.Table, valid: np.ndarray | None = None, order: np.ndarray | None = None
+) -> pa.Table:
     """VESSEL_SCHEMA rows of accepted observations that carry static data.
 
     Reduced within the batch to the first and last row of each run of
     identical static values per vessel (time order), which keeps every
     change while dropping the name repeated on every MarineCadastre ping.
     Vectorised on numbers only: strings become per-batch dictionary codes,
-    so the comparison never touches text. ``valid`` masks rows to consider.
+    so the comparison never touches text. ``valid`` masks rows to consider;
+    ``order`` is :func:`batch_order` of ``obs`` when the caller has it.
     """
     has = _has_static(obs)
     if valid is not None:
         has &= valid
     if not has.any():
         return VESSEL_SCHEMA.empty_table()
-    sel = np.flatnonzero(has)
+    if order is None:
+        order = batch_order(obs)
+    # rows with static data, each vessel's reports in time order
+    sel = order[has[order]]
     if len(sel) > 2:
-        # Work on whole columns (no take of strings); rows without static
-        # data only split runs, which keeps a few more rows, never fewer.
-        mmsi = _np(obs["mmsi"], np.int64, 0)
-        ts = _np(obs["timestamp"].cast(pa.int64()), np.int64, 0)
-        # one int64 key (mmsi, time since the batch's first ping): ~3x faster
-        # than lexsort; times more than 2**31 ms (~25 days) apart are clipped,
-        # which only affects the order of pings within one vessel's far past.
-        rel = np.clip(ts - ts.min(), 0, 2**31 - 1)
-        order = np.argsort((mmsi << 31) | rel, kind="stable")
-        same = has[order][1:] & has[order][:-1]
-        same &= mmsi[order][1:] == mmsi[order][:-1]
+        mmsi = _np(obs["mmsi"], np.int64, 0)[sel]
+        same = mmsi[1:] == mmsi[:-1]
         for name in STATIC_COLUMNS:
             col = obs[name]
             if col.null_count == len(col):
                 continue
             if pa.types.is_string(col.type):
                 codes = pc.dictionary_encode(col.combine_chunks()).indices
-                values = _np(codes, np.int64, -1)[order]
+                values = _np(codes, np.int64, -1)[sel]
                 same &= values[1:] == values[:-1]
             else:
-                values = _np(col.cast(pa.float64()), np.float64, np.nan)[order]
+                values = _np(col.cast(pa.float64()), np.float64, np.nan)[sel]
                 a, b = values[1:], values[:-1]
                 same &= (a == b) | (np.isnan(a) & np.isnan(b))
         same_prev = np.concatenate([[False], same])
         same_next = np.concatenate([same, [False]])
-        keep = has[order] & ~(same_prev & same_next)
-        sel = order[keep]
+        sel = sel[~(same_prev & same_next)]
     # only the vessel columns are gathered (not lat/lon/source_file...)
     kept = obs.select(VESSEL_SCHEMA.names).take(pa.array(sel))
     return pa.Table.from_arrays(
@@ -481,13 +516,15 @@ def split_batch(obs: pa.Table) -> BatchSplit:
     # strings included, and the buffer needs a few numeric columns only.
     good = ~bad
     has_pos = _np(obs["has_position"], np.bool_, True)
+    order = batch_order(obs)
     return BatchSplit(
         observations=obs,
         position_mask=good & has_pos,
-        statics=static_candidates(obs, good),
+        statics=static_candidates(obs, good, order),
         quarantine=quarantine,
         n_static_only=int((good & ~has_pos).sum()),
         quarantined_by_reason=counts,
+        order=order,
     )
 
 

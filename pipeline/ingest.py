@@ -422,10 +422,11 @@ def _check_batch(
     split = split_batch(obs)
     buf = None
     if split.position_mask.any():
-        buf = PositionBuffer.from_observations(obs, origin, split.position_mask)
+        buf = PositionBuffer.from_observations(obs, origin, split.position_mask, split.order)
     # The observations are no longer needed: drop them before queueing.
     split.observations = obs.slice(0, 0)
     split.position_mask = split.position_mask[:0]
+    split.order = split.order[:0]
     return batch, split, buf
 
 
