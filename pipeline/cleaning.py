@@ -444,9 +444,12 @@ def static_candidates(
 ) -> pa.Table:
     """VESSEL_SCHEMA rows of accepted observations that carry static data.
 
-    Reduced within the batch to the first and last row of each run of
-    identical static values per vessel (time order), which keeps every
+    Reduced within the batch to the first row of each run of identical
+    static values per vessel and UTC day (time order), which keeps every
     change while dropping the name repeated on every MarineCadastre ping.
+    For reports in time order this is exactly what :func:`vessel_series`
+    would keep from all of them: a repeated row only restates the run's
+    first row (forward fill included), so it can never be a change.
     Vectorised on numbers only: strings become per-batch dictionary codes,
     so the comparison never touches text. ``valid`` masks rows to consider;
     ``order`` is :func:`batch_order` of ``obs`` when the caller has it.
@@ -462,7 +465,9 @@ def static_candidates(
     sel = order[has[order]]
     if len(sel) > 2:
         mmsi = _np(obs["mmsi"], np.int64, 0)[sel]
-        same = mmsi[1:] == mmsi[:-1]
+        day = _np(obs["timestamp"].cast(pa.int64()), np.int64, 0)[sel] // MS_PER_DAY
+        # a run never crosses midnight: each UTC day's series starts whole
+        same = (mmsi[1:] == mmsi[:-1]) & (day[1:] == day[:-1])
         for name in STATIC_COLUMNS:
             col = obs[name]
             if col.null_count == len(col):
@@ -475,9 +480,7 @@ def static_candidates(
                 values = _np(col.cast(pa.float64()), np.float64, np.nan)[sel]
                 a, b = values[1:], values[:-1]
                 same &= (a == b) | (np.isnan(a) & np.isnan(b))
-        same_prev = np.concatenate([[False], same])
-        same_next = np.concatenate([same, [False]])
-        sel = sel[~(same_prev & same_next)]
+        sel = sel[np.concatenate([[True], ~same])]
     # only the vessel columns are gathered (not lat/lon/source_file...)
     kept = obs.select(VESSEL_SCHEMA.names).take(pa.array(sel))
     return pa.Table.from_arrays(
@@ -700,38 +703,67 @@ def vessel_series(candidates: pa.Table) -> pa.Table:
 
     Candidates may include rows already stored (put them first: on equal
     (mmsi, timestamp) the later rows' values win after forward fill).
+
+    Every step runs on integer positions and per-column value codes (text
+    as dictionary indices): forward fill is a running maximum of source
+    positions, and only the rows of the final series are gathered from the
+    candidates, once, column by column. A day's candidates run to millions
+    of rows (a static report per ping in MarineCadastre), so never sorting
+    or copying their text is what keeps this cheap.
     """
     if candidates.num_rows == 0:
         return VESSEL_SCHEMA.empty_table()
     n = candidates.num_rows
-    tbl = candidates.take(_series_order(candidates))
-    mmsi = _np(tbl["mmsi"], np.int64, 0)
+    order = _series_order(candidates)
+    mmsi = _np(candidates["mmsi"], np.int64, 0)[order]
+    ts = _np(candidates["timestamp"].cast(pa.int64()), np.int64, 0)[order]
     first_of_vessel = np.ones(n, dtype=bool)
     first_of_vessel[1:] = mmsi[1:] != mmsi[:-1]
-    # forward fill each static column within a vessel
+    # source position (in sorted order) of each column's value after the
+    # forward fill within a vessel; absent = the row's own value
     idx_all = np.arange(n)
-    filled = {}
+    src: dict[str, np.ndarray] = {}
     for name in (*STATIC_COLUMNS, "transceiver_class"):
-        col = tbl[name].combine_chunks()
-        valid = np.asarray(col.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+        col = candidates[name]
+        if col.null_count == 0:
+            continue
+        valid = np.asarray(col.is_valid().to_numpy(zero_copy_only=False), dtype=bool)[order]
         fill = ~valid & ~first_of_vessel
-        if not fill.any():
-            continue  # nothing to carry forward: the take would be the identity
-        src = np.where(fill, 0, idx_all)
-        np.maximum.accumulate(src, out=src)
-        filled[name] = col.take(pa.array(src))
-    for name, col in filled.items():
-        tbl = tbl.set_column(tbl.schema.get_field_index(name), name, col)
+        if fill.any():
+            pos = np.where(fill, 0, idx_all)
+            np.maximum.accumulate(pos, out=pos)
+            src[name] = pos
     # one row per (mmsi, timestamp): the last, which has accumulated everything
-    ts = _np(tbl["timestamp"].cast(pa.int64()), np.int64, 0)
-    last_of_key = np.ones(n, dtype=bool)
-    last_of_key[:-1] = (mmsi[1:] != mmsi[:-1]) | (ts[1:] != ts[:-1])
-    tbl = tbl.filter(pa.array(last_of_key))
-    changed = ~_same_as_previous(tbl, ("mmsi", *STATIC_COLUMNS))
-    return tbl.filter(pa.array(changed))
+    keep = np.ones(n, dtype=bool)
+    keep[:-1] = (mmsi[1:] != mmsi[:-1]) | (ts[1:] != ts[:-1])
+    keep = np.flatnonzero(keep)
+    # only rows where mmsi or a (filled) static value changed
+    same = mmsi[keep][1:] == mmsi[keep][:-1]
+    for name in STATIC_COLUMNS:
+        values = _value_codes(candidates[name])[order]
+        pos = src[name][keep] if name in src else keep
+        v = values[pos]
+        a, b = v[1:], v[:-1]
+        same &= (a == b) | (np.isnan(a) & np.isnan(b)) if v.dtype.kind == "f" else a == b
+    out = keep[np.concatenate([[True], ~same])]
+    arrays = []
+    for f in VESSEL_SCHEMA:
+        rows = order[src[f.name][out] if f.name in src else out]
+        arrays.append(candidates[f.name].take(pa.array(rows)).combine_chunks().cast(f.type))
+    return pa.Table.from_arrays(arrays, schema=VESSEL_SCHEMA)
 
 
-def _series_order(candidates: pa.Table) -> pa.Array:
+def _value_codes(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Values comparable with ``==``: text as dictionary codes (-1 = null),
+    numbers as float64 (NaN = null)."""
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+        return _np(pc.dictionary_encode(col).indices, np.int64, -1)
+    return _np(col.cast(pa.float64()), np.float64, np.nan)
+
+
+def _series_order(candidates: pa.Table) -> np.ndarray:
     """Row order by (mmsi, timestamp), ties in input order (stable).
 
     One packed int64 key when it fits (always for a day of AIS): numpy's
@@ -744,14 +776,14 @@ def _series_order(candidates: pa.Table) -> pa.Array:
     mmsi = _np(candidates["mmsi"], np.int64, 0)
     ts = _np(candidates["timestamp"].cast(pa.int64()), np.int64, 0)
     if int(mmsi.min()) >= 0 and int(mmsi.max()) < 2**31 and int(ts.max() - ts.min()) < 2**32:
-        return pa.array(np.argsort((mmsi << 32) | (ts - ts.min()), kind="stable"))
+        return np.argsort((mmsi << 32) | (ts - ts.min()), kind="stable")
     prio = pa.array(np.arange(candidates.num_rows, dtype=np.int64))
     keys = pa.table(
         {"mmsi": candidates["mmsi"], "timestamp": candidates["timestamp"], "_prio": prio}
     )
     return pc.sort_indices(
         keys, sort_keys=[("mmsi", "ascending"), ("timestamp", "ascending"), ("_prio", "ascending")]
-    )
+    ).to_numpy()
 
 
 # ------------------------------------------------------------ whole-table API

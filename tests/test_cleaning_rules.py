@@ -169,6 +169,18 @@ def test_vessel_series_keeps_draught_change_and_drops_repeats() -> None:
     assert r.vessels["timestamp"].to_pylist() == [T0, T0 + timedelta(minutes=3)]
 
 
+def test_vessel_series_of_each_day_starts_with_that_days_first_report() -> None:
+    """A static run across midnight (one reader batch) is whole on both days."""
+    before = datetime(2022, 1, 3, 23, 58, tzinfo=UTC)
+    rows = [
+        {"timestamp": before + timedelta(minutes=i), "vessel_name": "ALPHA", "draught_m": 5.0}
+        for i in range(5)  # 23:58 .. 00:02
+    ]
+    r = clean(obs_table(rows))
+    assert r.vessels["timestamp"].to_pylist() == [before, datetime(2022, 1, 4, tzinfo=UTC)]
+    assert r.vessels["vessel_name"].to_pylist() == ["ALPHA", "ALPHA"]
+
+
 def test_vessel_series_merges_class_b_static_parts() -> None:
     """Class B sends its name (24A) and its call sign (24B) separately."""
     rows = [
