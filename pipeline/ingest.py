@@ -30,7 +30,6 @@ or 1970-01-01 when the file has no valid time at all).
 
 from __future__ import annotations
 
-import ctypes
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -44,34 +43,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.cleaning import (
-    MS_PER_DAY,
-    STATUS_REASON,
-    BatchSplit,
-    PositionBuffer,
-    Status,
-    resolve_day,
-    split_batch,
-    vessel_series,
-)
+from pipeline.cleaning import MS_PER_DAY, PositionBuffer, split_batch
 from pipeline.config import DEFAULT_CONFIG, Config
+from pipeline.ingest_day import LIBC, DayParts, write_day
 from pipeline.readers import ReaderBatch, ReaderError, read_any, sniff_format
-from pipeline.schemas import (
-    POSITIONS,
-    QUARANTINE,
-    QUARANTINE_SCHEMA,
-    VESSEL_SCHEMA,
-    VESSELS,
-)
-from pipeline.storage import ROW_GROUP_ROWS, Store, sort_table
+from pipeline.storage import Store
 
 EPOCH_DAY = date(1970, 1, 1)
 _T = TypeVar("_T")
 #: Worker threads for per-batch checks, and batches allowed in flight.
 _WORKERS = 2
 _IN_FLIGHT = 3
-#: Static candidates held per day before compacting them (~100 bytes a row).
-STATIC_COMPACT_ROWS = 400_000
 
 
 class IngestError(ValueError):
@@ -180,23 +162,6 @@ def _day(n: int) -> date:
     return EPOCH_DAY + timedelta(days=int(n))
 
 
-def _distinct_sorted(table: pa.Table) -> pa.Table:
-    """Drop exact duplicate rows; canonical order on every column (deterministic)."""
-    if table.num_rows < 2:
-        return table
-    keys = [(name, "ascending") for name in ("mmsi", "timestamp", "source_file", "row_number")]
-    keys += [(n, "ascending") for n in table.column_names if n not in dict(keys)]
-    table = table.take(pc.sort_indices(table, sort_keys=keys))
-    same = np.ones(table.num_rows - 1, dtype=bool)
-    for name in table.column_names:
-        col = table[name].combine_chunks()
-        a, b = col.slice(1), col.slice(0, table.num_rows - 1)
-        eq = pc.or_(pc.fill_null(pc.equal(a, b), False), pc.and_(pc.is_null(a), pc.is_null(b)))
-        same &= np.asarray(eq.to_numpy(zero_copy_only=False), dtype=bool)
-    keep = np.concatenate([[True], ~same])
-    return table.filter(pa.array(keep))
-
-
 def _progress(enabled: bool, desc: str, unit: str = " rows"):
     if not enabled:
         return None
@@ -205,35 +170,6 @@ def _progress(enabled: bool, desc: str, unit: str = " rows"):
     from tqdm import tqdm
 
     return tqdm(desc=desc, unit=unit, unit_scale=True, file=sys.stderr, leave=False)
-
-
-@dataclass
-class _DayParts:
-    positions: list[PositionBuffer] = field(default_factory=list)
-    statics: list[pa.Table] = field(default_factory=list)
-    n_statics: int = 0
-    n_compacted: int = 0
-
-    def add_statics(self, table: pa.Table) -> None:
-        """Collect static candidates, compacting to a change series when many.
-
-        Memory stays proportional to vessels (and their changes), not pings.
-        Compaction keeps the first report of each run of identical values, so
-        for inputs in time order (MarineCadastre, DMA, logs) the result is
-        the same as reducing everything at the end.
-        """
-        self.statics.append(table)
-        self.n_statics += table.num_rows
-        # Compact when the rows added since the last compaction reach half the
-        # compacted series: geometric, so total work stays O(n log n) even
-        # when a day has a million vessels, and pending rows stay bounded.
-        pending = self.n_statics - self.n_compacted
-        if pending > max(STATIC_COMPACT_ROWS, self.n_compacted // 2):
-            merged = vessel_series(pa.concat_tables(self.statics))
-            self.statics = [merged]
-            self.n_statics = self.n_compacted = merged.num_rows
-
-    quarantine: list[pa.Table] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------- main
@@ -253,14 +189,6 @@ def check_inputs(paths: Iterable[Path | str]) -> list[tuple[Path, str]]:
     return out
 
 
-def _glibc() -> ctypes.CDLL | None:
-    try:
-        return ctypes.CDLL("libc.so.6")
-    except OSError:  # not glibc (macOS, musl...): nothing to tune
-        return None
-
-
-_LIBC = _glibc()
 #: glibc's mmap threshold normally grows up to 32 MB after large frees, after
 #: which the day's 10-80 MB numpy temporaries come from the heap and stay
 #: resident once freed. Pinning it at 2 MB keeps the small per-batch arrays on
@@ -271,15 +199,8 @@ _M_MMAP_THRESHOLD = -3
 
 
 def _tune_malloc() -> None:
-    if _LIBC is not None:
-        _LIBC.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_BYTES)
-
-
-def _release_memory() -> None:
-    """Return freed heap and Arrow pool memory to the OS at phase boundaries."""
-    if _LIBC is not None:
-        _LIBC.malloc_trim(0)
-    pa.default_memory_pool().release_unused()
+    if LIBC is not None:
+        LIBC.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_BYTES)
 
 
 @contextmanager
@@ -338,7 +259,7 @@ def _ingest_files(
     inputs = check_inputs(paths)
     store = Store(store_root)
     report = IngestReport(store_root=Path(store_root))
-    days: dict[int, _DayParts] = defaultdict(_DayParts)
+    days: dict[int, DayParts] = defaultdict(DayParts)
     file_names = [str(p) for p, _ in inputs]
     bar = _progress(progress, "reading")
 
@@ -349,35 +270,18 @@ def _ingest_files(
         first_day: int | None = None
         try:
             batches = read_any(path, default_time=default_time)
-            for batch, split, buf in _parallel_map(_check_batch, batches, origin):
-                tally.rows_in += batch.n_records
+            for checked in _parallel_map(_check_batch, batches, origin):
+                tally.rows_in += checked.n_records
                 if bar is not None:
-                    bar.update(batch.n_records)
-                rejects = batch.rejects
-                if rejects.num_rows:
-                    tally.quarantined_by_reason.update(
-                        rejects["reason"].to_numpy(zero_copy_only=False).tolist()
-                    )
-                    undated.append(rejects)
-                if split is None:
-                    continue
-                tally.quarantined_by_reason.update(split.quarantined_by_reason)
-                tally.accepted += split.n_static_only
-                if split.quarantine.num_rows:
-                    undated.append(split.quarantine)
-                if split.statics.num_rows:
-                    sday = _days_of(split.statics["timestamp"])
-                    for d in np.unique(sday):
-                        days[int(d)].add_statics(split.statics.filter(pa.array(sday == d)))
-                if buf is not None:
-                    pday = buf.cols["ts"] // MS_PER_DAY
-                    lo, hi = int(pday.min()), int(pday.max())
-                    first_day = lo if first_day is None else min(first_day, lo)
-                    if lo == hi:
-                        days[lo].positions.append(buf)
-                    else:
-                        for d in np.unique(pday):
-                            days[int(d)].positions.append(buf.take(np.flatnonzero(pday == d)))
+                    bar.update(checked.n_records)
+                tally.quarantined_by_reason.update(checked.quarantined_by_reason)
+                tally.accepted += checked.n_static_only
+                undated.extend(checked.quarantine)
+                for d, statics in checked.statics.items():
+                    days[d].add_statics(statics)
+                for d, buf in checked.positions.items():
+                    days[d].positions.append(buf)
+                    first_day = d if first_day is None else min(first_day, d)
         except ReaderError as exc:
             raise IngestError(str(exc)) from None
         except (pa.ArrowInvalid, UnicodeDecodeError, OSError, EOFError) as exc:
@@ -403,7 +307,15 @@ def _ingest_files(
         parts = days.pop(d)
         if parts.positions:
             report.days_covered.append(_day(d))
-        _write_day(store, _day(d), d, parts, report, cfg, file_names)
+        outcome = write_day(store, _day(d), parts, file_names, cfg.cleaning)
+        for tally, accepted, quarantined in zip(
+            report.files, outcome.accepted_per_file, outcome.quarantined_per_file, strict=True
+        ):
+            tally.accepted += int(accepted)
+            tally.quarantined_by_reason.update(quarantined)
+        if outcome.partitions:
+            report.partitions_written.extend(outcome.partitions)
+            report.days_written.append(_day(d))
         if day_bar is not None:
             day_bar.update(1)
     if day_bar is not None:
@@ -412,22 +324,56 @@ def _ingest_files(
     return report
 
 
-def _check_batch(
-    batch: ReaderBatch, origin: int
-) -> tuple[ReaderBatch, BatchSplit | None, PositionBuffer | None]:
-    """Row checks and compact buffer of one batch (runs in a worker thread)."""
+@dataclass
+class _Checked:
+    """One reader batch after the row checks, routed to its UTC days."""
+
+    n_records: int
+    quarantined_by_reason: Counter[str]
+    n_static_only: int = 0
+    #: reader rejects and row-check quarantine (filed by day later)
+    quarantine: list[pa.Table] = field(default_factory=list)
+    statics: dict[int, pa.Table] = field(default_factory=dict)
+    positions: dict[int, PositionBuffer] = field(default_factory=dict)
+
+
+def _check_batch(batch: ReaderBatch, origin: int) -> _Checked:
+    """Row checks, compact buffer and day routing of one batch (in a worker thread)."""
+    rejects = batch.rejects
+    checked = _Checked(
+        n_records=batch.n_records,
+        quarantined_by_reason=Counter(rejects["reason"].to_numpy(zero_copy_only=False).tolist()),
+    )
+    if rejects.num_rows:
+        checked.quarantine.append(rejects)
     obs = batch.observations
     if obs.num_rows == 0:
-        return batch, None, None
+        return checked
     split = split_batch(obs)
-    buf = None
+    checked.quarantined_by_reason.update(split.quarantined_by_reason)
+    checked.n_static_only = split.n_static_only
+    if split.quarantine.num_rows:
+        checked.quarantine.append(split.quarantine)
+    if split.statics.num_rows:
+        checked.statics = _by_day(split.statics, _days_of(split.statics["timestamp"]))
     if split.position_mask.any():
         buf = PositionBuffer.from_observations(obs, origin, split.position_mask, split.order)
-    # The observations are no longer needed: drop them before queueing.
-    split.observations = obs.slice(0, 0)
-    split.position_mask = split.position_mask[:0]
-    split.order = split.order[:0]
-    return batch, split, buf
+        pday = buf.cols["ts"] // MS_PER_DAY
+        lo, hi = int(pday.min()), int(pday.max())
+        if lo == hi:
+            checked.positions[lo] = buf
+        else:  # subsets of a sorted buffer stay sorted
+            checked.positions = {
+                int(d): buf.take(np.flatnonzero(pday == d)) for d in np.unique(pday)
+            }
+    return checked
+
+
+def _by_day(table: pa.Table, day: np.ndarray) -> dict[int, pa.Table]:
+    lo, hi = int(day.min()), int(day.max())
+    if lo == hi:
+        return {lo: table}
+    return {int(d): table.filter(pa.array(day == d)) for d in np.unique(day)}
 
 
 def _parallel_map(
@@ -447,104 +393,3 @@ def _parallel_map(
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
-
-
-def _write_day(
-    store: Store,
-    day: date,
-    day_number: int,
-    parts: _DayParts,
-    report: IngestReport,
-    cfg: Config,
-    file_names: list[str],
-) -> None:
-    written = False
-    _release_memory()
-    quarantine_new = list(parts.quarantine)
-    # -- vessels first: their candidates are freed before the big position sort
-    if parts.statics:
-        stored_v = store.read_day(VESSELS, day)
-        cand = pa.concat_tables([stored_v, *(t.cast(VESSEL_SCHEMA) for t in parts.statics)])
-        parts.statics.clear()
-        series = sort_table(VESSELS, vessel_series(cand))
-        del cand
-        if not series.equals(stored_v) or not store.has_day(VESSELS, day):
-            store.write_day(VESSELS, day, series, presorted=True)
-            report.partitions_written.append(f"{VESSELS}/date={day.isoformat()}")
-            written = True
-        del series, stored_v
-    # -- positions
-    if parts.positions:
-        # new rows per input file, counted before the parts are merged
-        new_per_file = np.zeros(len(file_names), dtype=np.int64)
-        for part in parts.positions:
-            new_per_file[int(part.cols["origin"][0])] += len(part)
-        stored = PositionBuffer.from_positions(store.read_day(POSITIONS, day))
-        n_stored = len(stored)
-        buf = PositionBuffer.concat([stored, *parts.positions])
-        parts.positions.clear()
-        _release_memory()  # the day's big sort comes next
-        res = resolve_day(buf, n_stored, day_number * MS_PER_DAY, cfg.cleaning)
-        q_idx = np.flatnonzero(np.isin(res.status, list(STATUS_REASON)))
-        # accepted = new rows - quarantined here (already-stored rows count as accepted)
-        q_origin = buf.cols["origin"][q_idx].astype(np.int64)
-        q_status = res.status[q_idx]
-        for i, total in enumerate(new_per_file):
-            mine = q_origin == i
-            report.files[i].accepted += int(total - mine.sum())
-            for status, reason in STATUS_REASON.items():
-                n = int((q_status[mine] == status).sum())
-                if n:
-                    report.files[i].quarantined_by_reason[reason.value] += n
-        if len(q_idx):
-            quarantine_new.append(
-                buf.to_quarantine(
-                    q_idx,
-                    [STATUS_REASON[int(s)].value for s in q_status],
-                    [res.details.get(int(s)) for s in q_status],
-                    file_names,
-                )
-            )
-        if (res.status == Status.ACCEPTED).any() or not store.has_day(POSITIONS, day):
-            store.write_day(POSITIONS, day, _position_batches(buf, res.out_index), presorted=True)
-            report.partitions_written.append(f"{POSITIONS}/date={day.isoformat()}")
-            written = True
-        del buf, res
-    # -- quarantine
-    if quarantine_new:
-        stored_q = store.read_day(QUARANTINE, day)
-        merged = _distinct_sorted(
-            pa.concat_tables([stored_q, *(q.cast(QUARANTINE_SCHEMA) for q in quarantine_new)])
-        )
-        if merged.num_rows != stored_q.num_rows or not store.has_day(QUARANTINE, day):
-            store.write_day(QUARANTINE, day, merged, presorted=True)
-            report.partitions_written.append(f"{QUARANTINE}/date={day.isoformat()}")
-            written = True
-    if written:
-        report.days_written.append(day)
-
-
-def _position_batches(buf: PositionBuffer, out_index: np.ndarray) -> Iterator[pa.RecordBatch]:
-    """Stored rows in canonical order, materialised one row group at a time.
-
-    The next row group is gathered in a helper thread while the caller
-    encodes and compresses the current one (numpy's gather and the Parquet
-    writer both release the GIL): the two steps of writing a day overlap on
-    two cores. At most two row groups exist at once, so memory stays flat.
-    """
-    starts = range(0, len(out_index), ROW_GROUP_ROWS)
-    if len(starts) < 2:
-        for start in starts:
-            yield from buf.to_positions(out_index[start : start + ROW_GROUP_ROWS]).to_batches()
-        return
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gather") as pool:
-        nxt = pool.submit(buf.to_positions, out_index[:ROW_GROUP_ROWS])
-        for start in starts:
-            current = nxt.result()
-            following = start + ROW_GROUP_ROWS
-            if following < len(out_index):
-                nxt = pool.submit(
-                    buf.to_positions, out_index[following : following + ROW_GROUP_ROWS]
-                )
-            yield from current.to_batches()
-            del current

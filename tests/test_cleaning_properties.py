@@ -117,3 +117,49 @@ def test_ingest_tally_idempotence_and_merge(rows_a: list[str], rows_b: list[str]
             keys = list(zip(pos["mmsi"].to_pylist(), pos["timestamp"].to_pylist(), strict=True))
             assert keys == sorted(set(keys))  # sorted, unique
             assert all(t.date() == day for t in pos["timestamp"].to_pylist())
+
+
+many_vessels_row = st.builds(
+    lambda mmsi, minute, lat: mc_row(
+        mmsi=mmsi,
+        time=(T0 + timedelta(minutes=minute)).strftime("%Y-%m-%dT%H:%M:%S"),
+        lat=lat,
+    ),
+    st.sampled_from([SHIP_A, SHIP_B, 366000001, 366000002, 538000003, 123]),
+    st.integers(0, 90),
+    st.sampled_from([10.0, 10.001, 11.0, 91]),
+)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(many_vessels_row, min_size=1, max_size=40),
+    st.lists(many_vessels_row, min_size=1, max_size=40),
+)
+def test_day_resolved_in_mmsi_parts_equals_whole_day(rows_a: list[str], rows_b: list[str]) -> None:
+    """Big days are resolved in mmsi ranges in parallel: same store, same tallies."""
+    from unittest import mock
+
+    from pipeline import ingest_day
+
+    outcomes = []
+    with tempfile.TemporaryDirectory() as tmp:
+        a = write_mc_csv(Path(tmp) / "a.csv", rows_a)
+        b = write_mc_csv(Path(tmp) / "b.csv", rows_b)
+        for parts, min_rows in ((1, 10**12), (3, 0)):
+            store_root = Path(tmp) / f"store{parts}"
+            with (
+                mock.patch.object(ingest_day, "DAY_PARTS", parts),
+                mock.patch.object(ingest_day, "MIN_PARTS_ROWS", min_rows),
+            ):
+                first = ingest_files([a], store_root)
+                second = ingest_files([b, a], store_root)  # merges with stored rows
+            outcomes.append(
+                (
+                    store_digest(store_root),
+                    [(f.accepted, dict(f.quarantined_by_reason)) for f in first.files],
+                    [(f.accepted, dict(f.quarantined_by_reason)) for f in second.files],
+                    second.partitions_written,
+                )
+            )
+    assert outcomes[0] == outcomes[1]

@@ -1,0 +1,332 @@
+"""One UTC day of an ingest: merge with the store, resolve, write atomically.
+
+:mod:`pipeline.ingest` streams the inputs and collects, per day, the checked
+position rows (sorted runs, one per reader batch), the static candidates and
+the quarantine rows in a :class:`DayParts`; :func:`write_day` then turns them
+into the day's three partitions.
+
+Why the positions are resolved in mmsi ranges: every rule of day resolution
+(duplicates per (mmsi, timestamp), position jumps between a vessel's
+neighbouring pings) looks at one vessel at a time, and the stored file is
+ordered by mmsi. So a day split at a few mmsi values resolves as independent
+parts whose outputs, written one after the other, are exactly the
+whole-day result. The parts run in a small thread pool (numpy's sorts and
+gathers release the GIL) while the main thread encodes the Parquet row
+groups of the parts already done, and the vessel series is built in its
+own thread meanwhile: the day's tail uses both cores instead of one.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipeline.cleaning import (
+    BUFFER_DTYPES,
+    MS_PER_DAY,
+    STATUS_REASON,
+    PositionBuffer,
+    Status,
+    resolve_day,
+    vessel_series,
+)
+from pipeline.config import CleaningConfig
+from pipeline.schemas import (
+    POSITIONS,
+    QUARANTINE,
+    QUARANTINE_SCHEMA,
+    VESSEL_SCHEMA,
+    VESSELS,
+)
+from pipeline.storage import ROW_GROUP_ROWS, Store, sort_table
+
+#: Static candidates held per day before compacting them (~100 bytes a row).
+STATIC_COMPACT_ROWS = 400_000
+#: A day's positions are resolved in this many mmsi ranges: more parts than
+#: cores, so that encoding part k overlaps resolving the next ones, and
+#: each part's gathered rows stay a fraction of the day (memory).
+DAY_PARTS = 4
+#: Below this many rows a day is one part (no thread hand-offs for small inputs).
+MIN_PARTS_ROWS = 200_000
+#: Parts resolved ahead of the one being written (bounds gathered memory).
+_PARTS_AHEAD = 2
+
+
+@dataclass
+class DayParts:
+    """What the reading phase collected for one UTC day."""
+
+    #: position rows, one run per reader batch, each sorted by (mmsi, time)
+    positions: list[PositionBuffer] = field(default_factory=list)
+    statics: list[pa.Table] = field(default_factory=list)
+    quarantine: list[pa.Table] = field(default_factory=list)
+    n_statics: int = 0
+    n_compacted: int = 0
+
+    def add_statics(self, table: pa.Table) -> None:
+        """Collect static candidates, compacting to a change series when many.
+
+        Memory stays proportional to vessels (and their changes), not pings.
+        Compaction keeps the first report of each run of identical values, so
+        for inputs in time order (MarineCadastre, DMA, logs) the result is
+        the same as reducing everything at the end.
+        """
+        self.statics.append(table)
+        self.n_statics += table.num_rows
+        # Compact when the rows added since the last compaction reach half the
+        # compacted series: geometric, so total work stays O(n log n) even
+        # when a day has a million vessels, and pending rows stay bounded.
+        pending = self.n_statics - self.n_compacted
+        if pending > max(STATIC_COMPACT_ROWS, self.n_compacted // 2):
+            merged = vessel_series(pa.concat_tables(self.statics))
+            self.statics = [merged]
+            self.n_statics = self.n_compacted = merged.num_rows
+
+
+@dataclass
+class DayOutcome:
+    """What writing a day did, for the caller's tallies."""
+
+    #: per input file: rows accepted / quarantined by reason, from day resolution
+    accepted_per_file: np.ndarray
+    quarantined_per_file: list[dict[str, int]]
+    #: store partitions (re)written, e.g. "positions/date=2022-01-03"
+    partitions: list[str] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------ malloc
+def _glibc() -> ctypes.CDLL | None:
+    try:
+        return ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc (macOS, musl...): nothing to tune
+        return None
+
+
+LIBC = _glibc()
+
+
+def release_memory() -> None:
+    """Return freed heap and Arrow pool memory to the OS at phase boundaries."""
+    if LIBC is not None:
+        LIBC.malloc_trim(0)
+    pa.default_memory_pool().release_unused()
+
+
+# ------------------------------------------------------------ mmsi ranges
+def split_by_mmsi(runs: list[PositionBuffer], n_parts: int) -> list[PositionBuffer]:
+    """Concatenate mmsi-sorted runs into ``n_parts`` buffers of disjoint mmsi ranges.
+
+    Part ``p`` holds, run by run and in each run's order, the rows whose mmsi
+    lies in its range: the relative order of any two rows of one vessel is
+    the same as in the plain concatenation (stored rows first, then input
+    order), which is all day resolution depends on. Columns are copied one
+    at a time and each run's column freed right after, so the day never
+    exists twice (the 1e7-row day is ~500 MB here).
+    """
+    runs = [_sorted_by_mmsi(r) for r in runs if len(r)]
+    if not runs:
+        return [PositionBuffer.empty()]
+    n = sum(len(r) for r in runs)
+    bounds = _mmsi_bounds(runs, n_parts if n >= MIN_PARTS_ROWS else 1)
+    cuts = [np.concatenate([[0], np.searchsorted(r.cols["mmsi"], bounds), [len(r)]]) for r in runs]
+    parts: list[dict[str, np.ndarray]] = [{} for _ in range(len(bounds) + 1)]
+    for k, dtype in BUFFER_DTYPES.items():
+        for p, cols in enumerate(parts):
+            cols[k] = np.concatenate(
+                [r.cols[k][c[p] : c[p + 1]] for r, c in zip(runs, cuts, strict=True)]
+            )
+        for r in runs:
+            r.cols[k] = np.empty(0, dtype=dtype)
+    return [PositionBuffer(cols) for cols in parts]
+
+
+def _sorted_by_mmsi(run: PositionBuffer) -> PositionBuffer:
+    mmsi = run.cols["mmsi"]
+    if len(mmsi) < 2 or bool(np.all(mmsi[1:] >= mmsi[:-1])):
+        return run
+    return run.take(np.argsort(mmsi, kind="stable"))  # stable: ties keep their order
+
+
+def _mmsi_bounds(runs: list[PositionBuffer], n_parts: int) -> np.ndarray:
+    """Up to ``n_parts - 1`` mmsi values splitting the rows into equal parts."""
+    if n_parts < 2:
+        return np.empty(0, dtype=np.int32)
+    mmsi = np.concatenate([r.cols["mmsi"] for r in runs])
+    kth = [len(mmsi) * p // n_parts for p in range(1, n_parts)]
+    return np.unique(np.partition(mmsi, kth)[kth])
+
+
+# ------------------------------------------------------------------ writing
+def write_day(
+    store: Store,
+    day: date,
+    parts: DayParts,
+    file_names: list[str],
+    cfg: CleaningConfig,
+) -> DayOutcome:
+    """Merge ``parts`` with the stored day and rewrite what changed.
+
+    ``file_names`` are the run's inputs, indexed by the buffers' ``origin``.
+    """
+    outcome = DayOutcome(
+        accepted_per_file=np.zeros(len(file_names), dtype=np.int64),
+        quarantined_per_file=[{} for _ in file_names],
+    )
+    release_memory()
+    quarantine_new = list(parts.quarantine)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vessels") as side:
+        vessels: Future[str | None] | None = None
+        if parts.statics:
+            vessels = side.submit(_write_vessels, store, day, parts.statics)
+            parts.statics = []
+        if parts.positions:
+            runs = parts.positions
+            parts.positions = []
+            q = _write_positions(store, day, runs, outcome, file_names, cfg)
+            quarantine_new.extend(q)
+        if vessels is not None and (written := vessels.result()) is not None:
+            outcome.partitions.insert(0, written)
+    if quarantine_new:
+        written = _write_quarantine(store, day, quarantine_new)
+        if written is not None:
+            outcome.partitions.append(written)
+    return outcome
+
+
+def _write_vessels(store: Store, day: date, statics: list[pa.Table]) -> str | None:
+    stored = store.read_day(VESSELS, day)
+    cand = pa.concat_tables([stored, *(t.cast(VESSEL_SCHEMA) for t in statics)])
+    statics.clear()
+    series = sort_table(VESSELS, vessel_series(cand))
+    del cand
+    if series.equals(stored) and store.has_day(VESSELS, day):
+        return None
+    store.write_day(VESSELS, day, series, presorted=True)
+    return f"{VESSELS}/date={day.isoformat()}"
+
+
+def _write_quarantine(store: Store, day: date, new: list[pa.Table]) -> str | None:
+    stored = store.read_day(QUARANTINE, day)
+    merged = _distinct_sorted(pa.concat_tables([stored, *(q.cast(QUARANTINE_SCHEMA) for q in new)]))
+    if merged.num_rows == stored.num_rows and store.has_day(QUARANTINE, day):
+        return None
+    store.write_day(QUARANTINE, day, merged, presorted=True)
+    return f"{QUARANTINE}/date={day.isoformat()}"
+
+
+def _distinct_sorted(table: pa.Table) -> pa.Table:
+    """Drop exact duplicate rows; canonical order on every column (deterministic)."""
+    if table.num_rows < 2:
+        return table
+    keys = [(name, "ascending") for name in ("mmsi", "timestamp", "source_file", "row_number")]
+    keys += [(n, "ascending") for n in table.column_names if n not in dict(keys)]
+    table = table.take(pc.sort_indices(table, sort_keys=keys))
+    same = np.ones(table.num_rows - 1, dtype=bool)
+    for name in table.column_names:
+        col = table[name].combine_chunks()
+        a, b = col.slice(1), col.slice(0, table.num_rows - 1)
+        eq = pc.or_(pc.fill_null(pc.equal(a, b), False), pc.and_(pc.is_null(a), pc.is_null(b)))
+        same &= np.asarray(eq.to_numpy(zero_copy_only=False), dtype=bool)
+    keep = np.concatenate([[True], ~same])
+    return table.filter(pa.array(keep))
+
+
+@dataclass
+class _PartResult:
+    batches: list[pa.RecordBatch]
+    quarantine: pa.Table | None
+    any_accepted: bool
+    #: (input file index, quarantine reason) -> rows
+    counts: dict[tuple[int, str], int]
+
+
+class _UnchangedDayError(Exception):
+    """Raised into the Parquet writer to cancel a day file that would not change."""
+
+
+def _write_positions(
+    store: Store,
+    day: date,
+    runs: list[PositionBuffer],
+    outcome: DayOutcome,
+    file_names: list[str],
+    cfg: CleaningConfig,
+) -> list[pa.Table]:
+    """Resolve the day's positions part by part and stream them to the store."""
+    # new rows per input file, counted before the runs are merged
+    for run in runs:
+        if len(run):
+            outcome.accepted_per_file[int(run.cols["origin"][0])] += len(run)
+    stored = PositionBuffer.from_positions(store.read_day(POSITIONS, day))
+    had_day = store.has_day(POSITIONS, day)
+    n_stored = len(stored)
+    # stored rows (origin -1) come first in every part: its stored prefix
+    part_bufs = split_by_mmsi([stored, *runs], DAY_PARTS)
+    del stored, runs
+    release_memory()
+    day_start_ms = (day.toordinal() - date(1970, 1, 1).toordinal()) * MS_PER_DAY
+    quarantine: list[pa.Table] = []
+    state = {"any_accepted": False}
+
+    def resolve_part(buf: PositionBuffer) -> _PartResult:
+        n_st = int(np.count_nonzero(buf.cols["origin"] < 0)) if n_stored else 0
+        res = resolve_day(buf, n_st, day_start_ms, cfg)
+        q_idx = np.flatnonzero(np.isin(res.status, list(STATUS_REASON)))
+        q = None
+        counts: dict[tuple[int, str], int] = {}
+        if len(q_idx):
+            q_status = res.status[q_idx]
+            # stored rows are never judged: every quarantined row is new (origin >= 0)
+            pairs = buf.cols["origin"][q_idx].astype(np.int64) * 16 + q_status
+            for pair, n in zip(*np.unique(pairs, return_counts=True), strict=True):
+                counts[(int(pair) // 16, STATUS_REASON[int(pair) % 16].value)] = int(n)
+            q = buf.to_quarantine(
+                q_idx,
+                [STATUS_REASON[int(s)].value for s in q_status],
+                [res.details.get(int(s)) for s in q_status],
+                file_names,
+            )
+        out = res.out_index
+        batches = [
+            b
+            for start in range(0, len(out), ROW_GROUP_ROWS)
+            for b in buf.to_positions(out[start : start + ROW_GROUP_ROWS]).to_batches()
+        ]
+        return _PartResult(batches, q, bool((res.status == Status.ACCEPTED).any()), counts)
+
+    def stream() -> Iterator[pa.RecordBatch]:
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="day-part") as pool:
+            pending: deque[Future[_PartResult]] = deque()
+            todo = deque(part_bufs)
+            part_bufs.clear()
+            while todo or pending:
+                while todo and len(pending) < _PARTS_AHEAD:
+                    pending.append(pool.submit(resolve_part, todo.popleft()))
+                result = pending.popleft().result()
+                if result.quarantine is not None:
+                    quarantine.append(result.quarantine)
+                for (origin, reason), n in result.counts.items():
+                    # accepted = new rows - quarantined (stored rows count as accepted)
+                    outcome.accepted_per_file[origin] -= n
+                    per_file = outcome.quarantined_per_file[origin]
+                    per_file[reason] = per_file.get(reason, 0) + n
+                state["any_accepted"] |= result.any_accepted
+                yield from result.batches
+                del result
+        if had_day and not state["any_accepted"]:
+            raise _UnchangedDayError  # nothing new: keep the stored file as it is
+
+    try:
+        store.write_day(POSITIONS, day, stream(), presorted=True)
+        outcome.partitions.append(f"{POSITIONS}/date={day.isoformat()}")
+    except _UnchangedDayError:
+        pass
+    return quarantine
