@@ -354,6 +354,23 @@ def position_columns(
     return out
 
 
+def repeat_text(value: str, n: int) -> pa.Array:
+    """``n`` copies of ``value`` as a string array, built from its buffers.
+
+    ``pa.repeat`` of a string scalar appends row by row: ~5 ms per 80k-row
+    batch, twice per batch (source and source_file), which was ~10% of the
+    MarineCadastre conversion. One bytes repetition and an offsets range
+    cost ~0.1 ms.
+    """
+    data = value.encode()
+    if n * len(data) >= 2**31 - 1:  # beyond int32 offsets: rare, take the slow road
+        return pa.array([value], pa.string()).take(pa.array(np.zeros(n, dtype=np.int32)))
+    offsets = np.arange(n + 1, dtype=np.int32) * np.int32(len(data))
+    return pa.Array.from_buffers(
+        pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data * n)]
+    )
+
+
 def observations_table(columns: dict[str, pa.Array], n: int) -> pa.Table:
     """Assemble an OBSERVATION_SCHEMA table; missing columns become nulls."""
     arrays = []

@@ -30,6 +30,7 @@ from pipeline.readers.common import (
     position_columns,
     read_csv_batches,
     rejects_from_observations,
+    repeat_text,
     text_column,
     to_float,
 )
@@ -163,9 +164,8 @@ def _convert(raw: pa.Table, rows: pa.Array, source_file: str) -> tuple[pa.Table,
         ship = np.where(refine, ship + np.nan_to_num(digit), ship)
     out["ship_type"] = float_array(ship, pa.int16())
     out["has_position"] = pa.array(np.ones(n, dtype=bool))
-    zeros = pa.array(np.zeros(n, dtype=np.int32))
-    out["source"] = pa.array([Source.DMA.value], pa.string()).take(zeros)
-    out["source_file"] = pa.array([source_file], pa.string()).take(zeros)
+    out["source"] = repeat_text(Source.DMA.value, n)
+    out["source_file"] = repeat_text(source_file, n)
     out["row_number"] = rows
     obs = observations_table(out, n)
 

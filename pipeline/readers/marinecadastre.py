@@ -34,6 +34,7 @@ from pipeline.readers.common import (
     per_distinct,
     position_columns,
     read_csv_batches,
+    repeat_text,
     text_column,
     to_float,
 )
@@ -156,8 +157,8 @@ def _make_converter(cols: dict[str, str]):
         if (c := get("ship_type")) is not None:
             out["ship_type"] = per_distinct(text_column(c), _ship_type)
         out["has_position"] = pa.array(np.ones(n, dtype=bool))
-        out["source"] = pa.repeat(pa.scalar(Source.MARINECADASTRE.value, pa.string()), n)
-        out["source_file"] = pa.repeat(pa.scalar(source_file, pa.string()), n)
+        out["source"] = repeat_text(Source.MARINECADASTRE.value, n)
+        out["source_file"] = repeat_text(source_file, n)
         out["row_number"] = rows
         return observations_table(out, n), empty_rejects()
 

@@ -26,6 +26,7 @@ from pipeline.readers.common import (
     header_fields,
     observations_table,
     read_csv_batches,
+    repeat_text,
     sentinel_to_null,
     timestamp_utc,
     to_float,
@@ -64,9 +65,8 @@ def _convert(raw: pa.Table, rows: pa.Array, source_file: str) -> tuple[pa.Table,
         cog = sentinel_to_null(to_float(raw.column("COG_degrees")), sentinel=360, lo=0, hi=360)
         out["cog_deg"] = float_array(cog, pa.float32())
     out["has_position"] = pa.array(np.ones(n, dtype=bool))
-    zeros = pa.array(np.zeros(n, dtype=np.int32))
-    out["source"] = pa.array([SOURCE], pa.string()).take(zeros)
-    out["source_file"] = pa.array([source_file], pa.string()).take(zeros)
+    out["source"] = repeat_text(SOURCE, n)
+    out["source_file"] = repeat_text(source_file, n)
     out["row_number"] = rows
     return observations_table(out, n), empty_rejects()
 
