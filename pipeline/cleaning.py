@@ -127,12 +127,47 @@ _SOURCE_LOCK = threading.Lock()
 
 
 def _source_codes(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    # A reader batch comes from one source: one comparison pass instead of
+    # hashing every row twice (unique, then index_in).
+    first = arr[0].as_py() if len(arr) and arr.null_count == 0 else None
+    if first is not None and pc.all(pc.equal(arr, first)).as_py():
+        with _SOURCE_LOCK:
+            if first not in SOURCE_VOCAB:
+                SOURCE_VOCAB.append(first)
+            code = SOURCE_VOCAB.index(first)
+        return np.full(len(arr), code, dtype=np.int8)
     with _SOURCE_LOCK:  # batches are checked in worker threads
         for value in pc.unique(arr).to_pylist():
             if value is not None and value not in SOURCE_VOCAB:
                 SOURCE_VOCAB.append(value)
         vocab = tuple(SOURCE_VOCAB)
     return _codes(arr, vocab)
+
+
+def stable_argsort(key: np.ndarray) -> np.ndarray:
+    """``np.argsort(key, kind="stable")``, ~2.5x faster on AIS keys.
+
+    numpy's default sort is a vectorised introsort (~2.4 ms for 80k int64
+    keys against ~5.9 ms for its stable timsort) but orders equal keys
+    arbitrarily. Equal (mmsi, time) keys are rare (duplicates), so only the
+    runs of equal keys are re-sorted by position afterwards, which restores
+    input order among them: the same permutation as a stable sort.
+    """
+    order = np.argsort(key)
+    if len(order) < 2:
+        return order
+    sk = key[order]
+    tie = sk[1:] == sk[:-1]
+    if tie.any():
+        in_run = np.zeros(len(order), dtype=bool)
+        in_run[1:] |= tie
+        in_run[:-1] |= tie
+        pos = np.flatnonzero(in_run)
+        sub = order[pos]
+        order[pos] = sub[np.lexsort((sub, sk[pos]))]
+    return order
 
 
 def haversine_m(
@@ -436,7 +471,7 @@ def batch_order(obs: pa.Table) -> np.ndarray:
     rel = np.clip(ts - (first if first is not None else 0), 0, 2**31 - 1)
     np.left_shift(mmsi, 31, out=mmsi)
     mmsi |= rel
-    return np.argsort(mmsi, kind="stable")
+    return stable_argsort(mmsi)
 
 
 def static_candidates(
