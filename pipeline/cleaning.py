@@ -593,16 +593,24 @@ def _equal_rows(buf: PositionBuffer, i: np.ndarray, j: np.ndarray) -> np.ndarray
 
 
 def resolve_day(
-    buf: PositionBuffer, n_stored: int, day_start_ms: int, cfg: CleaningConfig
+    buf: PositionBuffer, stored: int | np.ndarray, day_start_ms: int, cfg: CleaningConfig
 ) -> DayResolution:
     """Sort one day, resolve duplicates against stored rows, flag position jumps.
 
-    ``buf`` holds the ``n_stored`` rows already in the store first, then the
-    new rows in input order; every ``ts`` must lie within the day.
+    ``stored`` marks the rows already in the store: a count (they are the
+    buffer's first rows) or a boolean mask. New rows must be in input order
+    relative to each other (the first new row of a key is its candidate),
+    and a stored row must precede the new rows of its (mmsi, timestamp).
+    Every ``ts`` must lie within the day.
     """
     n = len(buf)
     status = np.full(n, Status.ACCEPTED, dtype=np.int8)
-    status[:n_stored] = Status.STORED
+    if isinstance(stored, np.ndarray):
+        is_stored = stored
+    else:
+        is_stored = np.zeros(n, dtype=bool)
+        is_stored[:stored] = True
+    status[is_stored] = Status.STORED
     if n == 0:
         return DayResolution(np.empty(0, dtype=np.int64), status, {})
     # (mmsi, time of day) packed in one int64: mmsi < 2**30, ms of day < 2**27.
@@ -625,7 +633,7 @@ def resolve_day(
     if len(dup_pos):
         group = np.cumsum(start) - 1
         gs = np.flatnonzero(start)
-        has_stored = order[gs] < n_stored
+        has_stored = is_stored[order[gs]]
         # new-row candidate of each group: first row, or second if the first is stored
         cand = gs + has_stored
         g_dup = group[dup_pos]
@@ -643,7 +651,7 @@ def resolve_day(
         # is one, else the candidate (so the verdict on a row does not depend
         # on which other new rows came with it: idempotent re-ingest)
         later = dup_pos[dup_pos != cand[g_dup]]
-        later = later[order[later] >= n_stored]
+        later = later[~is_stored[order[later]]]
         if len(later):
             bi = order[later]
             ref = order[gs[group[later]]]  # first row of the group: stored or candidate
@@ -654,7 +662,7 @@ def resolve_day(
     del start
     kept = order[(status[order] == Status.ACCEPTED) | (status[order] == Status.STORED)]
     del order
-    jump = _jumps(buf, kept, n_stored, cfg)
+    jump = _jumps(buf, kept, is_stored, cfg)
     if jump.any():
         status[kept[jump]] = Status.POSITION_JUMP
         kept = kept[~jump]
@@ -673,7 +681,9 @@ def resolve_day(
 _JUMP_CHUNK_ROWS = 1 << 20
 
 
-def _jumps(buf: PositionBuffer, kept: np.ndarray, n_stored: int, cfg: CleaningConfig) -> np.ndarray:
+def _jumps(
+    buf: PositionBuffer, kept: np.ndarray, is_stored: np.ndarray, cfg: CleaningConfig
+) -> np.ndarray:
     """Mask over ``kept`` (canonical order) of single-ping position jumps.
 
     A ping needs only its two neighbours, so the check runs over chunks that
@@ -688,7 +698,7 @@ def _jumps(buf: PositionBuffer, kept: np.ndarray, n_stored: int, cfg: CleaningCo
         jump[lo : min(lo + _JUMP_CHUNK_ROWS, m)] = part[
             lo - a : lo - a + min(_JUMP_CHUNK_ROWS, m - lo)
         ]
-    jump &= kept >= n_stored  # stored rows are never re-judged
+    jump &= ~is_stored[kept]  # stored rows are never re-judged
     return jump
 
 

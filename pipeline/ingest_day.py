@@ -164,6 +164,33 @@ def _mmsi_bounds(runs: list[PositionBuffer], n_parts: int) -> np.ndarray:
     return np.unique(np.partition(mmsi, kth)[kth])
 
 
+def _in_day_order(buf: PositionBuffer, day_start_ms: int) -> PositionBuffer:
+    """``buf`` reordered in place by (mmsi, timestamp), stored rows first on ties.
+
+    A part is the concatenation of ~100 sorted runs, so walking it in sorted
+    order jumps between runs at every row: each of the ~17 column gathers of
+    resolving and writing it would miss the cache. One gather of the 12
+    columns up front makes all later ones sequential (the order numpy's
+    stable sort then finds is the identity), ~30% less CPU for the part.
+    Stable, with the stored flag as the lowest key bit: new rows of a key
+    keep their input order behind the stored row, as resolve_day requires.
+    """
+    if len(buf) < 2:
+        return buf
+    key = buf.cols["ts"] - day_start_ms  # ms of day < 2**27
+    key <<= 1
+    key |= buf.cols["origin"] >= 0  # stored (origin -1) first
+    mmsi = buf.cols["mmsi"].astype(np.int64)
+    np.left_shift(mmsi, 28, out=mmsi)  # mmsi < 2**30: 58 bits in all
+    key |= mmsi
+    del mmsi
+    order = np.argsort(key, kind="stable")
+    del key
+    for k, col in buf.cols.items():  # column by column: the part never exists twice
+        buf.cols[k] = np.take(col, order)
+    return buf
+
+
 # ------------------------------------------------------------------ writing
 def write_day(
     store: Store,
@@ -267,7 +294,6 @@ def _write_positions(
             outcome.accepted_per_file[int(run.cols["origin"][0])] += len(run)
     stored = PositionBuffer.from_positions(store.read_day(POSITIONS, day))
     had_day = store.has_day(POSITIONS, day)
-    n_stored = len(stored)
     # stored rows (origin -1) come first in every part: its stored prefix
     part_bufs = split_by_mmsi([stored, *runs], DAY_PARTS)
     del stored, runs
@@ -277,8 +303,8 @@ def _write_positions(
     state = {"any_accepted": False}
 
     def resolve_part(buf: PositionBuffer) -> _PartResult:
-        n_st = int(np.count_nonzero(buf.cols["origin"] < 0)) if n_stored else 0
-        res = resolve_day(buf, n_st, day_start_ms, cfg)
+        buf = _in_day_order(buf, day_start_ms)
+        res = resolve_day(buf, buf.cols["origin"] < 0, day_start_ms, cfg)
         q_idx = np.flatnonzero(np.isin(res.status, list(STATUS_REASON)))
         q = None
         counts: dict[tuple[int, str], int] = {}
