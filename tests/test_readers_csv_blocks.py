@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 from helpers_ingest import MC_HEADER, mc_row
 
-from pipeline.readers import common, read_any
+from pipeline.readers import ReaderError, common, read_any
 from pipeline.readers.csv_blocks import LineBlocks, ordered_map, record_numbers
 
 #: ~2-3 MarineCadastre rows per block.
@@ -238,3 +238,20 @@ def test_ordered_map_keeps_order_and_stops_early() -> None:
     assert [next(it) for _ in range(5)] == [0, 1, 4, 9, 16]
     it.close()
     assert len(pulled) <= 8  # bounded read-ahead
+
+
+def test_unreadable_later_block_raises_reader_error_naming_the_file(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """Bytes no mode can read (invalid UTF-8 in a text column) fail with the file's name."""
+    path = tmp_path / "a.csv"
+    lines = rows(30)
+    lines[25] = mc_row(time="2022-01-03T11:00:00", name="BAD\xff")
+    path.write_bytes(("\n".join([MC_HEADER, *lines]) + "\n").encode().replace(b"\xc3\xbf", b"\xff"))
+    got = 0
+    with monkeypatch.context() as m:
+        m.setattr(common, "BLOCK_SIZE_BYTES", TINY)
+        with pytest.raises(ReaderError, match=r"a\.csv: not a readable marinecadastre CSV"):
+            for batch in read_any(path):
+                got += batch.n_records
+    assert 0 < got < 26  # the blocks before the bad one were handed out first

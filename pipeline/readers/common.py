@@ -22,6 +22,7 @@ from __future__ import annotations
 import gzip
 import zipfile
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -459,8 +460,8 @@ def read_csv_batches(path: Path, layout: CsvLayout, convert: Converter) -> Itera
 
     Row numbers are 1-based data-record numbers as pyarrow counts records:
     the header and empty lines are not records, malformed lines are (and
-    keep their number in the quarantine). A zip archive with several data files is read
-    member by member, each named ``archive.zip!member.csv`` in
+    keep their number in the quarantine). A zip archive with several data
+    files is read member by member, each named ``archive.zip!member.csv`` in
     ``source_file`` (so file and row number still identify a record).
     """
     members: list[str | None] = [None]
@@ -494,29 +495,38 @@ def _read_member(
     types = _present(layout, _member_header(path, member))
     with _csv_input(path, member) as stream:
         blocks = LineBlocks(stream, BLOCK_SIZE_BYTES)
-        if blocks.header is None:
-            raise ReaderError(f"{path}: not a readable {layout.source} CSV (Empty CSV file)")
         ctx = _Member(
             path=path,
             layout=layout,
             types=types,
             convert=convert,
             source_file=str(path) if member is None else f"{path}!{member}",
-            column_names=header_names(blocks.header),
+            column_names=_column_names(path, layout, blocks.header),
             typed_options=_convert_options(layout, types, as_strings=False),
             string_options=_convert_options(layout, types, as_strings=True),
         )
-        _check_header(ctx, blocks.header)
+        _check_header(ctx, blocks.header or b"")
         done = 0  # records in the blocks already yielded
-        results = ordered_map(
+        tasks = ordered_map(
             lambda block: _read_block(ctx, block),
             blocks,
             workers=PARSE_WORKERS,
             in_flight=BLOCKS_IN_FLIGHT,
         )
-        for batch, n_records in results:
-            yield _offset_rows(batch, done)
-            done += n_records
+        with closing(tasks) as results:
+            for batch, n_records in results:
+                yield _offset_rows(batch, done)
+                done += n_records
+
+
+def _column_names(path: Path, layout: CsvLayout, header: bytes | None) -> list[str]:
+    """The header's names as pyarrow's own reader would name the columns."""
+    if header is None:
+        raise ReaderError(f"{path}: not a readable {layout.source} CSV (Empty CSV file)")
+    try:
+        return header_names(header)
+    except pa.ArrowInvalid as exc:
+        raise ReaderError(f"{path}: not a readable {layout.source} CSV ({exc})") from None
 
 
 def _convert_options(
