@@ -11,7 +11,8 @@ back in file order with a bounded number of blocks in flight.
 Cutting at line ends is exact because the readers parse with
 ``newlines_in_values=False``: pyarrow ends a record at every ``\\n`` or
 ``\\r`` outside quotes. (A quoted value spanning lines is only kept whole
-when both lines fall in the same block, as with the streaming reader.)
+when its lines fall in one block; the streaming reader had the same limit and
+failed with "parser got out of sync with chunker" otherwise.)
 A ``\\r\\n`` split between two blocks is harmless: the lone ``\\n`` opening the
 next block is an empty line, which pyarrow skips.
 
