@@ -4,26 +4,25 @@ Why a shared CSV engine: MarineCadastre, DMA and the Stone Soup track files
 differ only in headers, vocabularies and time formats. The hard parts are the
 same for all of them and live here once:
 
-* **Streaming with explicit types** (``pyarrow.csv.open_csv``): a day of
-  national AIS is ~10 million rows, which must never exist as Python objects.
+* **Block-parallel parsing with explicit types** (:mod:`.csv_blocks`): a
+  day of national AIS is ~10 million rows, which must never exist as Python
+  objects nor all at once in memory; blocks of whole lines are parsed and
+  converted on both cores and yielded in file order.
 * **Nothing lost**: a malformed line (wrong column count) or a field that
   cannot be typed becomes a quarantine row with the raw text, never a crash
   and never a silent drop. Typed parsing is fast but fails a whole block on
-  one bad field; when that happens the file is re-read in *string mode*
-  (every column as text, typed with vectorised validation) from the first
-  record not yet yielded, so clean files pay nothing for the safety net.
+  one bad field; when that happens that block alone is re-parsed in *string
+  mode* (every column as text, typed with vectorised validation), so clean
+  blocks pay nothing for the safety net.
 * **Compressed inputs** (``.gz``, ``.zip``) recognised from magic bytes.
 """
 
 from __future__ import annotations
 
 import gzip
-import queue
-import threading
 import zipfile
-from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -34,6 +33,13 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from pipeline.readers.batch import ReaderBatch
+from pipeline.readers.csv_blocks import (
+    LineBlocks,
+    header_names,
+    ordered_map,
+    parse_block,
+    record_numbers,
+)
 from pipeline.schemas import (
     OBSERVATION_SCHEMA,
     QUARANTINE_SCHEMA,
@@ -46,8 +52,11 @@ from pipeline.schemas import (
 #: fixed cost of the ~100 vectorised calls per batch is negligible.
 BLOCK_SIZE_BYTES = 8 << 20
 
-#: Threads converting parsed blocks to observations.
-CONVERT_WORKERS = 2
+#: Threads parsing and converting blocks (one task = parse + convert of a block).
+PARSE_WORKERS = 2
+
+#: Blocks read but not yet handed to the caller: bounds the reader's memory.
+BLOCKS_IN_FLIGHT = 4
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -466,10 +475,10 @@ def _present(layout: CsvLayout, header: list[str]) -> dict[str, pa.DataType]:
 def read_csv_batches(path: Path, layout: CsvLayout, convert: Converter) -> Iterator[ReaderBatch]:
     """Stream ``path`` as :class:`ReaderBatch` objects using ``layout``.
 
-    Row numbers are 1-based data-record numbers (the header is not a
-    record). Malformed lines are reported with their physical line number
-    when pyarrow knows it. A zip archive with several data files is read
-    member by member, each named ``archive.zip!member.csv`` in
+    Row numbers are 1-based data-record numbers as pyarrow counts records:
+    the header and empty lines are not records, malformed lines are (and
+    keep their number in the quarantine). A zip archive with several data
+    files is read member by member, each named ``archive.zip!member.csv`` in
     ``source_file`` (so file and row number still identify a record).
     """
     members: list[str | None] = [None]
@@ -483,272 +492,208 @@ def read_csv_batches(path: Path, layout: CsvLayout, convert: Converter) -> Itera
         yield from _read_member(path, member, layout, convert)
 
 
+@dataclass(frozen=True)
+class _Member:
+    """What every block task of one CSV member needs."""
+
+    path: Path
+    layout: CsvLayout
+    types: dict[str, pa.DataType]
+    convert: Converter
+    source_file: str
+    column_names: list[str]
+    typed_options: pacsv.ConvertOptions
+    string_options: pacsv.ConvertOptions
+
+
 def _read_member(
     path: Path, member: str | None, layout: CsvLayout, convert: Converter
 ) -> Iterator[ReaderBatch]:
-    header = _member_header(path, member)
-    types = _present(layout, header)
-    source_file = str(path) if member is None else f"{path}!{member}"
-    done_through = 0  # every record numbered <= this has been yielded
-    try:
-        for batch in _typed_pass(path, member, layout, types, convert, source_file):
-            for tbl in (batch.observations, batch.rejects):
-                if tbl.num_rows:
-                    top = pc.max(tbl["row_number"]).as_py()
-                    done_through = max(done_through, top or 0)
-            yield batch
-        return
-    except pa.ArrowInvalid:
-        pass  # a field failed to convert: redo the rest in string mode
-    try:
-        yield from _string_pass(
-            path, member, layout, types, convert, source_file, skip=done_through
+    types = _present(layout, _member_header(path, member))
+    with _csv_input(path, member) as stream:
+        blocks = LineBlocks(stream, BLOCK_SIZE_BYTES)
+        ctx = _Member(
+            path=path,
+            layout=layout,
+            types=types,
+            convert=convert,
+            source_file=str(path) if member is None else f"{path}!{member}",
+            column_names=_column_names(path, layout, blocks.header),
+            typed_options=_convert_options(layout, types, as_strings=False),
+            string_options=_convert_options(layout, types, as_strings=True),
         )
+        _check_header(ctx, blocks.header or b"")
+        done = 0  # records in the blocks already yielded
+        tasks = ordered_map(
+            lambda block: _read_block(ctx, block),
+            blocks,
+            workers=PARSE_WORKERS,
+            in_flight=BLOCKS_IN_FLIGHT,
+        )
+        with closing(tasks) as results:
+            for batch, n_records in results:
+                yield _offset_rows(batch, done)
+                done += n_records
+
+
+def _column_names(path: Path, layout: CsvLayout, header: bytes | None) -> list[str]:
+    """The header's names as pyarrow's own reader would name the columns."""
+    if header is None:
+        raise ReaderError(f"{path}: not a readable {layout.source} CSV (Empty CSV file)")
+    try:
+        return header_names(header)
     except pa.ArrowInvalid as exc:
         raise ReaderError(f"{path}: not a readable {layout.source} CSV ({exc})") from None
 
 
-def _invalid_rows_collector(store: list[pacsv.InvalidRow]) -> Callable[[object], str]:
-    def handler(row: pacsv.InvalidRow) -> str:
-        store.append(row)
-        return "skip"
-
-    return handler
-
-
-def _open(
-    path: Path,
-    member: str | None,
-    layout: CsvLayout,
-    types: dict[str, pa.DataType],
-    invalid: list[pacsv.InvalidRow],
-    *,
-    as_strings: bool,
-    block_size: int = BLOCK_SIZE_BYTES,
-) -> pacsv.CSVStreamingReader:
-    column_types = dict.fromkeys(types, pa.string()) if as_strings else dict(types)
-    convert_options = pacsv.ConvertOptions(
-        column_types=column_types,
+def _convert_options(
+    layout: CsvLayout, types: dict[str, pa.DataType], *, as_strings: bool
+) -> pacsv.ConvertOptions:
+    return pacsv.ConvertOptions(
+        column_types=dict.fromkeys(types, pa.string()) if as_strings else dict(types),
         include_columns=list(types),
         null_values=list(layout.null_values),
         strings_can_be_null=True,
         quoted_strings_can_be_null=True,
         timestamp_parsers=[layout.timestamp_format] if layout.timestamp_format else None,
     )
-    # use_threads=False: the streaming reader parses one block at a time
-    # anyway, and only then does pyarrow report malformed lines' numbers.
-    return pacsv.open_csv(
-        _csv_input(path, member),
-        read_options=pacsv.ReadOptions(block_size=block_size, use_threads=False),
-        parse_options=pacsv.ParseOptions(invalid_row_handler=_invalid_rows_collector(invalid)),
-        convert_options=convert_options,
-    )
 
 
-def _invalid_rejects(
-    invalid: list[pacsv.InvalidRow], layout: CsvLayout, source_file: str
-) -> pa.Table:
-    rej = raw_rejects(
+def _check_header(ctx: _Member, header: bytes) -> None:
+    """Fail on a header the layout cannot be read with, even without data rows."""
+    buf = pa.py_buffer(header + b"\n")
+    read = pacsv.ReadOptions(use_threads=False)
+    try:
+        pacsv.read_csv(buf, read_options=read, convert_options=ctx.typed_options)
+        return
+    except pa.ArrowInvalid:
+        pass
+    try:
+        pacsv.read_csv(buf, read_options=read, convert_options=ctx.string_options)
+    except pa.ArrowInvalid as exc:
+        raise _unreadable(ctx, exc) from None
+
+
+def _unreadable(ctx: _Member, exc: Exception) -> ReaderError:
+    return ReaderError(f"{ctx.path}: not a readable {ctx.layout.source} CSV ({exc})")
+
+
+def _read_block(ctx: _Member, block: pa.Buffer) -> tuple[ReaderBatch, int]:
+    """Parse and convert one block: (batch with block-relative row numbers, records).
+
+    Typed parsing is fast but fails the whole block on one bad field; then
+    only this block is re-parsed in string mode, so clean blocks pay nothing
+    for the safety net.
+    """
+    try:
+        return _typed_block(ctx, block)
+    except pa.ArrowInvalid:
+        pass  # a field failed to convert: redo this block in string mode
+    try:
+        return _string_block(ctx, block)
+    except pa.ArrowInvalid as exc:
+        raise _unreadable(ctx, exc) from None
+
+
+def _typed_block(ctx: _Member, block: pa.Buffer) -> tuple[ReaderBatch, int]:
+    table, invalid = parse_block(block, ctx.column_names, ctx.typed_options)
+    rows, n_records = record_numbers(table.num_rows, invalid)
+    bad = _invalid_rejects(invalid, ctx)
+    if table.num_rows == 0:
+        return ReaderBatch(empty_obs(), bad), n_records
+    obs, rej = ctx.convert(table, pa.array(rows), ctx.source_file)
+    if bad.num_rows:
+        rej = pa.concat_tables([bad, rej])
+    return ReaderBatch(obs, rej), n_records
+
+
+def _string_block(ctx: _Member, block: pa.Buffer) -> tuple[ReaderBatch, int]:
+    """Parse with every column as text, typing each value defensively.
+
+    Fields that cannot be typed quarantine their record (``invalid_timestamp``
+    or ``parse_error``, with the raw text and the offending field).
+    """
+    table, invalid = parse_block(block, ctx.column_names, ctx.string_options)
+    rows, n_records = record_numbers(table.num_rows, invalid)
+    bad = _invalid_rejects(invalid, ctx)
+    if table.num_rows == 0:
+        return ReaderBatch(empty_obs(), bad), n_records
+    layout, types = ctx.layout, ctx.types
+    typed_cols = {}
+    bad_mask = np.zeros(table.num_rows, dtype=bool)
+    detail = np.full(table.num_rows, None, dtype=object)
+    ts_bad = np.zeros(table.num_rows, dtype=bool)
+    for name, typ in types.items():
+        col = table.column(name).combine_chunks()
+        parsed, col_bad = parse_strings(col, typ, layout.timestamp_format)
+        typed_cols[name] = parsed
+        new = col_bad & ~bad_mask
+        if new.any():
+            texts = col.to_numpy(zero_copy_only=False)
+            detail[new] = [f"{name}={t!r}" for t in texts[new]]
+            if pa.types.is_timestamp(typ):
+                ts_bad |= new
+        bad_mask |= col_bad
+    typed = pa.table(typed_cols)
+    rejects = [bad]
+    if bad_mask.any():
+        sel = np.flatnonzero(bad_mask)
+        raw_cols = [pc.fill_null(table.column(n).combine_chunks().take(sel), "") for n in types]
+        raws = pc.binary_join_element_wise(*raw_cols, ",")
+        for reason, mask in (
+            (QuarantineReason.INVALID_TIMESTAMP, ts_bad),
+            (QuarantineReason.PARSE_ERROR, bad_mask & ~ts_bad),
+        ):
+            if not mask[sel].any():
+                continue
+            pick = mask[sel]
+            rejects.append(
+                raw_rejects(
+                    reason,
+                    list(detail[sel][pick]),
+                    raws.filter(pa.array(pick)).to_pylist(),
+                    rows[sel][pick].tolist(),
+                    source=layout.source,
+                    source_file=ctx.source_file,
+                )
+            )
+        typed = typed.filter(pa.array(~bad_mask))
+        rows = rows[~bad_mask]
+    obs, rej = ctx.convert(typed, pa.array(rows), ctx.source_file)
+    rejects.append(rej)
+    return ReaderBatch(obs, pa.concat_tables(rejects)), n_records
+
+
+def _invalid_rejects(invalid: list[pacsv.InvalidRow], ctx: _Member) -> pa.Table:
+    """Malformed lines (wrong column count) as parse_error rows with their raw text."""
+    if not invalid:
+        return empty_rejects()
+    return raw_rejects(
         QuarantineReason.PARSE_ERROR,
         [f"expected {r.expected_columns} columns, got {r.actual_columns}" for r in invalid],
         [r.text for r in invalid],
-        # physical line -> data record number (line 1 is the header)
-        [r.number - 1 if r.number is not None else None for r in invalid],
-        source=layout.source,
-        source_file=source_file,
+        [r.number for r in invalid],  # record number within the block
+        source=ctx.layout.source,
+        source_file=ctx.source_file,
     )
-    invalid.clear()
-    return rej
 
 
-def _typed_pass(
-    path: Path,
-    member: str | None,
-    layout: CsvLayout,
-    types: dict[str, pa.DataType],
-    convert: Converter,
-    source_file: str,
-) -> Iterator[ReaderBatch]:
-    invalid: list[pacsv.InvalidRow] = []
-    reader = _open(path, member, layout, types, invalid, as_strings=False)
-    numbers = _RowNumbers()
-
-    def work(table: pa.Table, rows: pa.Array, bad: pa.Table) -> ReaderBatch:
-        obs, rej = convert(table, rows, source_file)
-        if bad.num_rows:
-            rej = pa.concat_tables([bad, rej])
-        return ReaderBatch(obs, rej)
-
-    # Conversion runs in a small pool (pyarrow/numpy kernels release the GIL)
-    # while the prefetch thread parses ahead; results keep file order.
-    with ThreadPoolExecutor(max_workers=CONVERT_WORKERS, thread_name_prefix="csv") as pool:
-        pending: deque[Future[ReaderBatch]] = deque()
-        for rb in prefetch(reader):
-            bad = numbers.take_invalid(invalid, layout, source_file)
-            table = pa.Table.from_batches([rb])
-            rows = pa.array(numbers.assign(table.num_rows))
-            pending.append(pool.submit(work, table, rows, bad))
-            if len(pending) > CONVERT_WORKERS:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-    bad = numbers.take_invalid(invalid, layout, source_file)
-    if bad.num_rows:
-        yield ReaderBatch(empty_obs(), bad)
+def _offset_rows(batch: ReaderBatch, offset: int) -> ReaderBatch:
+    """Block-relative row numbers -> file row numbers (``offset`` records before)."""
+    if not offset:
+        return batch
+    return ReaderBatch(
+        _add_to_rows(batch.observations, offset), _add_to_rows(batch.rejects, offset)
+    )
 
 
-class _RowNumbers:
-    """1-based record numbers of good rows, skipping malformed lines' numbers.
-
-    pyarrow reports the physical line number of a malformed line (header is
-    line 1, so record = line - 1); good rows take the remaining numbers in
-    order. Exact for files without quoted line breaks.
-    """
-
-    def __init__(self) -> None:
-        self.cursor = 1
-        self.pending: list[int] = []
-
-    def take_invalid(
-        self, invalid: list[pacsv.InvalidRow], layout: CsvLayout, source_file: str
-    ) -> pa.Table:
-        if not invalid:
-            return empty_rejects()
-        self.pending.extend(r.number - 1 for r in invalid if r.number is not None)
-        self.pending.sort()
-        return _invalid_rejects(invalid, layout, source_file)
-
-    def assign(self, n: int) -> np.ndarray:
-        out = np.arange(self.cursor, self.cursor + n, dtype=np.int64)
-        while n and self.pending and self.pending[0] <= out[-1]:
-            r = self.pending.pop(0)
-            out[out >= r] += 1
-        if n:
-            self.cursor = int(out[-1]) + 1
-        while self.pending and self.pending[0] <= self.cursor:
-            if self.pending.pop(0) == self.cursor:
-                self.cursor += 1  # malformed line right after this batch
-        return out
+def _add_to_rows(table: pa.Table, offset: int) -> pa.Table:
+    if not table.num_rows:
+        return table
+    i = table.schema.get_field_index("row_number")
+    shifted = pc.add(table.column(i), pa.scalar(offset, pa.int64()))
+    return table.set_column(i, table.schema.field(i), shifted)
 
 
 def empty_obs() -> pa.Table:
     return _EMPTY_OBS
-
-
-def prefetch(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:
-    """Read ahead in a thread: pyarrow parses the next block (without the GIL)
-    while the caller converts and cleans the current one, using both cores."""
-    q: queue.Queue[object] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    done = object()
-
-    def work() -> None:
-        try:
-            for item in batches:
-                while not stop.is_set():
-                    try:
-                        q.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            q.put(done)
-        except BaseException as exc:  # handed to the consumer
-            q.put(exc)
-
-    thread = threading.Thread(target=work, name="csv-prefetch", daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = q.get()
-            if item is done:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item  # type: ignore[misc]
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-
-
-def _string_pass(
-    path: Path,
-    member: str | None,
-    layout: CsvLayout,
-    types: dict[str, pa.DataType],
-    convert: Converter,
-    source_file: str,
-    *,
-    skip: int,
-) -> Iterator[ReaderBatch]:
-    """Re-read with every column as text, typing each value defensively.
-
-    Records numbered ``<= skip`` were already yielded by the typed pass.
-    """
-    invalid: list[pacsv.InvalidRow] = []
-    reader = _open(path, member, layout, types, invalid, as_strings=True)
-    numbers = _RowNumbers()
-    for rb in reader:
-        bad = numbers.take_invalid(invalid, layout, source_file)
-        if bad.num_rows and skip:
-            bad = bad.filter(pc.fill_null(pc.greater(bad["row_number"], skip), True))
-        table = pa.Table.from_batches([rb])
-        rows = numbers.assign(table.num_rows)
-        if skip and len(rows) and rows[0] <= skip:
-            fresh = rows > skip
-            table = table.filter(pa.array(fresh))
-            rows = rows[fresh]
-        if table.num_rows == 0:
-            if bad.num_rows:
-                yield ReaderBatch(empty_obs(), bad)
-            continue
-        typed_cols = {}
-        bad_mask = np.zeros(table.num_rows, dtype=bool)
-        detail = np.full(table.num_rows, None, dtype=object)
-        ts_bad = np.zeros(table.num_rows, dtype=bool)
-        for name, typ in types.items():
-            col = table.column(name).combine_chunks()
-            parsed, col_bad = parse_strings(col, typ, layout.timestamp_format)
-            typed_cols[name] = parsed
-            new = col_bad & ~bad_mask
-            if new.any():
-                texts = col.to_numpy(zero_copy_only=False)
-                detail[new] = [f"{name}={t!r}" for t in texts[new]]
-                if pa.types.is_timestamp(typ):
-                    ts_bad |= new
-            bad_mask |= col_bad
-        typed = pa.table(typed_cols)
-        rejects = [bad]
-        if bad_mask.any():
-            sel = np.flatnonzero(bad_mask)
-            raw_cols = [pc.fill_null(table.column(n).combine_chunks().take(sel), "") for n in types]
-            raws = pc.binary_join_element_wise(*raw_cols, ",")
-            for reason, mask in (
-                (QuarantineReason.INVALID_TIMESTAMP, ts_bad),
-                (QuarantineReason.PARSE_ERROR, bad_mask & ~ts_bad),
-            ):
-                if not mask[sel].any():
-                    continue
-                pick = mask[sel]
-                rejects.append(
-                    raw_rejects(
-                        reason,
-                        list(detail[sel][pick]),
-                        raws.filter(pa.array(pick)).to_pylist(),
-                        rows[sel][pick].tolist(),
-                        source=layout.source,
-                        source_file=source_file,
-                    )
-                )
-            keep = pa.array(~bad_mask)
-            typed = typed.filter(keep)
-            rows = rows[~bad_mask]
-        obs, rej = convert(typed, pa.array(rows), source_file)
-        rejects.append(rej)
-        yield ReaderBatch(obs, pa.concat_tables(rejects))
-    bad = numbers.take_invalid(invalid, layout, source_file)
-    if skip and bad.num_rows:
-        bad = bad.filter(pc.fill_null(pc.greater(bad["row_number"], skip), True))
-    if bad.num_rows:
-        yield ReaderBatch(empty_obs(), bad)
