@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import ctypes
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -210,16 +210,21 @@ def write_day(
     release_memory()
     quarantine_new = list(parts.quarantine)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vessels") as side:
-        vessels: Future[str | None] | None = None
-        if parts.statics:
-            vessels = side.submit(_write_vessels, store, day, parts.statics)
-            parts.statics = []
+        vessels: list[Future[str | None]] = []
+
+        def start_vessels() -> None:
+            # Not before the positions are split into parts: that is the
+            # day's memory peak, and the vessel series would add to it.
+            if parts.statics and not vessels:
+                vessels.append(side.submit(_write_vessels, store, day, parts.statics))
+                parts.statics = []
+
         if parts.positions:
-            runs = parts.positions
-            parts.positions = []
-            q = _write_positions(store, day, runs, outcome, file_names, cfg)
+            runs, parts.positions = parts.positions, []
+            q = _write_positions(store, day, runs, outcome, file_names, cfg, start_vessels)
             quarantine_new.extend(q)
-        if vessels is not None and (written := vessels.result()) is not None:
+        start_vessels()
+        if vessels and (written := vessels[0].result()) is not None:
             outcome.partitions.insert(0, written)
     if quarantine_new:
         written = _write_quarantine(store, day, quarantine_new)
@@ -286,8 +291,12 @@ def _write_positions(
     outcome: DayOutcome,
     file_names: list[str],
     cfg: CleaningConfig,
+    after_split: Callable[[], None],
 ) -> list[pa.Table]:
-    """Resolve the day's positions part by part and stream them to the store."""
+    """Resolve the day's positions part by part and stream them to the store.
+
+    ``after_split`` is called once the runs are merged into parts.
+    """
     # new rows per input file, counted before the runs are merged
     for run in runs:
         if len(run):
@@ -298,6 +307,7 @@ def _write_positions(
     part_bufs = split_by_mmsi([stored, *runs], DAY_PARTS)
     del stored, runs
     release_memory()
+    after_split()
     day_start_ms = (day.toordinal() - date(1970, 1, 1).toordinal()) * MS_PER_DAY
     quarantine: list[pa.Table] = []
     state = {"any_accepted": False}
