@@ -234,6 +234,7 @@ class PositionBuffer:
         origin: int,
         mask: np.ndarray | None = None,
         order: np.ndarray | None = None,
+        numbers: BatchNumbers | None = None,
     ) -> PositionBuffer:
         """Numeric columns of ``obs`` (rows where ``mask``, default all).
 
@@ -241,7 +242,7 @@ class PositionBuffer:
         the rows come in that order: a batch buffered in (mmsi, timestamp)
         order makes the day's sort a merge of sorted runs.
         """
-        buf = cls._from_observations(obs, origin)
+        buf = cls._from_observations(obs, origin, numbers)
         if order is not None:
             return buf.take(order if mask is None else order[mask[order]])
         if mask is not None and not mask.all():
@@ -249,8 +250,10 @@ class PositionBuffer:
         return buf
 
     @classmethod
-    def _from_observations(cls, obs: pa.Table, origin: int) -> PositionBuffer:
-        return cls._from_table(obs, origin, _np(obs["row_number"], np.int32, -1))
+    def _from_observations(
+        cls, obs: pa.Table, origin: int, numbers: BatchNumbers | None = None
+    ) -> PositionBuffer:
+        return cls._from_table(obs, origin, _np(obs["row_number"], np.int32, -1), numbers)
 
     @classmethod
     def from_positions(cls, table: pa.Table) -> PositionBuffer:
@@ -258,14 +261,32 @@ class PositionBuffer:
         return cls._from_table(table, -1, np.full(table.num_rows, -1, dtype=np.int32))
 
     @classmethod
-    def _from_table(cls, table: pa.Table, origin: int, rows: np.ndarray) -> PositionBuffer:
-        """Columns shared by reader observations and stored positions, as numpy."""
+    def _from_table(
+        cls,
+        table: pa.Table,
+        origin: int,
+        rows: np.ndarray,
+        numbers: BatchNumbers | None = None,
+    ) -> PositionBuffer:
+        """Columns shared by reader observations and stored positions, as numpy.
+
+        ``numbers`` (of the same rows) saves converting the key columns again;
+        rows with a null mmsi or time differ (-1 vs 0) but never pass the checks.
+        """
+        if numbers is not None:
+            mmsi = numbers.mmsi.astype(np.int32)
+            ts, lat, lon = numbers.ts, numbers.lat, numbers.lon
+        else:
+            mmsi = _np(table["mmsi"], np.int32, 0)
+            ts = _np(table["timestamp"].cast(pa.int64()), np.int64, 0)
+            lat = _np(table["lat"], np.float64, np.nan)
+            lon = _np(table["lon"], np.float64, np.nan)
         return cls(
             {
-                "mmsi": _np(table["mmsi"], np.int32, 0),
-                "ts": _np(table["timestamp"].cast(pa.int64()), np.int64, 0),
-                "lat": _np(table["lat"], np.float64, np.nan),
-                "lon": _np(table["lon"], np.float64, np.nan),
+                "mmsi": mmsi,
+                "ts": ts,
+                "lat": lat,
+                "lon": lon,
                 "sog": _np(table["sog_kn"], np.float32, np.nan),
                 "cog": _np(table["cog_deg"], np.float32, np.nan),
                 "heading": _np(table["heading_deg"], np.float32, np.nan),
@@ -355,6 +376,8 @@ class BatchSplit:
     quarantined_by_reason: dict[str, int] = field(default_factory=dict)
     #: row permutation of ``observations`` in (mmsi, timestamp) order (stable)
     order: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.intp))
+    #: key columns as numpy (for the position buffer)
+    numbers: BatchNumbers | None = None
 
     @property
     def positions(self) -> pa.Table:
@@ -362,6 +385,35 @@ class BatchSplit:
         if self.position_mask.all():
             return self.observations
         return self.observations.filter(pa.array(self.position_mask))
+
+
+@dataclass(frozen=True)
+class BatchNumbers:
+    """The key columns of a batch as numpy, converted once and shared.
+
+    The row checks, the batch order, the static reduction and the position
+    buffer all need mmsi, time and position; converting them once instead
+    of in each step saves a quarter of the per-batch checks.
+    """
+
+    mmsi: np.ndarray  # int64, -1 = null
+    ts: np.ndarray  # int64 ms since epoch, 0 = null
+    ts_null: np.ndarray
+    lat: np.ndarray  # float64, NaN = null
+    lon: np.ndarray
+    has_pos: np.ndarray
+
+    @classmethod
+    def of(cls, obs: pa.Table) -> BatchNumbers:
+        ts_col = obs["timestamp"]
+        return cls(
+            mmsi=_np(obs["mmsi"], np.int64, -1),
+            ts=_np(ts_col.cast(pa.int64()), np.int64, 0),
+            ts_null=np.asarray(ts_col.is_null().to_numpy(zero_copy_only=False), dtype=bool),
+            lat=_np(obs["lat"], np.float64, np.nan),
+            lon=_np(obs["lon"], np.float64, np.nan),
+            has_pos=_np(obs["has_position"], np.bool_, True),
+        )
 
 
 def _detail_position(lat: pa.Array, lon: pa.Array) -> pa.Array:
@@ -374,20 +426,17 @@ def _detail_position(lat: pa.Array, lon: pa.Array) -> pa.Array:
     )
 
 
-def row_reasons(obs: pa.Table) -> np.ndarray:
+def row_reasons(obs: pa.Table, nums: BatchNumbers | None = None) -> np.ndarray:
     """Per-row rejection code of the row checks: index into REASON_ORDER, -1 = ok.
 
     Precedence: missing timestamp, invalid MMSI, non-vessel MMSI, invalid
     position (the first failing check names the row's single reason).
     """
+    nums = nums if nums is not None else BatchNumbers.of(obs)
     n = obs.num_rows
     code = np.full(n, -1, dtype=np.int8)
-    ts_null = np.asarray(obs["timestamp"].is_null().to_numpy(zero_copy_only=False), dtype=bool)
-    mmsi = _np(obs["mmsi"], np.int64, -1)
-    kind = classify_mmsi(mmsi)
-    lat = _np(obs["lat"], np.float64, np.nan)
-    lon = _np(obs["lon"], np.float64, np.nan)
-    has_pos = _np(obs["has_position"], np.bool_, True)
+    ts_null, lat, lon, has_pos = nums.ts_null, nums.lat, nums.lon, nums.has_pos
+    kind = classify_mmsi(nums.mmsi)
     with np.errstate(invalid="ignore"):
         bad_pos = has_pos & (
             ~(np.abs(lat) <= 90.0) | ~(np.abs(lon) <= 180.0) | ((lat == 0.0) & (lon == 0.0))
@@ -448,7 +497,7 @@ def _has_static(obs: pa.Table) -> np.ndarray:
     return any_static
 
 
-def batch_order(obs: pa.Table) -> np.ndarray:
+def batch_order(obs: pa.Table, nums: BatchNumbers | None = None) -> np.ndarray:
     """Stable row order of a batch by (mmsi, timestamp).
 
     Computed once per batch and shared: the static reduction needs each
@@ -462,20 +511,23 @@ def batch_order(obs: pa.Table) -> np.ndarray:
     are clipped too, which only coarsens the order of pings in a vessel's
     far future within one batch; the day's sort is exact regardless.
     """
-    mmsi = np.clip(_np(obs["mmsi"], np.int64, 0), 0, 2**31 - 1)
-    ts_col = obs["timestamp"].cast(pa.int64())
-    ts = _np(ts_col, np.int64, 0)
-    if len(ts) == 0:
+    nums = nums if nums is not None else BatchNumbers.of(obs)
+    if len(nums.ts) == 0:
         return np.empty(0, dtype=np.intp)
-    first = pc.min(ts_col).as_py()
-    rel = np.clip(ts - (first if first is not None else 0), 0, 2**31 - 1)
+    mmsi = np.clip(nums.mmsi, 0, 2**31 - 1)
+    valid_ts = nums.ts[~nums.ts_null]
+    first = int(valid_ts.min()) if len(valid_ts) else 0
+    rel = np.clip(nums.ts - first, 0, 2**31 - 1)
     np.left_shift(mmsi, 31, out=mmsi)
     mmsi |= rel
     return stable_argsort(mmsi)
 
 
 def static_candidates(
-    obs: pa.Table, valid: np.ndarray | None = None, order: np.ndarray | None = None
+    obs: pa.Table,
+    valid: np.ndarray | None = None,
+    order: np.ndarray | None = None,
+    nums: BatchNumbers | None = None,
 ) -> pa.Table:
     """VESSEL_SCHEMA rows of accepted observations that carry static data.
 
@@ -494,13 +546,14 @@ def static_candidates(
         has &= valid
     if not has.any():
         return VESSEL_SCHEMA.empty_table()
+    nums = nums if nums is not None else BatchNumbers.of(obs)
     if order is None:
-        order = batch_order(obs)
+        order = batch_order(obs, nums)
     # rows with static data, each vessel's reports in time order
     sel = order[has[order]]
     if len(sel) > 2:
-        mmsi = _np(obs["mmsi"], np.int64, 0)[sel]
-        day = _np(obs["timestamp"].cast(pa.int64()), np.int64, 0)[sel] // MS_PER_DAY
+        mmsi = nums.mmsi[sel]
+        day = nums.ts[sel] // MS_PER_DAY
         # a run never crosses midnight: each UTC day's series starts whole
         same = (mmsi[1:] == mmsi[:-1]) & (day[1:] == day[:-1])
         for name in STATIC_COLUMNS:
@@ -538,7 +591,8 @@ def _same_as_previous(tbl: pa.Table, columns: tuple[str, ...]) -> np.ndarray:
 
 def split_batch(obs: pa.Table) -> BatchSplit:
     """Row checks on one reader batch (see module docstring)."""
-    code = row_reasons(obs)
+    nums = BatchNumbers.of(obs)
+    code = row_reasons(obs, nums)
     bad = code >= 0
     quarantine = (
         _quarantine_from_obs(obs.filter(pa.array(bad)), code[bad])
@@ -553,16 +607,17 @@ def split_batch(obs: pa.Table) -> BatchSplit:
     # Masks instead of filtered tables: filtering copies every column,
     # strings included, and the buffer needs a few numeric columns only.
     good = ~bad
-    has_pos = _np(obs["has_position"], np.bool_, True)
-    order = batch_order(obs)
+    has_pos = nums.has_pos
+    order = batch_order(obs, nums)
     return BatchSplit(
         observations=obs,
         position_mask=good & has_pos,
-        statics=static_candidates(obs, good, order),
+        statics=static_candidates(obs, good, order, nums),
         quarantine=quarantine,
         n_static_only=int((good & ~has_pos).sum()),
         quarantined_by_reason=counts,
         order=order,
+        numbers=nums,
     )
 
 

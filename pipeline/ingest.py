@@ -357,7 +357,9 @@ def _check_batch(batch: ReaderBatch, origin: int) -> _Checked:
     if split.statics.num_rows:
         checked.statics = _by_day(split.statics, _days_of(split.statics["timestamp"]))
     if split.position_mask.any():
-        buf = PositionBuffer.from_observations(obs, origin, split.position_mask, split.order)
+        buf = PositionBuffer.from_observations(
+            obs, origin, split.position_mask, split.order, split.numbers
+        )
         pday = buf.cols["ts"] // MS_PER_DAY
         lo, hi = int(pday.min()), int(pday.max())
         if lo == hi:

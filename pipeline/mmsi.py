@@ -336,6 +336,21 @@ def classify_mmsi(mmsi: npt.ArrayLike) -> np.ndarray:
     Negative, zero and > 9-digit values are ``INVALID``.
     """
     m = _as_int64(mmsi)
+    # Nearly every row of a day is a ship: find those with one division and
+    # a lookup, and run the full set of rules on the others only (~5x less
+    # work per batch; no other kind overlaps MID 200-799 nine-digit numbers).
+    mid = m // 1_000_000
+    ship = (m >= 200_000_000) & (m < 800_000_000) & _MID_VALID[np.clip(mid, 0, 999)]
+    if ship.all():
+        return np.full(m.shape, MmsiKind.SHIP, dtype=np.int8)
+    kind = np.full(m.shape, MmsiKind.SHIP, dtype=np.int8)
+    rest = ~ship
+    kind[rest] = _classify_all(m[rest])
+    return kind
+
+
+def _classify_all(m: np.ndarray) -> np.ndarray:
+    """Every rule of :func:`classify_mmsi`, on an int64 array."""
     kind = np.zeros(m.shape, dtype=np.int8)
     nine = (m >= 100_000_000) & (m <= 999_999_999)
     d1 = m // 100_000_000

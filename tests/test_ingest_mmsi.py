@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.mmsi import MmsiKind, classify_mmsi, flag_of, flags_of, is_vessel, mid_of
 
@@ -53,3 +55,13 @@ def test_flags_of_vectorised_matches_scalar() -> None:
     assert iso2.tolist() == ["LR", "RU", None, "MH"]
     assert name[3] == "Marshall Islands"
     assert mid_of(mmsis).tolist() == [636, 273, -1, 538]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(-10, 2 * 10**9), max_size=50))
+def test_ship_fast_path_classifies_like_the_full_rules(values: list[int]) -> None:
+    """classify_mmsi short-cuts ship MMSIs; every other number gets all the rules."""
+    from pipeline.mmsi import _classify_all
+
+    arr = np.array([*values, 366123456, 2190001, 992191234], dtype=np.int64)
+    assert np.array_equal(classify_mmsi(arr), _classify_all(arr))
