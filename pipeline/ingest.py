@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -242,9 +242,17 @@ def ingest_files(
     only changes at the end, one atomic day file at a time).
     """
     _tune_malloc()
-    with _jemalloc_pool():
+    with (
+        _jemalloc_pool(),
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="statics") as compactor,
+    ):
         return _ingest_files(
-            paths, store_root, cfg=cfg, progress=progress, default_time=default_time
+            paths,
+            store_root,
+            cfg=cfg,
+            progress=progress,
+            default_time=default_time,
+            compactor=compactor,
         )
 
 
@@ -255,6 +263,7 @@ def _ingest_files(
     cfg: Config,
     progress: bool,
     default_time: datetime | None,
+    compactor: Executor,
 ) -> IngestReport:
     inputs = check_inputs(paths)
     store = Store(store_root)
@@ -278,7 +287,7 @@ def _ingest_files(
                 tally.accepted += checked.n_static_only
                 undated.extend(checked.quarantine)
                 for d, statics in checked.statics.items():
-                    days[d].add_statics(statics)
+                    days[d].add_statics(statics, compactor)
                 for d, buf in checked.positions.items():
                     days[d].positions.append(buf)
                     first_day = d if first_day is None else min(first_day, d)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import ctypes
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -66,29 +66,39 @@ class DayParts:
 
     #: position rows, one run per reader batch, each sorted by (mmsi, time)
     positions: list[PositionBuffer] = field(default_factory=list)
+    #: static candidates not yet compacted
     statics: list[pa.Table] = field(default_factory=list)
+    #: change series of earlier chunks of candidates (being) compacted
+    compacted: list[Future[pa.Table]] = field(default_factory=list)
     quarantine: list[pa.Table] = field(default_factory=list)
-    n_statics: int = 0
-    n_compacted: int = 0
+    n_pending: int = 0
 
-    def add_statics(self, table: pa.Table) -> None:
-        """Collect static candidates, compacting to a change series when many.
+    def add_statics(self, table: pa.Table, compactor: Executor) -> None:
+        """Collect static candidates, compacting each chunk on ``compactor``.
 
-        Memory stays proportional to vessels (and their changes), not pings.
-        Compaction keeps the first report of each run of identical values, so
-        for inputs in time order (MarineCadastre, DMA, logs) the result is
-        the same as reducing everything at the end.
+        Memory stays proportional to vessels (and their changes), not pings:
+        every ~STATIC_COMPACT_ROWS candidates are reduced to their change
+        series in the background (the reading thread never waits for it),
+        and the day's series is the series of those series (see
+        :func:`day_statics`). Compaction keeps the first report of each run
+        of identical values, so for inputs in time order (MarineCadastre,
+        DMA, logs) the result is the same as reducing everything at once.
         """
         self.statics.append(table)
-        self.n_statics += table.num_rows
-        # Compact when the rows added since the last compaction reach half the
-        # compacted series: geometric, so total work stays O(n log n) even
-        # when a day has a million vessels, and pending rows stay bounded.
-        pending = self.n_statics - self.n_compacted
-        if pending > max(STATIC_COMPACT_ROWS, self.n_compacted // 2):
-            merged = vessel_series(pa.concat_tables(self.statics))
-            self.statics = [merged]
-            self.n_statics = self.n_compacted = merged.num_rows
+        self.n_pending += table.num_rows
+        if self.n_pending > STATIC_COMPACT_ROWS:
+            chunk, self.statics, self.n_pending = self.statics, [], 0
+            self.compacted.append(compactor.submit(_compact, chunk))
+
+    def day_statics(self) -> list[pa.Table]:
+        """Every candidate chunk and compacted series, in input order (waits)."""
+        out = [f.result() for f in self.compacted] + self.statics
+        self.compacted, self.statics = [], []
+        return out
+
+
+def _compact(chunk: list[pa.Table]) -> pa.Table:
+    return vessel_series(pa.concat_tables(chunk))
 
 
 @dataclass
@@ -215,9 +225,8 @@ def write_day(
         def start_vessels() -> None:
             # Not before the positions are split into parts: that is the
             # day's memory peak, and the vessel series would add to it.
-            if parts.statics and not vessels:
-                vessels.append(side.submit(_write_vessels, store, day, parts.statics))
-                parts.statics = []
+            if (parts.statics or parts.compacted) and not vessels:
+                vessels.append(side.submit(lambda: _write_vessels(store, day, parts.day_statics())))
 
         if parts.positions:
             runs, parts.positions = parts.positions, []

@@ -173,3 +173,42 @@ def test_stable_argsort_is_numpys_stable_sort(values: list[int], modulo: int) ->
 
     key = np.array(values, dtype=np.int64) % modulo  # small modulo: many ties
     assert np.array_equal(stable_argsort(key), np.argsort(key, kind="stable"))
+
+
+static_row = st.tuples(
+    st.sampled_from([SHIP_A, SHIP_B, 366000001]),
+    st.integers(0, 120),
+    st.sampled_from(["", "5.0", "9.5"]),
+    st.sampled_from(["ALPHA", "BRAVO", ""]),
+)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(static_row, min_size=1, max_size=40))
+def test_vessel_series_same_with_and_without_background_compaction(rows: list) -> None:
+    """Static candidates compacted chunk by chunk (time-ordered input) = reduced at once."""
+    from unittest import mock
+
+    from pipeline import ingest_day
+    from pipeline.readers import common
+
+    lines = [
+        mc_row(
+            mmsi=mmsi,
+            time=(T0 + timedelta(minutes=minute)).strftime("%Y-%m-%dT%H:%M:%S"),
+            draft=draft,
+            name=name,
+        )
+        for mmsi, minute, draft, name in sorted(rows, key=lambda r: r[1])
+    ]
+    digests = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_mc_csv(Path(tmp) / "a.csv", lines)
+        for chunk_rows in (10**9, 1):
+            with (
+                mock.patch.object(common, "BLOCK_SIZE_BYTES", 300),  # a few lines a batch
+                mock.patch.object(ingest_day, "STATIC_COMPACT_ROWS", chunk_rows),
+            ):
+                ingest_files([path], Path(tmp) / f"store{chunk_rows}")
+            digests.append(store_digest(Path(tmp) / f"store{chunk_rows}"))
+    assert digests[0] == digests[1]
