@@ -47,6 +47,7 @@ survive, while a name repeated on every ping is stored once per day.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -58,6 +59,7 @@ from pipeline.mmsi import MmsiKind, classify_mmsi
 from pipeline.schemas import (
     OBSERVATION_SCHEMA,
     POSITION_SCHEMA,
+    POSITION_WRITE_SCHEMA,
     QUARANTINE_SCHEMA,
     VESSEL_SCHEMA,
     QuarantineReason,
@@ -298,8 +300,16 @@ class PositionBuffer:
             }
         )
 
-    def to_positions(self, idx: np.ndarray | None = None) -> pa.Table:
-        """Rows ``idx`` (default all) as a POSITION_SCHEMA table."""
+    def to_positions(
+        self, idx: np.ndarray | None = None, *, sources: Sequence[str] | None = None
+    ) -> pa.Table:
+        """Rows ``idx`` (default all) as a POSITION_SCHEMA table.
+
+        With ``sources`` (the source names of the rows, sorted: a dictionary
+        that depends on the data only, so written bytes do too), the table
+        follows POSITION_WRITE_SCHEMA: text columns as dictionaries, built
+        from the codes without materialising a string per row.
+        """
         names = ("mmsi", "ts", "lat", "lon", "sog", "cog", "heading", "nav", "cls", "src")
         if idx is None:
             c = self.cols
@@ -317,6 +327,8 @@ class PositionBuffer:
                 pa.array(codes.astype(np.int32), mask=codes < 0)
             )
 
+        if sources is not None:
+            return self._dictionary_positions(c, sources)
         arrays = [
             pa.array(c["mmsi"], pa.int32()),
             pa.array(c["ts"], pa.int64()).cast(POSITION_SCHEMA.field("timestamp").type),
@@ -330,6 +342,36 @@ class PositionBuffer:
             vocab(c["src"], SOURCE_VOCAB),
         ]
         return pa.Table.from_arrays(arrays, schema=POSITION_SCHEMA)
+
+    @staticmethod
+    def _dictionary_positions(c: dict[str, np.ndarray], sources: Sequence[str]) -> pa.Table:
+        lut = np.full(len(SOURCE_VOCAB), -1, dtype=np.int8)
+        for i, name in enumerate(sources):
+            lut[SOURCE_VOCAB.index(name)] = i
+
+        def words(codes: np.ndarray, vocab: Sequence[str]) -> pa.Array:
+            return pa.DictionaryArray.from_arrays(
+                pa.array(codes, pa.int8(), mask=codes < 0), pa.array(list(vocab), pa.string())
+            )
+
+        arrays = [
+            pa.array(c["mmsi"], pa.int32()),
+            pa.array(c["ts"], pa.int64()).cast(POSITION_SCHEMA.field("timestamp").type),
+            pa.array(c["lat"], pa.float64()),
+            pa.array(c["lon"], pa.float64()),
+            pa.array(c["sog"], pa.float32(), mask=np.isnan(c["sog"])),
+            pa.array(c["cog"], pa.float32(), mask=np.isnan(c["cog"])),
+            pa.array(c["heading"], pa.float32(), mask=np.isnan(c["heading"])),
+            pa.array(c["nav"], pa.int8(), mask=c["nav"] < 0),
+            words(c["cls"], CLASS_VOCAB),
+            words(lut[c["src"]], sources),
+        ]
+        return pa.Table.from_arrays(arrays, schema=POSITION_WRITE_SCHEMA)
+
+    def source_names(self) -> list[str]:
+        """Sorted names of the sources of the rows."""
+        used = np.flatnonzero(np.bincount(self.cols["src"].astype(np.int64), minlength=1))
+        return sorted(SOURCE_VOCAB[i] for i in used)
 
     def to_quarantine(
         self,

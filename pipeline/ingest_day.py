@@ -328,6 +328,8 @@ def _write_positions(
     del stored, runs
     release_memory()
     after_split()
+    # one dictionary of source names for the whole day file (data-determined)
+    sources = sorted(set().union(*(part.source_names() for part in part_bufs)))
     day_start_ms = (day.toordinal() - date(1970, 1, 1).toordinal()) * MS_PER_DAY
     quarantine: list[pa.Table] = []
     state = {"any_accepted": False}
@@ -354,7 +356,9 @@ def _write_positions(
         batches = [
             b
             for start in range(0, len(out), ROW_GROUP_ROWS)
-            for b in buf.to_positions(out[start : start + ROW_GROUP_ROWS]).to_batches()
+            for b in buf.to_positions(
+                out[start : start + ROW_GROUP_ROWS], sources=sources
+            ).to_batches()
         ]
         return _PartResult(batches, q, bool((res.status == Status.ACCEPTED).any()), counts)
 

@@ -100,6 +100,20 @@ POSITION_SCHEMA = pa.schema(
     ]
 )
 
+#: How the store *writes* positions: the two text columns as dictionaries
+#: (int8 codes into a short word list), so the Parquet writer stores the
+#: codes without hashing ten million strings. Files are written without the
+#: Arrow schema, and every reader (pyarrow, pandas, DuckDB) reads them back
+#: as POSITION_SCHEMA: plain strings.
+POSITION_WRITE_SCHEMA = pa.schema(
+    [
+        pa.field(f.name, pa.dictionary(pa.int8(), pa.string()), nullable=f.nullable)
+        if f.name in ("transceiver_class", "source")
+        else f
+        for f in POSITION_SCHEMA
+    ]
+)
+
 #: Static identity as a time series: one row per (mmsi, timestamp) at which a
 #: static field was reported. Draught is a time series on purpose: a draught
 #: change across a meeting with no port call in between is cargo moving.

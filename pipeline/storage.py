@@ -40,6 +40,7 @@ import pyarrow.parquet as pq
 
 from pipeline.schemas import (
     POSITION_SCHEMA,
+    POSITION_WRITE_SCHEMA,
     POSITIONS,
     QUARANTINE,
     QUARANTINE_SCHEMA,
@@ -98,6 +99,10 @@ _COLUMN_ENCODING: dict[str, dict[str, str]] = {
         "lon": "BYTE_STREAM_SPLIT",
     },
 }
+#: Arrow schema each table is written with, where it differs from the one it
+#: is read as (see POSITION_WRITE_SCHEMA); such files omit the Arrow schema
+#: from their metadata, so readers derive POSITION_SCHEMA from the Parquet types.
+_WRITE_SCHEMAS: dict[str, pa.Schema] = {POSITIONS: POSITION_WRITE_SCHEMA}
 #: Columns dictionary-encoded per table (text everywhere; see above for timestamps).
 _DICTIONARY_EXTRA: dict[str, list[str]] = {POSITIONS: ["timestamp"]}
 #: Columns with min/max statistics in the positions table: the ones readers
@@ -209,12 +214,14 @@ class Store:
                 # Dictionary-encode text only: coordinates and times have too
                 # many distinct values (encoding them costs CPU and bytes).
                 text = [f.name for f in schema if pa.types.is_string(f.type)]
+                write_schema = _WRITE_SCHEMAS.get(table, schema)
                 writer = pq.ParquetWriter(
                     fh,
-                    schema,
+                    write_schema,
                     use_dictionary=text + _DICTIONARY_EXTRA.get(table, []),
                     column_encoding=_COLUMN_ENCODING.get(table),
                     write_statistics=_STATISTICS.get(table, True),
+                    store_schema=table not in _WRITE_SCHEMAS,
                     **_WRITE_OPTIONS,
                 )
                 try:
@@ -223,19 +230,19 @@ class Store:
                     for batch in batches:
                         if batch.num_rows == 0:
                             continue
-                        rb = pa.Table.from_batches([batch]).select(schema.names).cast(schema)
+                        rb = pa.Table.from_batches([batch]).select(schema.names).cast(write_schema)
                         buffered.extend(rb.to_batches())
                         n_buffered += rb.num_rows
                         # Row groups of a fixed size whatever the batch sizes,
                         # so the bytes depend on the rows only.
                         while n_buffered >= ROW_GROUP_ROWS:
-                            chunk = pa.Table.from_batches(buffered, schema)
+                            chunk = pa.Table.from_batches(buffered, write_schema)
                             writer.write_table(chunk.slice(0, ROW_GROUP_ROWS))
                             rest = chunk.slice(ROW_GROUP_ROWS)
                             buffered = rest.to_batches()
                             n_buffered = rest.num_rows
                     if n_buffered:
-                        writer.write_table(pa.Table.from_batches(buffered, schema))
+                        writer.write_table(pa.Table.from_batches(buffered, write_schema))
                 finally:
                     writer.close()
                 fh.flush()
