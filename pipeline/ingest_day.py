@@ -46,7 +46,7 @@ from pipeline.schemas import (
     VESSEL_SCHEMA,
     VESSELS,
 )
-from pipeline.storage import ROW_GROUP_ROWS, Store, sort_table
+from pipeline.storage import ROW_GROUP_ROWS, Store
 
 #: Static candidates held per day before compacting them (~100 bytes a row).
 STATIC_COMPACT_ROWS = 400_000
@@ -257,7 +257,7 @@ def _write_vessels(store: Store, day: date, statics: list[pa.Table]) -> str | No
     stored = store.read_day(VESSELS, day)
     cand = pa.concat_tables([stored, *(t.cast(VESSEL_SCHEMA) for t in statics)])
     statics.clear()
-    series = sort_table(VESSELS, vessel_series(cand))
+    series = vessel_series(cand)  # sorted by (mmsi, timestamp), one row per key
     del cand
     if series.equals(stored) and store.has_day(VESSELS, day):
         return None
