@@ -717,7 +717,10 @@ def resolve_day(
     np.left_shift(shifted, 27, out=shifted)
     key |= shifted
     del shifted
-    order = np.argsort(key, kind="stable").astype(np.int32)  # ties: stored first
+    if bool(np.all(key[1:] >= key[:-1])):  # already in order (the ingest sorts parts)
+        order = np.arange(n, dtype=np.int32)
+    else:
+        order = np.argsort(key, kind="stable").astype(np.int32)  # ties: stored first
     # group starts, computed in chunks so key[order] never exists whole
     start = np.empty(n, dtype=bool)
     start[0] = True
