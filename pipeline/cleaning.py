@@ -530,6 +530,33 @@ def _quarantine_from_obs(obs: pa.Table, code: np.ndarray) -> pa.Table:
     )
 
 
+def _same_as_next(col: pa.ChunkedArray | pa.Array, sel: np.ndarray) -> np.ndarray:
+    """Row ``sel[i+1]`` equals row ``sel[i]`` in ``col`` (nulls equal nulls).
+
+    Text compares dictionary codes (nulls encoded as a value of their own);
+    numbers compare their raw values in their own type plus the validity
+    bits, with no float copy and no fill: this runs on every column of
+    every batch. A NaN never equals itself here, so at worst a row is kept.
+    """
+    arr = col.chunk(0) if isinstance(col, pa.ChunkedArray) and col.num_chunks == 1 else col
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
+        codes = pc.dictionary_encode(arr, null_encoding="encode").indices
+        v = codes.to_numpy()[sel]
+        return v[1:] == v[:-1]
+    n, off = len(arr), arr.offset
+    validity, data = arr.buffers()[:2]
+    values = np.frombuffer(data, dtype=arr.type.to_pandas_dtype(), count=off + n)[off:][sel]
+    eq = values[1:] == values[:-1]
+    if arr.null_count == 0:
+        return eq
+    bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")
+    valid = bits[off : off + n].astype(bool)[sel]
+    # both null, or both valid and equal
+    return (valid[1:] == valid[:-1]) & (eq | ~valid[1:])
+
+
 def _has_static(obs: pa.Table) -> np.ndarray:
     any_static = np.zeros(obs.num_rows, dtype=bool)
     for name in STATIC_COLUMNS:
@@ -602,14 +629,7 @@ def static_candidates(
             col = obs[name]
             if col.null_count == len(col):
                 continue
-            if pa.types.is_string(col.type):
-                codes = pc.dictionary_encode(col.combine_chunks()).indices
-                values = _np(codes, np.int64, -1)[sel]
-                same &= values[1:] == values[:-1]
-            else:
-                values = _np(col.cast(pa.float64()), np.float64, np.nan)[sel]
-                a, b = values[1:], values[:-1]
-                same &= (a == b) | (np.isnan(a) & np.isnan(b))
+            same &= _same_as_next(col, sel)
         sel = sel[np.concatenate([[True], ~same])]
     # only the vessel columns are gathered (not lat/lon/source_file...)
     kept = obs.select(VESSEL_SCHEMA.names).take(pa.array(sel))

@@ -212,3 +212,21 @@ def test_vessel_series_same_with_and_without_background_compaction(rows: list) -
                 ingest_files([path], Path(tmp) / f"store{chunk_rows}")
             digests.append(store_digest(Path(tmp) / f"store{chunk_rows}"))
     assert digests[0] == digests[1]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.integers(0, 3)), min_size=2, max_size=40),
+    st.sampled_from([pa.int16(), pa.int32(), pa.float32(), pa.string()]),
+    st.integers(0, 5),
+)
+def test_static_comparison_treats_nulls_as_equal(values: list, typ: pa.DataType, skip: int) -> None:
+    """Adjacent-row equality of static columns: raw values + validity (and text codes)."""
+    from pipeline.cleaning import _same_as_next
+
+    raw = [None if v is None else (str(v) if pa.types.is_string(typ) else v) for v in values]
+    arr = pa.array(raw, typ).slice(min(skip, len(raw) - 2))  # sliced: non-zero offsets
+    sel = np.random.default_rng(len(values)).permutation(len(arr))
+    got = _same_as_next(arr, sel)
+    picked = [arr[int(i)].as_py() for i in sel]
+    assert got.tolist() == [a == b for a, b in zip(picked[1:], picked[:-1], strict=True)]
