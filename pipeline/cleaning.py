@@ -121,8 +121,31 @@ def _codes(arr: pa.Array | pa.ChunkedArray, vocab: list[str] | tuple[str, ...]) 
     """Strings -> int8 codes into ``vocab`` (-1 for null/unknown)."""
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
+    if pa.types.is_string(arr.type) and all(len(w) == 1 and w.isascii() for w in vocab):
+        return _char_codes(arr, vocab)
     idx = pc.index_in(arr, value_set=pa.array(list(vocab), pa.string()))
     return _np(idx, np.int8, -1)
+
+
+def _char_codes(arr: pa.Array, vocab: list[str] | tuple[str, ...]) -> np.ndarray:
+    """:func:`_codes` for one-letter words (transceiver class), read off the
+    string buffers: ~10x cheaper than hashing every row."""
+    n, off = len(arr), arr.offset
+    validity, offsets, data = arr.buffers()
+    ends = np.frombuffer(offsets, dtype=np.int32, count=off + n + 1)[off:]
+    one = np.diff(ends) == 1
+    if arr.null_count:
+        bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")
+        one &= bits[off : off + n].astype(bool)
+    codes = np.full(n, -1, dtype=np.int8)
+    if data is None or not one.any():
+        return codes
+    first = np.frombuffer(data, dtype=np.uint8)[ends[:-1][one]]
+    picked = np.full(len(first), -1, dtype=np.int8)
+    for i, word in enumerate(vocab):
+        picked[first == ord(word)] = i
+    codes[one] = picked
+    return codes
 
 
 _SOURCE_LOCK = threading.Lock()

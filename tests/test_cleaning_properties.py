@@ -230,3 +230,17 @@ def test_static_comparison_treats_nulls_as_equal(values: list, typ: pa.DataType,
     got = _same_as_next(arr, sel)
     picked = [arr[int(i)].as_py() for i in sel]
     assert got.tolist() == [a == b for a, b in zip(picked[1:], picked[:-1], strict=True)]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.sampled_from(["A", "B", "", "AB", "b", "C"])), max_size=30),
+    st.integers(0, 3),
+)
+def test_class_codes_from_string_buffers(values: list, skip: int) -> None:
+    """Transceiver class codes read off the string buffers = a vocabulary lookup."""
+    from pipeline.cleaning import CLASS_VOCAB, _char_codes
+
+    arr = pa.array(values, pa.string()).slice(min(skip, len(values)))
+    expected = [CLASS_VOCAB.index(v) if v in CLASS_VOCAB else -1 for v in arr.to_pylist()]
+    assert _char_codes(arr, CLASS_VOCAB).tolist() == expected
