@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 from pipeline.readers.batch import ReaderBatch
 from pipeline.readers.common import (
     CsvLayout,
+    ascii_digits,
     empty_rejects,
     float_array,
     header_fields,
@@ -35,8 +36,10 @@ from pipeline.readers.common import (
     position_columns,
     read_csv_batches,
     repeat_text,
+    string_parts,
     text_column,
     to_float,
+    with_fallback,
 )
 from pipeline.schemas import Source
 
@@ -124,6 +127,47 @@ def _ship_type(values: pa.Array) -> pa.Array:
     return float_array(out, pa.int16())
 
 
+def _ship_type_fast(values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Codes written as 1-4 ASCII digits (nearly all), read from the bytes."""
+    parts = string_parts(values)
+    if parts is None:
+        return None
+    starts, lens, data, _ = parts
+    number, ok = ascii_digits(starts, lens, data, 4)
+    code = _SHIP_TYPE_LUT[np.where(number <= 1025, number, -1)]
+    return code, ok & ~np.isnan(code), ok
+
+
+def ship_type_column(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """VesselType text -> ITU code (see :func:`_ship_type`), mostly without hashing."""
+    return with_fallback(
+        text_column(values), _ship_type_fast, lambda v: per_distinct(v, _ship_type), pa.int16()
+    )
+
+
+def transceiver_class_column(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """TransceiverClass text -> 'A'/'B'/null (see :func:`_transceiver_class`).
+
+    When every value is one byte long (the norm), the letter is upper-cased and
+    tested on the bytes; otherwise each distinct value is mapped.
+    """
+    values = text_column(values)
+    parts = string_parts(values)
+    if parts is not None:
+        starts, lens, data, valid = parts
+        one = lens == 1
+        if (one if valid is None else one | ~valid).all():
+            letter = np.where(one, data[np.where(one, starts, 0)] & np.uint8(0xDF), 0)
+            keep = (letter == 65) | (letter == 66)  # "A", "B" (either case)
+            offsets = np.zeros(len(values) + 1, np.int32)
+            np.cumsum(keep, out=offsets[1:])
+            buffers = [np.packbits(keep, bitorder="little"), offsets, letter[keep]]
+            return pa.Array.from_buffers(
+                pa.string(), len(values), [pa.py_buffer(b) for b in buffers]
+            )
+    return per_distinct(values, _transceiver_class)
+
+
 def _transceiver_class(values: pa.Array) -> pa.Array:
     """'A'/'B' in any case -> upper case; anything else -> null."""
     cls = pc.utf8_upper(values)
@@ -147,7 +191,7 @@ def _make_converter(cols: dict[str, str]):
             st[(st < 0) | (st > 15) | (st != np.round(st))] = np.nan
             out["nav_status"] = float_array(st, pa.int8())
         if (c := get("transceiver_class")) is not None:
-            out["transceiver_class"] = per_distinct(text_column(c), _transceiver_class)
+            out["transceiver_class"] = transceiver_class_column(c)
         if (c := get("vessel_name")) is not None:
             out["vessel_name"] = text_column(c)
         if (c := get("callsign")) is not None:
@@ -155,7 +199,7 @@ def _make_converter(cols: dict[str, str]):
         if (c := get("imo")) is not None:
             out["imo"] = imo_from_text(c)
         if (c := get("ship_type")) is not None:
-            out["ship_type"] = per_distinct(text_column(c), _ship_type)
+            out["ship_type"] = ship_type_column(c)
         out["has_position"] = pa.array(np.ones(n, dtype=bool))
         out["source"] = repeat_text(Source.MARINECADASTRE.value, n)
         out["source_file"] = repeat_text(source_file, n)
