@@ -29,8 +29,10 @@ from pipeline.readers.common import (
     ascii_digits,
     empty_rejects,
     float_array,
+    float_values,
     header_fields,
     imo_from_text,
+    masked_array,
     observations_table,
     per_distinct,
     position_columns,
@@ -187,9 +189,13 @@ def _make_converter(cols: dict[str, str]):
         out = position_columns(get)
         status = get("nav_status")
         if status is not None:
-            st = to_float(status)
-            st[(st < 0) | (st > 15) | (st != np.round(st))] = np.nan
-            out["nav_status"] = float_array(st, pa.int8())
+            st, valid = float_values(status)
+            keep = st >= 0
+            keep &= st <= 15
+            keep &= st == np.round(st)
+            if valid is not None:
+                keep &= valid
+            out["nav_status"] = masked_array(st, keep, pa.int8())
         if (c := get("transceiver_class")) is not None:
             out["transceiver_class"] = transceiver_class_column(c)
         if (c := get("vessel_name")) is not None:
