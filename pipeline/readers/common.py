@@ -239,17 +239,34 @@ def float_values(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarra
     return vals, validity(arr)
 
 
+#: unsigned type of the same width and the bits of NaN, per float width
+_NAN_BITS = {
+    4: (np.uint32, np.float32(np.nan).view(np.uint32)),
+    8: (np.uint64, np.float64(np.nan).view(np.uint64)),
+}
+
+
 def masked_array(values: np.ndarray, keep: np.ndarray | None, typ: pa.DataType) -> pa.Array:
     """numpy values -> Arrow ``typ``, null where ``keep`` is False (None: none null).
 
-    Null slots hold NaN (float) or 0 (integer), as :func:`float_array` writes them.
+    Null slots hold NaN (float) or 0 (integer), as :func:`float_array` writes them,
+    set with integer arithmetic on the bits (``np.where`` with a scalar costs ~4x).
     """
-    np_type = typ.to_pandas_dtype()
+    dtype = np.dtype(typ.to_pandas_dtype())
+    with np.errstate(invalid="ignore", over="ignore"):  # only in null slots, reset below
+        data = values.astype(dtype)
     if keep is None:
-        data = values.astype(np_type)
         return pa.Array.from_buffers(typ, len(data), [None, pa.py_buffer(data)])
-    fill = 0 if pa.types.is_integer(typ) else np.nan
-    data = np.where(keep, values, fill).astype(np_type, copy=False)
+    if dtype.kind == "f":
+        uint, nan = _NAN_BITS[dtype.itemsize]
+        bits = data.view(uint)
+        null = keep.view(np.uint8).astype(uint)
+        null -= uint(1)  # all ones where null, 0 where kept
+        bits &= ~null
+        null &= nan
+        bits |= null
+    else:
+        data *= keep
     bitmap = np.packbits(keep, bitorder="little")
     return pa.Array.from_buffers(typ, len(data), [pa.py_buffer(bitmap), pa.py_buffer(data)])
 
