@@ -358,8 +358,9 @@ def _imo_fast(values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray] | N
     idx = np.flatnonzero(lens == 10)
     if len(idx):
         first = starts[idx]
-        head = _unaligned(data, np.uint64)[first]  # "IMO" + 5 digits
-        tail = _unaligned(data, np.uint16)[first + 8].astype(np.uint64)  # 2 digits
+        # np.take: ~3x faster than fancy indexing with int32 positions
+        head = np.take(_unaligned(data, np.uint64), first)  # "IMO" + 5 digits
+        tail = np.take(_unaligned(data, np.uint16), first + 8).astype(np.uint64)  # 2 digits
         good = (head & np.uint64(0xFFFFFF)) == np.uint64(0x4F4D49)  # "IMO", little-endian
         # "0" + the 7 digits, as 8 bytes (first character in the lowest byte)
         eight = np.uint64(0x30) | ((head >> np.uint64(24)) << np.uint64(8))
@@ -396,7 +397,7 @@ def _digits_at(data: np.ndarray, first: np.ndarray, width: int) -> tuple[np.ndar
     value = np.zeros(len(first), np.int64)
     good = np.ones(len(first), bool)
     for k in range(width):
-        digit = data[first + k] - np.uint8(48)  # non-digits wrap above 9
+        digit = np.take(data, first + k) - np.uint8(48)  # non-digits wrap above 9
         good &= digit <= 9
         value *= 10
         value += digit

@@ -129,15 +129,39 @@ def _ship_type(values: pa.Array) -> pa.Array:
     return float_array(out, pa.int16())
 
 
+#: value of a 1- or 2-character digit field looked up from its first byte /
+#: first two bytes (as a little-endian uint16); -1 when not all digits
+_ONE_DIGIT = np.full(256, -1, np.int16)
+_ONE_DIGIT[48:58] = np.arange(10)
+_TWO_DIGITS = np.full(1 << 16, -1, np.int16)
+_TWO_DIGITS[(np.arange(48, 58)[:, None] | (np.arange(48, 58) << 8)).ravel()] = np.arange(100)
+
+
 def _ship_type_fast(values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """Codes written as 1-4 ASCII digits (nearly all), read from the bytes."""
+    """Codes written as 1-4 ASCII digits (nearly all), read from the bytes.
+
+    One- and two-digit codes (the ITU ones) are two table lookups per row.
+    """
     parts = string_parts(values)
-    if parts is None:
+    if parts is None or len(parts[2]) < 2:
         return None
     starts, lens, data, _ = parts
-    number, ok = ascii_digits(starts, lens, data, 4)
-    code = _SHIP_TYPE_LUT[np.where(number <= 1025, number, -1)]
-    return code, ok & ~np.isnan(code), ok
+    pairs = np.ndarray((len(data) - 1,), np.dtype("<u2"), data, 0, (1,))
+    # np.take: ~3x faster than fancy indexing with int32 positions
+    two = np.take(_TWO_DIGITS, np.take(pairs, np.minimum(starts, len(pairs) - 1)))
+    one = np.take(_ONE_DIGIT, np.take(data, np.minimum(starts, len(data) - 1)))
+    code = np.where(lens == 2, two, one)
+    code[(lens == 0) | (lens > 2)] = -1
+    done = code >= 0
+    keep = done.copy()
+    wide = np.flatnonzero((lens == 3) | (lens == 4))
+    if len(wide):  # the pre-2018 US codes 1001..1025
+        number, ok = ascii_digits(starts[wide], lens[wide], data, 4)
+        itu = _SHIP_TYPE_LUT[np.where(number <= 1025, number, -1)]
+        done[wide] = ok
+        keep[wide] = ok & ~np.isnan(itu)
+        code[wide] = np.nan_to_num(itu)
+    return code, keep, done
 
 
 def ship_type_column(values: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -159,7 +183,7 @@ def transceiver_class_column(values: pa.Array | pa.ChunkedArray) -> pa.Array:
         starts, lens, data, valid = parts
         one = lens == 1
         if (one if valid is None else one | ~valid).all():
-            letter = np.where(one, data[np.where(one, starts, 0)] & np.uint8(0xDF), 0)
+            letter = np.where(one, np.take(data, np.where(one, starts, 0)) & np.uint8(0xDF), 0)
             keep = (letter == 65) | (letter == 66)  # "A", "B" (either case)
             offsets = np.zeros(len(values) + 1, np.int32)
             np.cumsum(keep, out=offsets[1:])
