@@ -339,7 +339,13 @@ def imo_from_text(values: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 
 def _imo_slow(values: pa.Array) -> pa.Array:
-    return per_distinct(values, _imo_from_strings)
+    return distinct_or_rows(values, _imo_from_strings)
+
+
+def distinct_or_rows(values: pa.Array, func: Callable[[pa.Array], pa.Array]) -> pa.Array:
+    """``func`` by :func:`per_distinct` on many rows, directly on a few (the
+    hashing pass and the take cost more than they save on ~100 rows)."""
+    return per_distinct(values, func) if len(values) > 1024 else func(values)
 
 
 _ASCII_ZEROS = np.uint64(0x3030303030303030)
@@ -348,7 +354,10 @@ _PLUS_SIX = np.uint64(0x0606060606060606)
 
 
 def _imo_fast(values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """'IMO' + 7 ASCII digits, parsed 8 bytes at a time (SWAR) from the string bytes."""
+    """'IMO' + 7 (8, 9) ASCII digits or 7 bare digits, parsed from the string bytes.
+
+    'IMO' + 7 digits, nearly all values, are read 8 bytes at a time (SWAR).
+    """
     parts = string_parts(values)
     if parts is None:
         return None
@@ -370,6 +379,22 @@ def _imo_fast(values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray] | N
         idx = idx[good]
         done[idx] = True
         number[idx] = _eight_digits(eight[good])
+    idx = np.flatnonzero(lens == 7)  # bare 7-digit numbers (DMA)
+    if len(idx):
+        value, good = _digits_at(data, np.take(starts, idx), 7)
+        done[idx[good]] = True
+        number[idx[good]] = value[good]
+    for width in (11, 12):  # "IMO" + 8 or 9 digits: a few rows, byte by byte
+        idx = np.flatnonzero(lens == width)
+        if len(idx):
+            first = np.take(starts, idx)
+            good = np.take(data, first) == 73
+            good &= np.take(data, first + 1) == 77
+            good &= np.take(data, first + 2) == 79
+            value, digits = _digits_at(data, first + 3, width - 3)
+            good &= digits
+            done[idx[good]] = True
+            number[idx[good]] = value[good]
     keep = (number >= 1_000_000) & (number < 10_000_000)
     return number, keep, done
 

@@ -27,6 +27,7 @@ from pipeline.readers.batch import ReaderBatch
 from pipeline.readers.common import (
     CsvLayout,
     ascii_digits,
+    distinct_or_rows,
     empty_rejects,
     float_array,
     float_values,
@@ -167,7 +168,7 @@ def _ship_type_fast(values: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarra
 def ship_type_column(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     """VesselType text -> ITU code (see :func:`_ship_type`), mostly without hashing."""
     return with_fallback(
-        text_column(values), _ship_type_fast, lambda v: per_distinct(v, _ship_type), pa.int16()
+        text_column(values), _ship_type_fast, lambda v: distinct_or_rows(v, _ship_type), pa.int16()
     )
 
 
