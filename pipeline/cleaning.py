@@ -56,6 +56,8 @@ import pyarrow.compute as pc
 
 from pipeline.config import CleaningConfig
 from pipeline.mmsi import MmsiKind, classify_mmsi
+from pipeline.readers.common import one_array
+from pipeline.readers.common import validity as validity_of
 from pipeline.schemas import (
     OBSERVATION_SCHEMA,
     POSITION_SCHEMA,
@@ -131,12 +133,11 @@ def _char_codes(arr: pa.Array, vocab: list[str] | tuple[str, ...]) -> np.ndarray
     """:func:`_codes` for one-letter words (transceiver class), read off the
     string buffers: ~10x cheaper than hashing every row."""
     n, off = len(arr), arr.offset
-    validity, offsets, data = arr.buffers()
+    _, offsets, data = arr.buffers()
     ends = np.frombuffer(offsets, dtype=np.int32, count=off + n + 1)[off:]
     one = np.diff(ends) == 1
-    if arr.null_count:
-        bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")
-        one &= bits[off : off + n].astype(bool)
+    if (valid := validity_of(arr)) is not None:
+        one &= valid
     codes = np.full(n, -1, dtype=np.int8)
     if data is None or not one.any():
         return codes
@@ -561,21 +562,19 @@ def _same_as_next(col: pa.ChunkedArray | pa.Array, sel: np.ndarray) -> np.ndarra
     bits, with no float copy and no fill: this runs on every column of
     every batch. A NaN never equals itself here, so at worst a row is kept.
     """
-    arr = col.chunk(0) if isinstance(col, pa.ChunkedArray) and col.num_chunks == 1 else col
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
+    arr = one_array(col)
     if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
         codes = pc.dictionary_encode(arr, null_encoding="encode").indices
         v = codes.to_numpy()[sel]
         return v[1:] == v[:-1]
     n, off = len(arr), arr.offset
-    validity, data = arr.buffers()[:2]
-    values = np.frombuffer(data, dtype=arr.type.to_pandas_dtype(), count=off + n)[off:][sel]
+    values = np.frombuffer(arr.buffers()[1], dtype=arr.type.to_pandas_dtype(), count=off + n)
+    values = values[off:][sel]
     eq = values[1:] == values[:-1]
-    if arr.null_count == 0:
+    valid = validity_of(arr)
+    if valid is None:
         return eq
-    bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")
-    valid = bits[off : off + n].astype(bool)[sel]
+    valid = valid[sel]
     # both null, or both valid and equal
     return (valid[1:] == valid[:-1]) & (eq | ~valid[1:])
 
