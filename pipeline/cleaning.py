@@ -49,6 +49,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 import pyarrow as pa
@@ -248,6 +249,18 @@ class PositionBuffer:
             for p in parts:
                 p.cols[k] = np.empty(0, dtype=BUFFER_DTYPES[k])
         return cls(out)
+
+    def slice(self, start: int, stop: int, *, copy: bool = False) -> PositionBuffer:
+        """Rows ``start:stop``: views of this buffer's columns, or copies.
+
+        A view keeps the whole of this buffer's memory alive; ``copy`` for a
+        small part that may outlive the rest.
+        """
+        if start == 0 and stop == len(self):
+            return self
+        if copy:
+            return PositionBuffer({k: v[start:stop].copy() for k, v in self.cols.items()})
+        return PositionBuffer({k: v[start:stop] for k, v in self.cols.items()})
 
     def take(self, idx: np.ndarray) -> PositionBuffer:
         idx = np.asarray(idx, dtype=np.intp)  # np.take with intp: ~1.6x faster than v[idx]
@@ -589,29 +602,59 @@ def _has_static(obs: pa.Table) -> np.ndarray:
 
 
 def batch_order(obs: pa.Table, nums: BatchNumbers | None = None) -> np.ndarray:
-    """Stable row order of a batch by (mmsi, timestamp).
+    """Stable row order of a batch by (UTC day, mmsi, timestamp).
 
     Computed once per batch and shared: the static reduction needs each
-    vessel's reports in time order, and position rows buffered in this order
-    turn the day's big sort into a merge of sorted runs (numpy's stable
-    argsort is a timsort: ~3x faster on 50 sorted runs than on shuffled rows).
-    One packed int64 key, (mmsi, ms since the batch's first ping), is ~3x
-    faster than a lexsort. Rows the checks reject (null or out-of-range mmsi
-    or time) get clipped keys: they are masked out by every user of the
-    order. Times more than 2**31 ms (~25 days) after the batch's first ping
-    are clipped too, which only coarsens the order of pings in a vessel's
-    far future within one batch; the day's sort is exact regardless.
+    vessel's reports of a day in time order, and position rows buffered in
+    this order turn the day's big sort into a merge of sorted runs. Day
+    first: a batch that crosses midnight hands each day its rows as one
+    slice of the ordered rows (no gather per day), and within a day the order
+    is by (mmsi, timestamp) as the day's resolution wants it.
+
+    One packed int64 key, (day - first day, mmsi, ms of the day) in 6 + 30 +
+    27 bits, is ~3x faster than a lexsort; batches spanning 64 days or more
+    (long NMEA logs) take the exact lexsort instead. Rows the checks reject
+    (null or out-of-range mmsi or time) get clipped keys: they are masked
+    out by every user of the order.
     """
     nums = nums if nums is not None else BatchNumbers.of(obs)
     if len(nums.ts) == 0:
         return np.empty(0, dtype=np.intp)
-    mmsi = np.clip(nums.mmsi, 0, 2**31 - 1)
-    valid_ts = nums.ts[~nums.ts_null]
-    first = int(valid_ts.min()) if len(valid_ts) else 0
-    rel = np.clip(nums.ts - first, 0, 2**31 - 1)
-    np.left_shift(mmsi, 31, out=mmsi)
-    mmsi |= rel
-    return stable_argsort(mmsi)
+    day = nums.ts // MS_PER_DAY
+    valid_day = day[~nums.ts_null]
+    first = int(valid_day.min()) if len(valid_day) else 0
+    day -= first
+    mmsi = np.clip(nums.mmsi, 0, _MMSI_KEY_MAX)
+    if len(valid_day) and int(valid_day.max()) - first > _DAY_KEY_MAX:
+        return np.lexsort((nums.ts, mmsi, day))
+    np.clip(day, 0, _DAY_KEY_MAX, out=day)
+    key = nums.ts % MS_PER_DAY  # ms of the day < 2**27
+    np.left_shift(mmsi, 27, out=mmsi)
+    key |= mmsi
+    np.left_shift(day, 57, out=day)
+    key |= day
+    return stable_argsort(key)
+
+
+#: largest mmsi and day offset that fit the packed key of :func:`batch_order`
+_MMSI_KEY_MAX = 2**30 - 1  # MMSIs have 9 digits: < 2**30
+_DAY_KEY_MAX = 2**6 - 1
+
+
+def day_bounds(ts: np.ndarray) -> list[tuple[int, int, int]]:
+    """(UTC day, start, stop) of the slices of rows in :func:`batch_order`.
+
+    ``ts`` (ms) are rows in that order, so their days never decrease.
+    """
+    if len(ts) == 0:
+        return []
+    lo, hi = int(ts[0]) // MS_PER_DAY, int(ts[-1]) // MS_PER_DAY
+    if lo == hi:
+        return [(lo, 0, len(ts))]
+    day = ts // MS_PER_DAY
+    starts = np.flatnonzero(day[1:] != day[:-1]) + 1
+    edges = [0, *starts.tolist(), len(ts)]
+    return [(int(day[a]), a, b) for a, b in pairwise(edges)]
 
 
 def static_candidates(
@@ -902,41 +945,43 @@ def vessel_series(candidates: pa.Table) -> pa.Table:
         return VESSEL_SCHEMA.empty_table()
     n = candidates.num_rows
     order = _series_order(candidates)
-    mmsi = _np(candidates["mmsi"], np.int64, 0)[order]
-    ts = _np(candidates["timestamp"].cast(pa.int64()), np.int64, 0)[order]
+    # np.take rather than fancy indexing: ~1.6x faster for these gathers
+    mmsi = np.take(_np(candidates["mmsi"], np.int64, 0), order)
+    ts = np.take(_np(candidates["timestamp"].cast(pa.int64()), np.int64, 0), order)
     first_of_vessel = np.ones(n, dtype=bool)
     first_of_vessel[1:] = mmsi[1:] != mmsi[:-1]
     # source position (in sorted order) of each column's value after the
     # forward fill within a vessel; absent = the row's own value
-    idx_all = np.arange(n)
     src: dict[str, np.ndarray] = {}
     for name in (*STATIC_COLUMNS, "transceiver_class"):
-        col = candidates[name]
+        col = one_array(candidates[name])
         if col.null_count == 0:
             continue
-        valid = np.asarray(col.is_valid().to_numpy(zero_copy_only=False), dtype=bool)[order]
-        fill = ~valid & ~first_of_vessel
+        fill = ~np.take(validity_of(col), order)
+        fill &= ~first_of_vessel
         if fill.any():
-            pos = np.where(fill, 0, idx_all)
+            pos = np.arange(n)
+            pos[fill] = 0
             np.maximum.accumulate(pos, out=pos)
             src[name] = pos
     # one row per (mmsi, timestamp): the last, which has accumulated everything
     keep = np.ones(n, dtype=bool)
     keep[:-1] = (mmsi[1:] != mmsi[:-1]) | (ts[1:] != ts[:-1])
     keep = np.flatnonzero(keep)
+    kept_mmsi = np.take(mmsi, keep)
     # only rows where mmsi or a (filled) static value changed
-    same = mmsi[keep][1:] == mmsi[keep][:-1]
+    same = kept_mmsi[1:] == kept_mmsi[:-1]
+    rows_kept = np.take(order, keep)  # candidate row of each kept row
     for name in STATIC_COLUMNS:
-        values = _value_codes(candidates[name])[order]
-        pos = src[name][keep] if name in src else keep
-        v = values[pos]
+        rows = np.take(order, np.take(src[name], keep)) if name in src else rows_kept
+        v = np.take(_value_codes(candidates[name]), rows)
         a, b = v[1:], v[:-1]
         same &= (a == b) | (np.isnan(a) & np.isnan(b)) if v.dtype.kind == "f" else a == b
     out = keep[np.concatenate([[True], ~same])]
     arrays = []
     for f in VESSEL_SCHEMA:
-        rows = order[src[f.name][out] if f.name in src else out]
-        arrays.append(candidates[f.name].take(pa.array(rows)).combine_chunks().cast(f.type))
+        rows = np.take(order, src[f.name][out] if f.name in src else out)
+        arrays.append(one_array(candidates[f.name]).take(pa.array(rows)).cast(f.type))
     return pa.Table.from_arrays(arrays, schema=VESSEL_SCHEMA)
 
 

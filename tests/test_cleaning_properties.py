@@ -244,3 +244,51 @@ def test_class_codes_from_string_buffers(values: list, skip: int) -> None:
     arr = pa.array(values, pa.string()).slice(min(skip, len(values)))
     expected = [CLASS_VOCAB.index(v) if v in CLASS_VOCAB else -1 for v in arr.to_pylist()]
     assert _char_codes(arr, CLASS_VOCAB).tolist() == expected
+
+
+MS_PER_DAY = 86_400_000
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([SHIP_A, SHIP_B, 123, 2**31 + 5, -1]),
+            st.integers(0, 3),  # day offset, or days apart when ``spread``
+            st.integers(0, MS_PER_DAY - 1),
+            st.booleans(),  # null timestamp
+        ),
+        max_size=50,
+    ),
+    st.sampled_from([1, 40]),
+)
+def test_batch_order_is_stable_by_day_mmsi_and_time(rows: list, spread: int) -> None:
+    """Valid rows in (UTC day, mmsi, timestamp) order, ties in input order; each
+    day one slice. ``spread`` 40 spans up to 120 days: past the packed key's
+    64, where the exact lexsort takes over."""
+    from pipeline.cleaning import BatchNumbers, batch_order, day_bounds
+
+    n = len(rows)
+    first_day = 19_000
+    ts = np.array([(first_day + d * spread) * MS_PER_DAY + ms for _, d, ms, _ in rows], np.int64)
+    null = np.array([r[3] for r in rows], dtype=bool)
+    ts[null] = 0
+    nums = BatchNumbers(
+        mmsi=np.array([r[0] for r in rows], dtype=np.int64),
+        ts=ts,
+        ts_null=null,
+        lat=np.zeros(n),
+        lon=np.zeros(n),
+        has_pos=np.ones(n, dtype=bool),
+    )
+    order = batch_order(pa.table({"x": np.zeros(n)}), nums)
+    assert sorted(order.tolist()) == list(range(n))
+    valid = ~null & (nums.mmsi >= 0) & (nums.mmsi < 2**30)
+    got = order[valid[order]]
+    idx = np.flatnonzero(valid)
+    want = idx[np.lexsort((ts[idx], nums.mmsi[idx], ts[idx] // MS_PER_DAY))]
+    assert got.tolist() == want.tolist()
+    bounds = day_bounds(ts[got])
+    assert [d for d, _, _ in bounds] == sorted(set((ts[idx] // MS_PER_DAY).tolist()))
+    for d, start, stop in bounds:
+        assert np.all(ts[got[start:stop]] // MS_PER_DAY == d)

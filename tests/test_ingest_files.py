@@ -299,3 +299,30 @@ def test_duplicate_verdicts_do_not_depend_on_companion_files(tmp_path: Path) -> 
     again = ingest_files([b], tmp_path / "store")
     assert again.files[0].quarantined_by_reason == report.files[1].quarantined_by_reason
     assert store_digest(tmp_path / "store") == digest
+
+
+def test_batch_across_midnight_routes_each_day_its_rows() -> None:
+    """A batch crossing midnight gives each day its rows, sorted, and the
+    smaller day its own memory (it must not keep the whole batch alive
+    until its own day is written)."""
+    from datetime import UTC, datetime, timedelta
+
+    from helpers_ingest import obs_table
+
+    from pipeline.ingest import _check_batch
+    from pipeline.readers import ReaderBatch
+    from pipeline.readers.common import empty_rejects
+
+    midnight = datetime(2022, 1, 4, tzinfo=UTC)
+    rows = [
+        {"mmsi": mmsi, "timestamp": midnight + timedelta(minutes=m), "lat": 10.0, "lon": 20.0}
+        for m, mmsi in [(-3, SHIP_B), (2, SHIP_A), (-2, SHIP_A), (-1, SHIP_B), (-5, SHIP_A)]
+    ]
+    checked = _check_batch(ReaderBatch(obs_table(rows), empty_rejects()), 0)
+    day = (midnight.date() - date(1970, 1, 1)).days
+    assert sorted(checked.positions) == [day - 1, day]
+    before, after = checked.positions[day - 1], checked.positions[day]
+    # by (mmsi, time): SHIP_B (351...) before SHIP_A (636...); rows numbered from 1
+    assert before.cols["row"].tolist() == [1, 4, 5, 3]
+    assert after.cols["row"].tolist() == [2]
+    assert all(col.base is None for col in after.cols.values())

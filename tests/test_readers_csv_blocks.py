@@ -255,3 +255,22 @@ def test_unreadable_later_block_raises_reader_error_naming_the_file(
             for batch in read_any(path):
                 got += batch.n_records
     assert 0 < got < 26  # the blocks before the bad one were handed out first
+
+
+def test_recycled_blocks_are_reused_and_keep_the_content() -> None:
+    """Blocks handed back after use are refilled (no fresh memory per block)."""
+    lines = b"".join(b"%d,%d\n" % (i, i * i) for i in range(2000))
+    lb = LineBlocks(io.BytesIO(b"a,b\n" + lines), 256)
+    seen: list[bytes] = []
+    addresses = set()
+    for block in lb:
+        seen.append(block.to_pybytes())
+        addresses.add(block.address)
+        lb.recycle(block)
+    assert b"".join(seen) == b"\n" + lines  # the header's line end opens the data
+    assert len(seen) > 50 and len(addresses) <= 2
+    # without recycling every block has its own memory
+    lb = LineBlocks(io.BytesIO(b"a,b\n" + lines), 256)
+    kept = list(lb)
+    assert len({b.address for b in kept}) == len(kept)
+    assert b"".join(b.to_pybytes() for b in kept) == b"".join(seen)

@@ -794,8 +794,15 @@ def _read_member(
         )
         _check_header(ctx, blocks.header or b"")
         done = 0  # records in the blocks already yielded
+
+        def read_block(block: pa.Buffer) -> tuple[ReaderBatch, int]:
+            try:
+                return _read_block(ctx, block)
+            finally:
+                blocks.recycle(block)
+
         tasks = ordered_map(
-            lambda block: _read_block(ctx, block),
+            read_block,
             blocks,
             workers=PARSE_WORKERS,
             in_flight=BLOCKS_IN_FLIGHT,
