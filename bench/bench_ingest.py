@@ -13,6 +13,7 @@ of the whole process, interpreter and imports included).
 
     .venv/bin/python bench/bench_ingest.py                # 1e5, 1e6, 1e7
     .venv/bin/python bench/bench_ingest.py --sizes 100000 1000000
+    .venv/bin/python bench/bench_ingest.py --sizes 10000000 --repeat 3
 
 Issue 2 targets on the 2-core reference machine: >= 1 M rows/s and
 <= 1.5 GB peak RSS at 1e7 rows.
@@ -102,36 +103,46 @@ def make_input(n_rows: int, out: Path) -> None:
             k += 1
 
 
-def run_size(n_rows: int, workdir: Path) -> dict[str, float]:
+def run_size(n_rows: int, workdir: Path, repeat: int = 1) -> list[dict[str, float]]:
+    """Ingest one generated input ``repeat`` times, each in a fresh process and store."""
     csv_path = workdir / f"AIS_bench_{n_rows}.csv"
-    store = workdir / f"store_{n_rows}"
     t0 = time.perf_counter()
     make_input(n_rows, csv_path)
-    load = os.getloadavg()[0]
     gen_s = time.perf_counter() - t0
-    proc = subprocess.run(
-        [sys.executable, "-c", CHILD, str(csv_path), str(store)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise SystemExit(f"child failed for {n_rows} rows:\n{proc.stderr}")
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
-    result["csv_mb"] = csv_path.stat().st_size / 1e6
-    result["store_mb"] = sum(p.stat().st_size for p in store.rglob("*.parquet")) / 1e6
-    result["gen_s"] = gen_s
-    result["load"] = load
+    results = []
+    for _ in range(repeat):
+        store = workdir / f"store_{n_rows}"
+        load = os.getloadavg()[0]
+        proc = subprocess.run(
+            [sys.executable, "-c", CHILD, str(csv_path), str(store)],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            check=False,
+        )
+        if proc.returncode != 0:
+            raise SystemExit(f"child failed for {n_rows} rows:\n{proc.stderr}")
+        result = json.loads(proc.stdout.strip().splitlines()[-1])
+        result["csv_mb"] = csv_path.stat().st_size / 1e6
+        result["store_mb"] = sum(p.stat().st_size for p in store.rglob("*.parquet")) / 1e6
+        result["gen_s"] = gen_s
+        result["load"] = load
+        shutil.rmtree(store)
+        results.append(result)
     csv_path.unlink()
-    shutil.rmtree(store)
-    return result
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000, 10_000_000])
     parser.add_argument("--workdir", type=Path, default=None, help="temp dir (default: system)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="runs per size (one line each): a shared machine's speed drifts between runs",
+    )
     args = parser.parse_args(argv)
     if not SOURCE.is_file():
         print(f"shared sample not found: {SOURCE} (set STSWATCH_SHARED_DATA)", file=sys.stderr)
@@ -154,15 +165,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     with tempfile.TemporaryDirectory(dir=args.workdir, prefix="stswatch-bench-") as tmp:
         for n in args.sizes:
-            r = run_size(n, Path(tmp))
-            print(
-                f"{r['rows_in']:>12,} {r['csv_mb']:>8.0f} {r['seconds']:>8.2f} "
-                f"{r['rows_in'] / r['seconds']:>12,.0f} {r['cpu_s']:>7.1f} "
-                f"{r['peak_rss_mb']:>12,.0f} {r['accepted']:>12,} {r['quarantined']:>12,} "
-                f"{r['store_mb']:>9.1f} {r['load']:>5.1f} "
-                f"{'ok' if r['balanced'] else 'MISMATCH'}",
-                flush=True,
-            )
+            for r in run_size(n, Path(tmp), args.repeat):
+                print(
+                    f"{r['rows_in']:>12,} {r['csv_mb']:>8.0f} {r['seconds']:>8.2f} "
+                    f"{r['rows_in'] / r['seconds']:>12,.0f} {r['cpu_s']:>7.1f} "
+                    f"{r['peak_rss_mb']:>12,.0f} {r['accepted']:>12,} {r['quarantined']:>12,} "
+                    f"{r['store_mb']:>9.1f} {r['load']:>5.1f} "
+                    f"{'ok' if r['balanced'] else 'MISMATCH'}",
+                    flush=True,
+                )
     return 0
 
 

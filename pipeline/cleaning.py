@@ -132,22 +132,41 @@ def _codes(arr: pa.Array | pa.ChunkedArray, vocab: list[str] | tuple[str, ...]) 
 
 def _char_codes(arr: pa.Array, vocab: list[str] | tuple[str, ...]) -> np.ndarray:
     """:func:`_codes` for one-letter words (transceiver class), read off the
-    string buffers: ~10x cheaper than hashing every row."""
+    string buffers: ~10x cheaper than hashing every row. Each row's first
+    byte is looked up in a 256-entry table (rows not one byte long: -1)."""
     n, off = len(arr), arr.offset
     _, offsets, data = arr.buffers()
     ends = np.frombuffer(offsets, dtype=np.int32, count=off + n + 1)[off:]
     one = np.diff(ends) == 1
     if (valid := validity_of(arr)) is not None:
         one &= valid
-    codes = np.full(n, -1, dtype=np.int8)
-    if data is None or not one.any():
-        return codes
-    first = np.frombuffer(data, dtype=np.uint8)[ends[:-1][one]]
-    picked = np.full(len(first), -1, dtype=np.int8)
+    if data is None or data.size == 0 or not one.any():
+        return np.full(n, -1, dtype=np.int8)
+    table = np.full(256, -1, dtype=np.int8)
     for i, word in enumerate(vocab):
-        picked[first == ord(word)] = i
-    codes[one] = picked
+        table[ord(word)] = i
+    raw = np.frombuffer(data, dtype=np.uint8)
+    first = np.take(raw, np.minimum(ends[:-1], len(raw) - 1))  # any byte where not one
+    codes = np.take(table, first)
+    codes[~one] = -1
     return codes
+
+
+def _one_value(arr: pa.Array) -> str | None:
+    """The single value of a string array without nulls, read off its buffers
+    (every batch of a file carries one source name), else None."""
+    if not len(arr) or arr.null_count or not pa.types.is_string(arr.type):
+        return None
+    first = arr[0].as_py()
+    width = len(first.encode())
+    _, offsets, data = arr.buffers()
+    ends = np.frombuffer(offsets, dtype=np.int32, count=arr.offset + len(arr) + 1)[arr.offset :]
+    if not (np.diff(ends) == width).all():
+        return None
+    if data is None:  # every value empty
+        return first if width == 0 else None
+    text = data.slice(int(ends[0]), width * len(arr))
+    return first if text.equals(pa.py_buffer(first.encode() * len(arr))) else None
 
 
 _SOURCE_LOCK = threading.Lock()
@@ -156,10 +175,10 @@ _SOURCE_LOCK = threading.Lock()
 def _source_codes(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
-    # A reader batch comes from one source: one comparison pass instead of
-    # hashing every row twice (unique, then index_in).
-    first = arr[0].as_py() if len(arr) and arr.null_count == 0 else None
-    if first is not None and pc.all(pc.equal(arr, first)).as_py():
+    # A reader batch comes from one source: one comparison of its bytes
+    # instead of hashing every row twice (unique, then index_in).
+    first = _one_value(arr)
+    if first is not None:
         with _SOURCE_LOCK:
             if first not in SOURCE_VOCAB:
                 SOURCE_VOCAB.append(first)

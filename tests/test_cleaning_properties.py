@@ -246,6 +246,30 @@ def test_class_codes_from_string_buffers(values: list, skip: int) -> None:
     assert _char_codes(arr, CLASS_VOCAB).tolist() == expected
 
 
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(["marinecadastre", "dma", "", "x"]),
+    st.integers(0, 8),
+    st.one_of(st.none(), st.sampled_from(["dma", "marinecadastrex", "", "marinecadastre"])),
+    st.integers(0, 8),
+    st.integers(0, 3),
+)
+def test_single_source_read_off_the_buffers(
+    value: str, n: int, other: str | None, at: int, skip: int
+) -> None:
+    """A batch's source column is recognised as one value only when every row
+    holds exactly that value (checked on the bytes, not by hashing)."""
+    from pipeline.cleaning import _one_value
+
+    values: list[str | None] = [value] * n
+    if n and at < n:
+        values[at] = other
+    arr = pa.array(values, pa.string()).slice(min(skip, n))
+    rows = arr.to_pylist()
+    expected = rows[0] if rows and None not in rows and len(set(rows)) == 1 else None
+    assert _one_value(arr) == expected
+
+
 MS_PER_DAY = 86_400_000
 
 
