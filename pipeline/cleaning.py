@@ -639,19 +639,22 @@ def batch_order(obs: pa.Table, nums: BatchNumbers | None = None) -> np.ndarray:
     nums = nums if nums is not None else BatchNumbers.of(obs)
     if len(nums.ts) == 0:
         return np.empty(0, dtype=np.intp)
-    day = nums.ts // MS_PER_DAY
-    valid_day = day[~nums.ts_null]
-    first = int(valid_day.min()) if len(valid_day) else 0
-    day -= first
+    valid_ts = nums.ts[~nums.ts_null] if nums.ts_null.any() else nums.ts
+    lo = int(valid_ts.min()) // MS_PER_DAY if len(valid_ts) else 0
+    hi = int(valid_ts.max()) // MS_PER_DAY if len(valid_ts) else 0
     mmsi = np.clip(nums.mmsi, 0, _MMSI_KEY_MAX)
-    if len(valid_day) and int(valid_day.max()) - first > _DAY_KEY_MAX:
-        return np.lexsort((nums.ts, mmsi, day))
-    np.clip(day, 0, _DAY_KEY_MAX, out=day)
-    key = nums.ts % MS_PER_DAY  # ms of the day < 2**27
+    if hi - lo > _DAY_KEY_MAX:
+        return np.lexsort((nums.ts, mmsi, nums.ts // MS_PER_DAY))
+    # ms since the first day's midnight: (day offset, ms of the day) in one
+    # number below 2**33, no division per row
+    key = np.clip(nums.ts - lo * MS_PER_DAY, 0, (_DAY_KEY_MAX + 1) * MS_PER_DAY - 1)
+    if hi > lo:  # the day offset goes above the mmsi
+        day = key // MS_PER_DAY
+        key -= day * MS_PER_DAY
+        np.left_shift(day, 57, out=day)
+        key |= day
     np.left_shift(mmsi, 27, out=mmsi)
     key |= mmsi
-    np.left_shift(day, 57, out=day)
-    key |= day
     return stable_argsort(key)
 
 
