@@ -47,7 +47,7 @@ survive, while a name repeated on every ping is stored once per day.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -796,6 +796,10 @@ def _equal_rows(buf: PositionBuffer, i: np.ndarray, j: np.ndarray) -> np.ndarray
     return eq
 
 
+def _same(pos: np.ndarray) -> np.ndarray:
+    return pos
+
+
 def resolve_day(
     buf: PositionBuffer, stored: int | np.ndarray, day_start_ms: int, cfg: CleaningConfig
 ) -> DayResolution:
@@ -824,23 +828,29 @@ def resolve_day(
     np.left_shift(shifted, 27, out=shifted)
     key |= shifted
     del shifted
-    if bool(np.all(key[1:] >= key[:-1])):  # already in order (the ingest sorts parts)
-        order = np.arange(n, dtype=np.int32)
-    else:
+    # Sorted position -> buffer row. The ingest hands parts already in order
+    # (pipeline.ingest_day._in_day_order): then it is the identity and every
+    # gather through it is skipped (``at``), ~1/4 of this function's work.
+    order: np.ndarray | None = None
+    if not bool(np.all(key[1:] >= key[:-1])):
         order = np.argsort(key, kind="stable").astype(np.int32)  # ties: stored first
+    at: Callable[[np.ndarray], np.ndarray] = _same if order is None else order.__getitem__
     # group starts, computed in chunks so key[order] never exists whole
     start = np.empty(n, dtype=bool)
     start[0] = True
-    step = 1 << 20
-    for lo in range(1, n, step):
-        hi = min(lo + step, n)
-        np.not_equal(key[order[lo:hi]], key[order[lo - 1 : hi - 1]], out=start[lo:hi])
+    if order is None:
+        np.not_equal(key[1:], key[:-1], out=start[1:])
+    else:
+        step = 1 << 20
+        for lo in range(1, n, step):
+            hi = min(lo + step, n)
+            np.not_equal(key[order[lo:hi]], key[order[lo - 1 : hi - 1]], out=start[lo:hi])
     del key
     dup_pos = np.flatnonzero(~start)  # sorted positions of non-first rows of a group
     if len(dup_pos):
         group = np.cumsum(start) - 1
         gs = np.flatnonzero(start)
-        has_stored = is_stored[order[gs]]
+        has_stored = is_stored[at(gs)]
         # new-row candidate of each group: first row, or second if the first is stored
         cand = gs + has_stored
         g_dup = group[dup_pos]
@@ -849,8 +859,8 @@ def resolve_day(
         # (a) candidate vs stored row
         s_groups = multi[has_stored[multi]]
         if len(s_groups):
-            ci = order[cand[s_groups]]
-            si = order[gs[s_groups]]
+            ci = at(cand[s_groups])
+            si = at(gs[s_groups])
             same = _equal_rows(buf, ci, si)
             status[ci[same]] = Status.ALREADY_STORED
             status[ci[~same]] = Status.DUPLICATE_MMSI_TIME
@@ -858,17 +868,22 @@ def resolve_day(
         # is one, else the candidate (so the verdict on a row does not depend
         # on which other new rows came with it: idempotent re-ingest)
         later = dup_pos[dup_pos != cand[g_dup]]
-        later = later[~is_stored[order[later]]]
+        later = later[~is_stored[at(later)]]
         if len(later):
-            bi = order[later]
-            ref = order[gs[group[later]]]  # first row of the group: stored or candidate
+            bi = at(later)
+            ref = at(gs[group[later]])  # first row of the group: stored or candidate
             same = _equal_rows(buf, bi, ref)
             status[bi[same]] = Status.DUPLICATE_EXACT
             status[bi[~same]] = Status.DUPLICATE_MMSI_TIME
         del group
     del start
-    kept = order[(status[order] == Status.ACCEPTED) | (status[order] == Status.STORED)]
-    del order
+    if order is None:
+        kept = np.flatnonzero((status == Status.ACCEPTED) | (status == Status.STORED))
+    else:
+        ranked = status[order]
+        kept = order[(ranked == Status.ACCEPTED) | (ranked == Status.STORED)]
+        del ranked
+    del order, at
     jump = _jumps(buf, kept, is_stored, cfg)
     if jump.any():
         status[kept[jump]] = Status.POSITION_JUMP
