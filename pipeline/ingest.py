@@ -189,8 +189,10 @@ def check_inputs(paths: Iterable[Path | str]) -> list[tuple[Path, str]]:
     return out
 
 
-#: glibc malloc, tuned for a large ingest (measured at 1e7 rows on the
-#: 2-core VM, where a page fault costs ~6 us of kernel time):
+#: glibc malloc, tuned for a large ingest. Every page the process gets afresh
+#: costs a fault and a page zeroed by the kernel (~6 us on the 2-core VM); on
+#: some days that was a quarter of the CPU time at 1e7 rows (1.1 M faults),
+#: on others half as many faults, depending on the host, not on the code.
 #:
 #: * the mmap threshold normally grows up to 32 MB after large frees, after
 #:   which the day's 10-80 MB numpy columns come from the heap and stay
@@ -198,13 +200,13 @@ def check_inputs(paths: Iterable[Path | str]) -> list[tuple[Path, str]]:
 #:   returned to the OS on free (peak RSS ~1460 -> ~1300 MiB), while a
 #:   batch's arrays (80k rows), a row group's (256k rows: 2 MiB a column)
 #:   and a static compaction's (~400k rows) come from the heap and are
-#:   reused. At 2 MiB these were mapped afresh each time: ~250k more page
-#:   faults, ~1.3 s more kernel time, for ~40 MiB less peak RSS;
+#:   reused. At 2 MiB they were mapped afresh each time: on a high-fault
+#:   day ~250k more faults and ~1.3 s more kernel time, for ~40 MiB less RSS;
 #: * pinning the mmap threshold also pins the trim threshold at its 128 KiB
 #:   default, so every batch's freed temporaries were handed back to the OS
 #:   and faulted in again by the next batch. Keeping up to 256 MiB of free
 #:   heap (never more than the batches in flight use) saved ~25% of the
-#:   page faults for ~40 MiB of peak RSS.
+#:   faults of such a day, for ~40 MiB of peak RSS.
 _MMAP_THRESHOLD_BYTES = 8 << 20
 _TRIM_THRESHOLD_BYTES = 256 << 20
 _TOP_PAD_BYTES = 16 << 20
@@ -235,8 +237,9 @@ def _jemalloc_pool() -> Iterator[None]:
     Freed pages are kept for :data:`_JEMALLOC_DECAY_MS` before they go back
     to the OS (Arrow's default is 1 s): the batches allocate and free the
     same sizes over and over, and each page returned is a page fault and a
-    page zeroed by the kernel when the next batch takes it again (~130k
-    fewer faults, ~1 s less kernel time at 1e7 rows). The day phase purges
+    page zeroed by the kernel when the next batch takes it again (on a
+    high-fault day ~130k fewer faults, ~1 s less kernel time at 1e7 rows,
+    for ~60 MiB more RSS before the purges below). The day phase purges
     the pool explicitly (:func:`pipeline.ingest_day.release_memory`) where
     its peak would otherwise include those pages. The setting applies to
     the arenas jemalloc creates from then on, which in a fresh process are

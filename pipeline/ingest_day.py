@@ -221,7 +221,7 @@ def _in_day_order(buf: PositionBuffer, day_start_ms: int) -> PositionBuffer:
     # Column by column, widest first, each gathered into the memory the
     # previous one just left: the part never exists twice, and only the first
     # column takes fresh pages (each fresh page is a page fault and a page
-    # zeroed by the kernel, ~1/4 of a gather's cost on a virtual machine).
+    # zeroed by the kernel).
     spare: np.ndarray | None = None  # bytes of a column already gathered
     for k in sorted(buf.cols, key=lambda name: -buf.cols[name].itemsize):
         col = buf.cols[k]
