@@ -57,7 +57,7 @@ import pyarrow.compute as pc
 
 from pipeline.config import CleaningConfig
 from pipeline.mmsi import MmsiKind, classify_mmsi
-from pipeline.readers.common import one_array
+from pipeline.readers.common import one_array, string_parts
 from pipeline.readers.common import validity as validity_of
 from pipeline.schemas import (
     OBSERVATION_SCHEMA,
@@ -134,21 +134,16 @@ def _char_codes(arr: pa.Array, vocab: list[str] | tuple[str, ...]) -> np.ndarray
     """:func:`_codes` for one-letter words (transceiver class), read off the
     string buffers: ~10x cheaper than hashing every row. Each row's first
     byte is looked up in a 256-entry table (rows not one byte long: -1)."""
-    n, off = len(arr), arr.offset
-    _, offsets, data = arr.buffers()
-    ends = np.frombuffer(offsets, dtype=np.int32, count=off + n + 1)[off:]
-    one = np.diff(ends) == 1
-    if (valid := validity_of(arr)) is not None:
-        one &= valid
-    if data is None or data.size == 0 or not one.any():
-        return np.full(n, -1, dtype=np.int8)
+    parts = string_parts(arr)
+    if parts is None:
+        return np.full(len(arr), -1, dtype=np.int8)
+    starts, lens, data, _ = parts
     table = np.full(256, -1, dtype=np.int8)
     for i, word in enumerate(vocab):
         table[ord(word)] = i
-    raw = np.frombuffer(data, dtype=np.uint8)
-    first = np.take(raw, np.minimum(ends[:-1], len(raw) - 1))  # any byte where not one
+    first = np.take(data, np.minimum(starts, len(data) - 1))  # any byte where not one
     codes = np.take(table, first)
-    codes[~one] = -1
+    codes[lens != 1] = -1  # null rows have length 0
     return codes
 
 
@@ -158,15 +153,16 @@ def _one_value(arr: pa.Array) -> str | None:
     if not len(arr) or arr.null_count or not pa.types.is_string(arr.type):
         return None
     first = arr[0].as_py()
-    width = len(first.encode())
-    _, offsets, data = arr.buffers()
-    ends = np.frombuffer(offsets, dtype=np.int32, count=arr.offset + len(arr) + 1)[arr.offset :]
-    if not (np.diff(ends) == width).all():
+    parts = string_parts(arr)
+    if parts is None:  # no data bytes: every value empty
+        return first
+    starts, lens, data, _ = parts
+    text = first.encode()
+    if not (lens == len(text)).all():
         return None
-    if data is None:  # every value empty
-        return first if width == 0 else None
-    text = data.slice(int(ends[0]), width * len(arr))
-    return first if text.equals(pa.py_buffer(first.encode() * len(arr))) else None
+    lo = int(starts[0])
+    whole = data[lo : lo + len(text) * len(arr)]
+    return first if np.array_equal(whole, np.frombuffer(text * len(arr), np.uint8)) else None
 
 
 _SOURCE_LOCK = threading.Lock()
@@ -695,7 +691,8 @@ def static_candidates(
     first row (forward fill included), so it can never be a change.
     Vectorised on numbers only: strings become per-batch dictionary codes,
     so the comparison never touches text. ``valid`` masks rows to consider;
-    ``order`` is :func:`batch_order` of ``obs`` when the caller has it.
+    ``order`` is :func:`batch_order` of ``obs`` when the caller has it. The
+    rows come out in that order, so each UTC day is one slice of them.
     """
     has = _has_static(obs)
     if valid is not None:

@@ -397,38 +397,29 @@ def _check_batch(batch: ReaderBatch, origin: int) -> _Checked:
     if split.quarantine.num_rows:
         checked.quarantine.append(split.quarantine)
     if split.statics.num_rows:
-        checked.statics = _by_day(split.statics, _days_of(split.statics["timestamp"]))
+        statics = split.statics
+        checked.statics = _per_day(
+            statics["timestamp"].cast(pa.int64()).to_numpy(),
+            lambda a, b, copy: statics.take(np.arange(a, b)) if copy else statics.slice(a, b - a),
+        )
     if split.position_mask.any():
         buf = PositionBuffer.from_observations(
             obs, origin, split.position_mask, split.order, split.numbers
         )
-        # Rows in batch order: each UTC day is one slice. The largest is a
-        # view; the others are copied, or they would keep the whole batch
-        # alive while their (later) day waits to be written.
-        bounds = day_bounds(buf.cols["ts"])
-        largest = max(stop - start for _, start, stop in bounds)
-        checked.positions = {
-            d: buf.slice(start, stop, copy=stop - start < largest) for d, start, stop in bounds
-        }
+        checked.positions = _per_day(buf.cols["ts"], lambda a, b, copy: buf.slice(a, b, copy=copy))
     return checked
 
 
-def _by_day(table: pa.Table, day: np.ndarray) -> dict[int, pa.Table]:
-    """Rows of ``table`` per UTC day ``day`` (slices when the days are sorted)."""
-    lo, hi = int(day.min()), int(day.max())
-    if lo == hi:
-        return {lo: table}
-    if bool(np.all(day[1:] >= day[:-1])):
-        edges = np.searchsorted(day, np.arange(lo, hi + 2))
-        sizes = np.diff(edges)
-        # the largest day is a zero-copy slice; the others are taken, or
-        # they would keep the whole batch alive until their day is written
-        return {
-            lo + i: table.slice(a, n) if n == sizes.max() else table.take(np.arange(a, a + n))
-            for i, (a, n) in enumerate(zip(edges[:-1], sizes, strict=True))
-            if n
-        }
-    return {int(d): table.filter(pa.array(day == d)) for d in np.unique(day)}
+def _per_day(ts: np.ndarray, cut: Callable[[int, int, bool], _T]) -> dict[int, _T]:
+    """Rows in batch order (ms timestamps ``ts``) per UTC day: one slice each.
+
+    ``cut(start, stop, copy)`` takes the slice. The largest day's is a view;
+    the others are copied, or they would keep the whole batch alive while
+    their (later) day waits to be written.
+    """
+    bounds = day_bounds(ts)
+    largest = max(stop - start for _, start, stop in bounds)
+    return {d: cut(start, stop, stop - start < largest) for d, start, stop in bounds}
 
 
 def _parallel_map(
