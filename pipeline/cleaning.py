@@ -112,8 +112,7 @@ STATUS_REASON = {
 
 # ----------------------------------------------------------------- small helpers
 def _np(arr: pa.Array | pa.ChunkedArray, dtype: np.dtype, fill: float | int) -> np.ndarray:
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
+    arr = one_array(arr)  # combine_chunks would copy a single chunk
     if arr.null_count:
         arr = pc.fill_null(arr, pa.scalar(fill, arr.type))
     out = arr.to_numpy(zero_copy_only=False)
@@ -122,8 +121,7 @@ def _np(arr: pa.Array | pa.ChunkedArray, dtype: np.dtype, fill: float | int) -> 
 
 def _codes(arr: pa.Array | pa.ChunkedArray, vocab: list[str] | tuple[str, ...]) -> np.ndarray:
     """Strings -> int8 codes into ``vocab`` (-1 for null/unknown)."""
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
+    arr = one_array(arr)
     if pa.types.is_string(arr.type) and all(len(w) == 1 and w.isascii() for w in vocab):
         return _char_codes(arr, vocab)
     idx = pc.index_in(arr, value_set=pa.array(list(vocab), pa.string()))
@@ -169,8 +167,7 @@ _SOURCE_LOCK = threading.Lock()
 
 
 def _source_codes(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
+    arr = one_array(arr)
     # A reader batch comes from one source: one comparison of its bytes
     # instead of hashing every row twice (unique, then index_in).
     first = _one_value(arr)
@@ -559,13 +556,13 @@ def _quarantine_from_obs(obs: pa.Table, code: np.ndarray) -> pa.Table:
     reasons = pa.array([r.value for r in REASON_ORDER], pa.string()).take(
         pa.array(code.astype(np.int32))
     )
-    mmsi_text = pc.fill_null(obs["mmsi"].combine_chunks().cast(pa.string()), "null")
+    mmsi_text = pc.fill_null(one_array(obs["mmsi"]).cast(pa.string()), "null")
     kind_names = pa.array([k.name.lower() for k in MmsiKind], pa.string()).take(
         pa.array(classify_mmsi(_np(obs["mmsi"], np.int64, -1)).astype(np.int32))
     )
     details = pc.if_else(
         pc.equal(reasons, QuarantineReason.INVALID_POSITION.value),
-        _detail_position(obs["lat"].combine_chunks(), obs["lon"].combine_chunks()),
+        _detail_position(one_array(obs["lat"]), one_array(obs["lon"])),
         pc.if_else(
             pc.equal(reasons, QuarantineReason.MISSING_TIMESTAMP.value),
             pa.scalar("no timestamp in record", pa.string()),
@@ -575,7 +572,7 @@ def _quarantine_from_obs(obs: pa.Table, code: np.ndarray) -> pa.Table:
     cols = {"reason": reasons, "detail": details, "raw": pa.nulls(obs.num_rows, pa.string())}
     return pa.Table.from_arrays(
         [
-            cols[f.name] if f.name in cols else obs[f.name].combine_chunks().cast(f.type)
+            cols[f.name] if f.name in cols else one_array(obs[f.name]).cast(f.type)
             for f in QUARANTINE_SCHEMA
         ],
         schema=QUARANTINE_SCHEMA,
@@ -718,7 +715,7 @@ def static_candidates(
     # only the vessel columns are gathered (not lat/lon/source_file...)
     kept = obs.select(VESSEL_SCHEMA.names).take(pa.array(sel))
     return pa.Table.from_arrays(
-        [kept[f.name].combine_chunks().cast(f.type) for f in VESSEL_SCHEMA], schema=VESSEL_SCHEMA
+        [one_array(kept[f.name]).cast(f.type) for f in VESSEL_SCHEMA], schema=VESSEL_SCHEMA
     )
 
 
@@ -826,7 +823,7 @@ def resolve_day(
     key |= shifted
     del shifted
     # Sorted position -> buffer row. The ingest hands parts already in order
-    # (pipeline.ingest_day._in_day_order): then it is the identity and every
+    # (pipeline.ingest_day.DayRuns.gather): then it is the identity and every
     # gather through it is skipped (``at``), ~1/4 of this function's work.
     order: np.ndarray | None = None
     if not bool(np.all(key[1:] >= key[:-1])):
@@ -1022,8 +1019,7 @@ def vessel_series(candidates: pa.Table) -> pa.Table:
 def _value_codes(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
     """Values comparable with ``==``: text as dictionary codes (-1 = null),
     numbers as float64 (NaN = null)."""
-    if isinstance(col, pa.ChunkedArray):
-        col = col.combine_chunks()
+    col = one_array(col)
     if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
         return _np(pc.dictionary_encode(col).indices, np.int64, -1)
     return _np(col.cast(pa.float64()), np.float64, np.nan)

@@ -10,7 +10,9 @@ Why the positions are resolved in mmsi ranges: every rule of day resolution
 neighbouring pings) looks at one vessel at a time, and the stored file is
 ordered by mmsi. So a day split at a few mmsi values resolves as independent
 parts whose outputs, written one after the other, are exactly the
-whole-day result. The parts run in a small thread pool (numpy's sorts and
+whole-day result. A part is gathered from its slices of the runs only when
+it is resolved (:class:`DayRuns`), so the day is never copied as a whole.
+The parts run in a small thread pool (numpy's sorts and
 gathers release the GIL) while the main thread encodes the Parquet row
 groups of the parts already done, and the vessel series is built in its
 own thread meanwhile: the day's tail uses both cores instead of one.
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import ctypes
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -138,46 +140,93 @@ def release_memory() -> None:
 
 
 # ------------------------------------------------------------ mmsi ranges
-def split_by_mmsi(runs: list[PositionBuffer], n_parts: int) -> list[PositionBuffer]:
-    """Concatenate mmsi-sorted runs into ``n_parts`` buffers of disjoint mmsi ranges.
+@dataclass
+class DayRuns:
+    """A day's position rows as mmsi-sorted runs, cut into mmsi-range parts.
 
-    Part ``p`` holds, run by run and in each run's order, the rows whose mmsi
-    lies in its range: the relative order of any two rows of one vessel is
-    the same as in the plain concatenation (stored rows first, then input
-    order), which is all day resolution depends on. Columns are copied one
-    at a time (two at once) and each run's column freed right after, so the
-    day never exists twice (the 1e7-row day is ~500 MB here).
+    Nothing is copied up front: part ``p`` is gathered from its slice of
+    every run only when it is resolved (:meth:`gather`), straight into
+    (mmsi, timestamp) order. Why not concatenate the runs into parts first:
+    that copy wrote the whole day (~500 MB at 1e7 rows) into fresh pages
+    while freeing the runs, and on a VM fresh pages are the costliest thing
+    this ingest touches (a page fault and a zeroed page each, far more when
+    the host must back the page first).
     """
-    runs = [_sorted_by_mmsi(r) for r in runs if len(r)]
-    if not runs:
-        return [PositionBuffer.empty()]
-    n = sum(len(r) for r in runs)
-    bounds = _mmsi_bounds(runs, n_parts if n >= MIN_PARTS_ROWS else 1)
-    cuts = [np.concatenate([[0], np.searchsorted(r.cols["mmsi"], bounds), [len(r)]]) for r in runs]
-    sizes = np.sum([np.diff(c) for c in cuts], axis=0)
-    parts: list[dict[str, np.ndarray]] = [{} for _ in range(len(bounds) + 1)]
 
-    def copy_column(k: str) -> None:
-        # np.copyto releases the GIL (np.concatenate does not): columns are
-        # copied on two threads
-        for p, cols in enumerate(parts):
-            out = np.empty(int(sizes[p]), dtype=BUFFER_DTYPES[k])
-            at = 0
-            for r, c in zip(runs, cuts, strict=True):
-                piece = r.cols[k][c[p] : c[p + 1]]
-                np.copyto(out[at : at + len(piece)], piece)
-                at += len(piece)
-            cols[k] = out
-        for r in runs:
-            r.cols[k] = np.empty(0, dtype=BUFFER_DTYPES[k])
-        # The runs' columns (a batch's worth of rows each) live in malloc's
-        # heap, where freeing them does not lower the RSS: trim now, or the
-        # whole day would be resident twice by the end of the split.
-        trim_heap()
+    runs: list[PositionBuffer]
+    #: per run, the row offsets where each part starts, and its length last
+    cuts: list[np.ndarray]
+    #: rows per part
+    sizes: np.ndarray
 
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="split") as pool:
-        list(pool.map(copy_column, BUFFER_DTYPES))
-    return [PositionBuffer({k: cols[k] for k in BUFFER_DTYPES}) for cols in parts]
+    @classmethod
+    def plan(cls, runs: list[PositionBuffer], n_parts: int) -> DayRuns:
+        """Cut ``runs`` (stored rows first, then input order) into up to ``n_parts``.
+
+        Runs not sorted by mmsi are sorted first (stable); batches come sorted.
+        """
+        runs = [_sorted_by_mmsi(r) for r in runs if len(r)]
+        if not runs:
+            return cls([], [], np.zeros(1, dtype=np.int64))
+        n = sum(len(r) for r in runs)
+        bounds = _mmsi_bounds(runs, n_parts if n >= MIN_PARTS_ROWS else 1)
+        cuts = [
+            np.concatenate([[0], np.searchsorted(r.cols["mmsi"], bounds), [len(r)]]) for r in runs
+        ]
+        return cls(runs, cuts, np.sum([np.diff(c) for c in cuts], axis=0))
+
+    def __len__(self) -> int:
+        return len(self.sizes)
+
+    def source_names(self) -> list[str]:
+        """Sorted names of the sources of all rows."""
+        return sorted(set().union(*(r.source_names() for r in self.runs)))
+
+    def gather(self, p: int, day_start_ms: int) -> PositionBuffer:
+        """Rows of part ``p`` ordered by (mmsi, timestamp), stored rows first on ties.
+
+        Within a key, rows keep run order (stored, then input order), as
+        :func:`pipeline.cleaning.resolve_day` requires. Walking ~100 sorted
+        runs in merged order would miss the cache at every row in each of
+        the ~17 gathers of resolving and writing the part; gathered once up
+        front, all later passes are sequential.
+        """
+        n = int(self.sizes[p])
+        if n == 0:
+            return PositionBuffer.empty()
+        pieces = [
+            (r.cols, int(c[p]), int(c[p + 1]))
+            for r, c in zip(self.runs, self.cuts, strict=True)
+            if c[p + 1] > c[p]
+        ]
+        # key: mmsi (< 2**30), ms of the day (< 2**27), then the new-row flag
+        # so that a stored row sorts first among the rows of its key
+        key = np.empty(n, dtype=np.int64)
+        at = 0
+        for cols, a, b in pieces:
+            seg = key[at : at + b - a]
+            np.subtract(cols["ts"][a:b], day_start_ms, out=seg)
+            seg <<= 1
+            seg |= cols["origin"][a:b] >= 0
+            mmsi = cols["mmsi"][a:b].astype(np.int64)
+            mmsi <<= 28
+            seg |= mmsi
+            at += b - a
+        order = np.argsort(key, kind="stable")  # a merge of the sorted pieces
+        del key
+        # column by column: the pieces side by side in one scratch buffer
+        # (reused for every column), then gathered in order
+        scratch = np.empty(n * 8, dtype=np.uint8)
+        out = {}
+        for k, dtype in BUFFER_DTYPES.items():
+            joined = scratch[: n * np.dtype(dtype).itemsize].view(dtype)
+            np.concatenate([cols[k][a:b] for cols, a, b in pieces], out=joined)
+            out[k] = np.take(joined, order)
+        return PositionBuffer(out)
+
+    def release(self) -> None:
+        """Drop the runs (once every part is gathered)."""
+        self.runs, self.cuts = [], []
 
 
 def _sorted_by_mmsi(run: PositionBuffer) -> PositionBuffer:
@@ -194,45 +243,6 @@ def _mmsi_bounds(runs: list[PositionBuffer], n_parts: int) -> np.ndarray:
     mmsi = np.concatenate([r.cols["mmsi"] for r in runs])
     kth = [len(mmsi) * p // n_parts for p in range(1, n_parts)]
     return np.unique(np.partition(mmsi, kth)[kth])
-
-
-def _in_day_order(buf: PositionBuffer, day_start_ms: int) -> PositionBuffer:
-    """``buf`` reordered in place by (mmsi, timestamp), stored rows first on ties.
-
-    A part is the concatenation of ~100 sorted runs, so walking it in sorted
-    order jumps between runs at every row: each of the ~17 column gathers of
-    resolving and writing it would miss the cache. One gather of the 12
-    columns up front makes all later ones sequential (the order numpy's
-    stable sort then finds is the identity), ~30% less CPU for the part.
-    Stable, with the stored flag as the lowest key bit: new rows of a key
-    keep their input order behind the stored row, as resolve_day requires.
-    """
-    if len(buf) < 2:
-        return buf
-    key = buf.cols["ts"] - day_start_ms  # ms of day < 2**27
-    key <<= 1
-    key |= buf.cols["origin"] >= 0  # stored (origin -1) first
-    mmsi = buf.cols["mmsi"].astype(np.int64)
-    np.left_shift(mmsi, 28, out=mmsi)  # mmsi < 2**30: 58 bits in all
-    key |= mmsi
-    del mmsi
-    order = np.argsort(key, kind="stable")
-    del key
-    # Column by column, widest first, each gathered into the memory the
-    # previous one just left: the part never exists twice, and only the first
-    # column takes fresh pages (each fresh page is a page fault and a page
-    # zeroed by the kernel).
-    spare: np.ndarray | None = None  # bytes of a column already gathered
-    for k in sorted(buf.cols, key=lambda name: -buf.cols[name].itemsize):
-        col = buf.cols[k]
-        if spare is not None and spare.nbytes >= col.nbytes:
-            out = spare[: col.nbytes].view(col.dtype)
-        else:
-            out = np.empty_like(col)
-        np.take(col, order, out=out, mode="clip")  # "raise" would gather into a temporary
-        buf.cols[k] = out
-        spare = col.reshape(-1).view(np.uint8) if col.flags.c_contiguous else None
-    return buf
 
 
 # ------------------------------------------------------------------ writing
@@ -254,20 +264,14 @@ def write_day(
     release_memory()
     quarantine_new = list(parts.quarantine)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vessels") as side:
-        vessels: list[Future[str | None]] = []
-
-        def start_vessels() -> None:
-            # Not before the positions are split into parts: that is the
-            # day's memory peak, and the vessel series would add to it.
-            if (parts.statics or parts.compacted) and not vessels:
-                vessels.append(side.submit(lambda: _write_vessels(store, day, parts.day_statics())))
-
+        # the vessel series is built beside the positions (both cores busy)
+        vessels: Future[str | None] | None = None
+        if parts.statics or parts.compacted:
+            vessels = side.submit(lambda: _write_vessels(store, day, parts.day_statics()))
         if parts.positions:
             runs, parts.positions = parts.positions, []
-            q = _write_positions(store, day, runs, outcome, file_names, cfg, start_vessels)
-            quarantine_new.extend(q)
-        start_vessels()
-        if vessels and (written := vessels[0].result()) is not None:
+            quarantine_new.extend(_write_positions(store, day, runs, outcome, file_names, cfg))
+        if vessels is not None and (written := vessels.result()) is not None:
             outcome.partitions.insert(0, written)
     if quarantine_new:
         written = _write_quarantine(store, day, quarantine_new)
@@ -334,12 +338,8 @@ def _write_positions(
     outcome: DayOutcome,
     file_names: list[str],
     cfg: CleaningConfig,
-    after_split: Callable[[], None],
 ) -> list[pa.Table]:
-    """Resolve the day's positions part by part and stream them to the store.
-
-    ``after_split`` is called once the runs are merged into parts.
-    """
+    """Resolve the day's positions part by part and stream them to the store."""
     # new rows per input file, counted before the runs are merged
     for run in runs:
         if len(run):
@@ -347,18 +347,20 @@ def _write_positions(
     stored = PositionBuffer.from_positions(store.read_day(POSITIONS, day))
     had_day = store.has_day(POSITIONS, day)
     # stored rows (origin -1) come first in every part: its stored prefix
-    part_bufs = split_by_mmsi([stored, *runs], DAY_PARTS)
+    plan = DayRuns.plan([stored, *runs], DAY_PARTS)
     del stored, runs
-    release_memory()
-    after_split()
     # one dictionary of source names for the whole day file (data-determined)
-    sources = sorted(set().union(*(part.source_names() for part in part_bufs)))
+    sources = plan.source_names()
     day_start_ms = (day.toordinal() - date(1970, 1, 1).toordinal()) * MS_PER_DAY
     quarantine: list[pa.Table] = []
     state = {"any_accepted": False}
+    gathered: list[int] = []
 
-    def resolve_part(buf: PositionBuffer) -> _PartResult:
-        buf = _in_day_order(buf, day_start_ms)
+    def resolve_part(p: int) -> _PartResult:
+        buf = plan.gather(p, day_start_ms)
+        gathered.append(p)
+        if len(gathered) == len(plan):
+            plan.release()  # the runs' memory goes back as soon as no part needs it
         res = resolve_day(buf, buf.cols["origin"] < 0, day_start_ms, cfg)
         q_idx = np.flatnonzero(np.isin(res.status, list(STATUS_REASON)))
         q = None
@@ -388,8 +390,7 @@ def _write_positions(
     def stream() -> Iterator[pa.RecordBatch]:
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="day-part") as pool:
             pending: deque[Future[_PartResult]] = deque()
-            todo = deque(part_bufs)
-            part_bufs.clear()
+            todo = deque(range(len(plan)))
             while todo or pending:
                 while todo and len(pending) < _PARTS_AHEAD:
                     pending.append(pool.submit(resolve_part, todo.popleft()))

@@ -321,30 +321,50 @@ def test_batch_order_is_stable_by_day_mmsi_and_time(rows: list, spread: int) -> 
 @settings(max_examples=100, deadline=None)
 @given(
     st.lists(
-        st.tuples(
-            st.sampled_from([SHIP_A, SHIP_B, 366000001]),
-            st.integers(0, MS_PER_DAY - 1),
-            st.booleans(),  # read back from the store
+        st.lists(
+            st.tuples(
+                st.sampled_from([SHIP_A, SHIP_B, 366000001, 538000001]),
+                st.integers(0, MS_PER_DAY - 1),
+            ),
+            max_size=15,
         ),
-        max_size=40,
-    )
+        max_size=6,
+    ),
+    st.booleans(),  # the first run was read back from the store
+    st.integers(1, 4),
 )
-def test_in_day_order_gathers_every_column_by_mmsi_time_stored_first(rows: list) -> None:
-    """The reorder that reuses each column's memory for the next one keeps
-    every column's values: the same as gathering each by a stable lexsort."""
-    from pipeline.cleaning import BUFFER_DTYPES, PositionBuffer
-    from pipeline.ingest_day import _in_day_order
+def test_day_parts_gather_every_column_by_mmsi_time_stored_first(
+    runs: list, first_stored: bool, n_parts: int
+) -> None:
+    """Parts gathered from the runs hold, in part order, every row of the day
+    exactly once, every column in (mmsi, timestamp) order with stored rows
+    first and input order on ties: the same as a stable lexsort of the whole
+    day, and no mmsi in two parts."""
+    from unittest import mock
 
-    n = len(rows)
+    from pipeline import ingest_day
+    from pipeline.cleaning import BUFFER_DTYPES, PositionBuffer
+
     day_start = 19_000 * MS_PER_DAY
-    rng = np.random.default_rng(n)
-    cols = {k: (rng.random(n) * 100).astype(t) for k, t in BUFFER_DTYPES.items()}
-    cols["mmsi"] = np.array([r[0] for r in rows], dtype=np.int32)
-    cols["ts"] = day_start + np.array([r[1] for r in rows], dtype=np.int64)
-    cols["origin"] = np.array([-1 if r[2] else 0 for r in rows], dtype=np.int16)
-    want_order = np.lexsort((cols["origin"] >= 0, cols["ts"], cols["mmsi"]))
-    want = {k: v[want_order] for k, v in cols.items()}
-    got = _in_day_order(PositionBuffer({k: v.copy() for k, v in cols.items()}), day_start)
+    rng = np.random.default_rng(len(runs))
+    bufs = []
+    for i, rows in enumerate(runs):
+        n = len(rows)
+        cols = {k: (rng.random(n) * 100).astype(t) for k, t in BUFFER_DTYPES.items()}
+        cols["mmsi"] = np.array([r[0] for r in rows], dtype=np.int32)
+        cols["ts"] = day_start + np.array([r[1] for r in rows], dtype=np.int64)
+        cols["origin"] = np.full(n, -1 if (i == 0 and first_stored) else 0, dtype=np.int16)
+        cols["row"] = np.arange(n, dtype=np.int32) + 100 * i  # identifies the row
+        bufs.append(PositionBuffer(cols))
+    whole = PositionBuffer.concat([PositionBuffer(dict(b.cols)) for b in bufs])
+    c = whole.cols
+    want = np.lexsort((np.arange(len(whole)), c["origin"] >= 0, c["ts"], c["mmsi"]))
+    with mock.patch.object(ingest_day, "MIN_PARTS_ROWS", 0):
+        plan = ingest_day.DayRuns.plan(bufs, n_parts)
+        parts = [plan.gather(p, day_start) for p in range(len(plan))]
+    got = PositionBuffer.concat(parts)
     for k in BUFFER_DTYPES:
         assert got.cols[k].dtype == BUFFER_DTYPES[k]
-        assert np.array_equal(got.cols[k], want[k]), k
+        assert np.array_equal(got.cols[k], c[k][want]), k
+    seen = [set(p.cols["mmsi"].tolist()) for p in parts]
+    assert all(not (a & b) for i, a in enumerate(seen) for b in seen[i + 1 :])
