@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pytest
 from helpers_ingest import SHIP_A, SHIP_B, mc_row, obs_table, store_digest, write_mc_csv
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -216,7 +217,7 @@ def test_vessel_series_same_with_and_without_background_compaction(rows: list) -
 
 @settings(max_examples=150, deadline=None)
 @given(
-    st.lists(st.one_of(st.none(), st.integers(0, 3)), min_size=2, max_size=40),
+    st.lists(st.one_of(st.none(), st.integers(0, 7)), min_size=2, max_size=40),
     st.sampled_from([pa.int16(), pa.int32(), pa.float32(), pa.string()]),
     st.integers(0, 5),
 )
@@ -224,12 +225,33 @@ def test_static_comparison_treats_nulls_as_equal(values: list, typ: pa.DataType,
     """Adjacent-row equality of static columns: raw values + validity (and text codes)."""
     from pipeline.cleaning import _same_as_next
 
-    raw = [None if v is None else (str(v) if pa.types.is_string(typ) else v) for v in values]
+    # text: "", one-word values that differ in one byte or only in length
+    # (a NUL byte), and values longer than a word
+    words = ["", "A", "A\x00", "ABCDEFG", "ABCDEFGH", "ABCDEFGX", "ABCDEFGHI", "ABCDEFGHX"]
+    raw = [None if v is None else (words[v] if pa.types.is_string(typ) else v) for v in values]
     arr = pa.array(raw, typ).slice(min(skip, len(raw) - 2))  # sliced: non-zero offsets
     sel = np.random.default_rng(len(values)).permutation(len(arr))
     got = _same_as_next(arr, sel)
     picked = [arr[int(i)].as_py() for i in sel]
     assert got.tolist() == [a == b for a, b in zip(picked[1:], picked[:-1], strict=True)]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["A", "A\x00", "A", None, "", None, "ABCDEFGH", "ABCDEFGX", "ABCDEFGH", "ABCDEFGH"],
+        ["ABCDEFGHI", "ABCDEFGHX", "ABCDEFGHI", "ABCDEFGHI", None, "", ""],
+    ],
+    ids=["one-word", "longer"],
+)
+def test_text_comparison_exact(values: list) -> None:
+    """Neighbouring text values are equal only when every byte and the
+    length match ("A" is not "A\\0"), and null is not ""."""
+    from pipeline.cleaning import _same_as_next
+
+    arr = pa.array(values, pa.string())
+    got = _same_as_next(arr, np.arange(len(values)))
+    assert got.tolist() == [a == b for a, b in zip(values[1:], values[:-1], strict=True)]
 
 
 @settings(max_examples=100, deadline=None)
