@@ -57,7 +57,7 @@ import pyarrow.compute as pc
 
 from pipeline.config import CleaningConfig
 from pipeline.mmsi import MmsiKind, classify_mmsi
-from pipeline.readers.common import one_array, repeat_text, string_parts
+from pipeline.readers.common import buffer_values, one_array, repeat_text, string_parts
 from pipeline.readers.common import validity as validity_of
 from pipeline.schemas import (
     OBSERVATION_SCHEMA,
@@ -128,12 +128,9 @@ def _take_values(
     among ``idx`` get ``fill``: no filled copy of the whole column first.
     """
     arr = one_array(arr)
-    if not (pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type)) or not len(arr):
+    if not (pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type)):
         return np.take(_np(arr, np.dtype(dtype), fill), idx)
-    values = np.frombuffer(
-        arr.buffers()[1], dtype=arr.type.to_pandas_dtype(), count=arr.offset + len(arr)
-    )[arr.offset :]
-    out = np.take(values, idx).astype(dtype, copy=False)
+    out = np.take(buffer_values(arr), idx).astype(dtype, copy=False)
     valid = validity_of(arr)
     if valid is not None:
         out[~np.take(valid, idx)] = fill
@@ -644,9 +641,7 @@ def _same_as_next(col: pa.ChunkedArray | pa.Array, sel: np.ndarray) -> np.ndarra
     arr = one_array(col)
     if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
         return _same_text_as_next(arr, sel)
-    n, off = len(arr), arr.offset
-    values = np.frombuffer(arr.buffers()[1], dtype=arr.type.to_pandas_dtype(), count=off + n)
-    values = np.take(values[off:], sel)
+    values = np.take(buffer_values(arr), sel)
     eq = values[1:] == values[:-1]
     valid = validity_of(arr)
     if valid is None:

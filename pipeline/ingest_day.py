@@ -130,15 +130,10 @@ def _glibc() -> ctypes.CDLL | None:
 LIBC = _glibc()
 
 
-def trim_heap() -> None:
-    """Return the free pages of malloc's heaps to the OS (glibc only)."""
-    if LIBC is not None:
-        LIBC.malloc_trim(0)
-
-
 def release_memory() -> None:
     """Return freed heap and Arrow pool memory to the OS at phase boundaries."""
-    trim_heap()
+    if LIBC is not None:
+        LIBC.malloc_trim(0)
     pa.default_memory_pool().release_unused()
 
 

@@ -232,11 +232,19 @@ def float_values(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarra
     arr = one_array(arr)
     if arr.type != pa.float64():
         arr = arr.cast(pa.float64())
+    return buffer_values(arr), validity(arr)
+
+
+def buffer_values(arr: pa.Array) -> np.ndarray:
+    """Read-only numpy view of a fixed-width numeric array's values, no copy.
+
+    Slots of null rows hold arbitrary numbers: use with :func:`validity`.
+    """
+    dtype = np.dtype(arr.type.to_pandas_dtype())
     data = arr.buffers()[1]
     if data is None or len(arr) == 0:
-        return np.zeros(len(arr)), validity(arr)
-    vals = np.frombuffer(data, np.float64, count=len(arr), offset=arr.offset * 8)
-    return vals, validity(arr)
+        return np.zeros(len(arr), dtype)
+    return np.frombuffer(data, dtype, count=len(arr), offset=arr.offset * dtype.itemsize)
 
 
 #: unsigned type of the same width and the bits of NaN, per float width
