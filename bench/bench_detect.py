@@ -193,21 +193,25 @@ def _child_generate(n: int, path: Path) -> None:
 
 
 def _child_detect(path: Path, breakdown: bool) -> None:
-    from pipeline.config import Config
-    from pipeline.detection import detect_frames
+    from stswatch.pipeline.config import Config
+    from stswatch.pipeline.detection import detect_frames
 
     t = time.perf_counter()
-    import geo.coast
-    import geo.ports
+    import stswatch.geo.coast
+    import stswatch.geo.ports
 
-    for name in ("detectors.anchorages", "detectors.gaps", "detectors.loitering"):
+    for name in (
+        "stswatch.detectors.anchorages",
+        "stswatch.detectors.gaps",
+        "stswatch.detectors.loitering",
+    ):
         # Sibling detectors (scipy etc.) are imported once per worker, not per run.
         with contextlib.suppress(ImportError):
             __import__(name)
 
     probe = np.array([40.0]), np.array([-40.0])
-    geo.coast.distance_to_coast_m(*probe)
-    geo.ports.distance_to_port_m(*probe)
+    stswatch.geo.coast.distance_to_coast_m(*probe)
+    stswatch.geo.ports.distance_to_port_m(*probe)
     ref_s = time.perf_counter() - t
 
     import pyarrow as pa
@@ -222,7 +226,7 @@ def _child_detect(path: Path, breakdown: bool) -> None:
     # memory after its first day: load those the data touch (a sparse sample
     # reaches every 1° row) so that the timing below is detection's own.
     t = time.perf_counter()
-    geo.coast.distance_to_coast_m(
+    stswatch.geo.coast.distance_to_coast_m(
         positions["lat"].to_numpy()[::997], positions["lon"].to_numpy()[::997]
     )
     ref_s += time.perf_counter() - t
@@ -259,8 +263,8 @@ def _child_detect(path: Path, breakdown: bool) -> None:
         "stages_cpu_s": {k: round(v, 2) for k, v in getattr(result, "cpu_timings_s", {}).items()},
     }
     if breakdown:
-        from detectors.rendezvous import find_rendezvous
-        from detectors.tracks import resample_tracks
+        from stswatch.detectors.rendezvous import find_rendezvous
+        from stswatch.detectors.tracks import resample_tracks
 
         t = time.perf_counter()
         resampled = resample_tracks(positions, cfg.tracks)

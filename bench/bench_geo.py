@@ -1,7 +1,7 @@
 """Throughput and memory of the reference-geography queries.
 
-Prints points/s of ``geo.coast.distance_to_coast_m`` and
-``geo.ports.distance_to_port_m`` at 1e4, 1e5 and 1e6 points (best of 3 after
+Prints points/s of ``stswatch.geo.coast.distance_to_coast_m`` and
+``stswatch.geo.ports.distance_to_port_m`` at 1e4, 1e5 and 1e6 points (best of 3 after
 warm-up), the cold-start cost of each (first call in a fresh process: raster
 load or build, port list merge) and peak RSS.
 
@@ -61,14 +61,14 @@ def _cold(what: str, cache_dir: str | None) -> None:
         os.environ["STSWATCH_CACHE_DIR"] = cache_dir
     t0 = time.perf_counter()
     if what == "coast-all":
-        from geo.coast import warm_up
+        from stswatch.geo.coast import warm_up
 
         warm_up()
     else:
         if what == "coast":
-            from geo.coast import distance_to_coast_m as fn
+            from stswatch.geo.coast import distance_to_coast_m as fn
         else:
-            from geo.ports import distance_to_port_m as fn
+            from stswatch.geo.ports import distance_to_port_m as fn
         fn(np.array([27.0]), np.array([-90.0]))
     print(f"{time.perf_counter() - t0:.2f} {_peak_rss_mb():.0f}")
 
@@ -102,8 +102,8 @@ def main() -> None:
     print(f"  coast, cached, all 180 rows:            {_run_cold('coast-all', None)}")
     print(f"  ports, merge lists + KD-tree:           {_run_cold('ports', None)}")
 
-    from geo.coast import distance_to_coast_m
-    from geo.ports import distance_to_port_m
+    from stswatch.geo.coast import distance_to_coast_m
+    from stswatch.geo.ports import distance_to_port_m
 
     lat_all, lon_all, source = sample_points(max(SIZES))
     print(f"points: {source}")
@@ -152,10 +152,10 @@ def synthetic_ticks(n_rows: int, seed: int = 1) -> pd.DataFrame:
 
 def _bench_detectors() -> None:
     """Rows/s of the single-vessel detectors over synthetic frames (one day per vessel)."""
-    from detectors.anchorages import learn_anchorages
-    from detectors.gaps import detect_gaps
-    from detectors.loitering import detect_loitering
-    from pipeline.config import Config
+    from stswatch.detectors.anchorages import learn_anchorages
+    from stswatch.detectors.gaps import detect_gaps
+    from stswatch.detectors.loitering import detect_loitering
+    from stswatch.pipeline.config import Config
 
     cfg = Config()
     print("detectors (synthetic: one day of 10-min ticks per vessel in the open Gulf;")

@@ -38,7 +38,7 @@ SOURCE = SHARED / "marinecadastre" / "AIS_2022_01_03_first99999.csv"
 CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
-from pipeline.ingest import ingest_files
+from stswatch.pipeline.ingest import ingest_files
 t0 = time.perf_counter()
 report = ingest_files([Path(sys.argv[1])], Path(sys.argv[2]))
 elapsed = time.perf_counter() - t0

@@ -26,7 +26,7 @@ WORK = Path(tempfile.gettempdir()) / "stswatch-bench-nmea"
 
 
 def run(k: int) -> None:
-    from pipeline.readers.nmea import NmeaStats, read_nmea
+    from stswatch.pipeline.readers.nmea import NmeaStats, read_nmea
 
     path = WORK / f"amsa_x{k}.txt.gz"
     if not path.exists():

@@ -24,7 +24,7 @@ from pathlib import Path
 def run_size(rows: int, work: Path, seed: int) -> dict[str, float]:
     sim_dir = work / f"sim-{rows}"
     subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "simulate", "--out", str(sim_dir),
+        [sys.executable, "-m", "stswatch", "simulate", "--out", str(sim_dir),
          "--target-rows", str(rows), "--seed", str(seed)],
         check=True, stdout=subprocess.DEVNULL,
     )  # fmt: skip
@@ -40,7 +40,7 @@ def run_size(rows: int, work: Path, seed: int) -> dict[str, float]:
         "print(json.dumps({'s': dt, 'rss_mb': "
         "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))\n"
     )
-    cmd = [sys.executable, "-m", "pipeline.cli", "run", *map(str, files),
+    cmd = [sys.executable, "-m", "stswatch", "run", *map(str, files),
            "--store", str(store), "--out", str(out), "--no-progress"]  # fmt: skip
     res = subprocess.run(
         [sys.executable, "-c", code, *cmd], check=True, capture_output=True, text=True

@@ -104,9 +104,9 @@ def make_inputs(n_events: int, seed: int = 0):
 def child(n_events: int) -> dict:
     import pandas as pd
 
-    from pipeline.detection import DetectionResult
-    from pipeline.scoring import score_events
-    from pipeline.scoring.persistence import DEFAULT_MODEL_DIR, MODEL_FILE, load_model
+    from stswatch.pipeline.detection import DetectionResult
+    from stswatch.pipeline.scoring import score_events
+    from stswatch.pipeline.scoring.persistence import DEFAULT_MODEL_DIR, MODEL_FILE, load_model
 
     if (DEFAULT_MODEL_DIR / MODEL_FILE).exists():
         model = load_model(DEFAULT_MODEL_DIR)

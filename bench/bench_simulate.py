@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def one(target_rows: int, region: str, seed: int) -> dict:
     """Run inside the child process: simulate, write, report."""
-    from pipeline.simulator import SimulationConfig, simulate, write_marinecadastre
+    from stswatch.pipeline.simulator import SimulationConfig, simulate, write_marinecadastre
 
     cpu0 = time.process_time()
     t0 = time.perf_counter()

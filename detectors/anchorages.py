@@ -21,9 +21,9 @@ import numpy.typing as npt
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from detectors.tracks import sort_positions
-from geo.ports import EARTH_RADIUS_M, chord_to_m, unit_vectors
-from pipeline.config import PortFilterConfig
+from stswatch.detectors.tracks import sort_positions
+from stswatch.geo.ports import EARTH_RADIUS_M, chord_to_m, unit_vectors
+from stswatch.pipeline.config import PortFilterConfig
 
 ANCHORAGE_COLUMNS = ["lat", "lon", "n_vessels", "stationary_h"]
 

@@ -11,7 +11,7 @@ it just sailed out of receiver range.
 Data-window edges: a silence before a vessel's first fix or after its last fix
 in the frame is *not* a gap, because its length is unknown (the vessel may have
 been reporting just outside the window). So gaps are only ever reported with
-both ends observed, and the caller widens the window (pipeline.detection reads
+both ends observed, and the caller widens the window (stswatch.pipeline.detection reads
 neighbouring days) to see gaps that cross its edges.
 
 Everything is vectorised: a sortedness check (one stable sort only when the
@@ -26,11 +26,11 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from detectors.events import event_ids
-from detectors.tracks import sort_positions
-from geo.coast import distance_to_coast_m
-from geo.distance import METRES_PER_NM, haversine_m
-from pipeline.config import GapConfig
+from stswatch.detectors.events import event_ids
+from stswatch.detectors.tracks import sort_positions
+from stswatch.geo.coast import distance_to_coast_m
+from stswatch.geo.distance import METRES_PER_NM, haversine_m
+from stswatch.pipeline.config import GapConfig
 
 GAP_COLUMNS = [
     "gap_id",

@@ -25,12 +25,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from detectors.anchorages import distance_to_anchorage_m
-from detectors.events import event_ids
-from detectors.tracks import ms_to_timestamps, timestamps_to_ms
-from geo.coast import distance_to_coast_m
-from geo.ports import distance_to_port_m
-from pipeline.config import Config
+from stswatch.detectors.anchorages import distance_to_anchorage_m
+from stswatch.detectors.events import event_ids
+from stswatch.detectors.tracks import ms_to_timestamps, timestamps_to_ms
+from stswatch.geo.coast import distance_to_coast_m
+from stswatch.geo.ports import distance_to_port_m
+from stswatch.pipeline.config import Config
 
 LOITERING_COLUMNS = [
     "event_id",
@@ -68,7 +68,7 @@ def detect_loitering(
 
     ``resampled`` follows docs/ARCHITECTURE.md (mmsi, timestamp on the grid,
     lat, lon, sog_kn, segment, interpolated). ``anchorages`` (learned, see
-    :func:`detectors.anchorages.learn_anchorages`) adds the anchorage rule when
+    :func:`stswatch.detectors.anchorages.learn_anchorages`) adds the anchorage rule when
     given. ``event_id`` is a stable hash of (mmsi, start_time), so reruns and
     backfills name an event identically. ``mean_lon`` is a circular mean, safe
     across the antimeridian.

@@ -12,7 +12,7 @@ known weaknesses:
   (GFW tests only the mean position), against learned anchorages, a port list
   and the coastline (port lists miss small harbours).
 
-Pipeline: slow ticks -> per-tick spatial-hash pair search (geo.spatial_index)
+Pipeline: slow ticks -> per-tick spatial-hash pair search (stswatch.geo.spatial_index)
 -> close ticks of each ordered pair (``mmsi_a < mmsi_b``) -> fragments merged
 when the silence between them is <= ``max_merge_gap_h`` -> duration rule ->
 port filter. All vectorised; the only Python loop is over final events (ids).
@@ -30,10 +30,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from detectors.events import event_ids
-from detectors.tracks import ms_to_timestamps, timestamps_to_ms
-from geo.spatial_index import close_pairs
-from pipeline.config import Config, PortFilterConfig, RendezvousConfig
+from stswatch.detectors.events import event_ids
+from stswatch.detectors.tracks import ms_to_timestamps, timestamps_to_ms
+from stswatch.geo.spatial_index import close_pairs
+from stswatch.pipeline.config import Config, PortFilterConfig, RendezvousConfig
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def find_rendezvous(
 ) -> RendezvousCandidates:
     """Close, slow, merged and long-enough pair events (no port filter yet).
 
-    ``resampled`` is :func:`detectors.tracks.resample_tracks` output. A tick
+    ``resampled`` is :func:`stswatch.detectors.tracks.resample_tracks` output. A tick
     counts when both vessels report ``sog_kn <= max_speed_kn`` (unknown speed
     never counts) and lie within ``max_distance_m``. ``duration_h`` is
     ``end_time - start_time`` of the merged event, gaps included.
@@ -219,15 +219,15 @@ def _reference_distance(
     if key == "anchorage":
         if anchorages is None or len(anchorages) == 0:
             return np.full(lat.size, np.inf)
-        fn = _optional("detectors.anchorages", "distance_to_anchorage_m")
+        fn = _optional("stswatch.detectors.anchorages", "distance_to_anchorage_m")
         return (
             np.full(lat.size, np.nan)
             if fn is None
             else np.asarray(fn(lat, lon, anchorages), dtype=np.float64)
         )
     module, name = {
-        "coast": ("geo.coast", "distance_to_coast_m"),
-        "port": ("geo.ports", "distance_to_port_m"),
+        "coast": ("stswatch.geo.coast", "distance_to_coast_m"),
+        "port": ("stswatch.geo.ports", "distance_to_port_m"),
     }[key]
     fn = _optional(module, name)
     if fn is None:
@@ -322,7 +322,7 @@ def detect_rendezvous(
     """Rendezvous away from port, one row per event, sorted by (start_time, mmsi_a, mmsi_b).
 
     ``anchorages`` are the learned anchorages of the data window
-    (:func:`detectors.anchorages.learn_anchorages`); when None they are learned
+    (:func:`stswatch.detectors.anchorages.learn_anchorages`); when None they are learned
     here from ``resampled`` itself, which is what a caller without raw pings
     has. Use :func:`find_rendezvous` + :func:`apply_port_filter` to also get
     the per-tick positions.
@@ -331,7 +331,7 @@ def detect_rendezvous(
         resampled, cfg.rendezvous, resample_interval_min=cfg.tracks.resample_interval_min
     )
     if anchorages is None and not candidates.events.empty:
-        learn = _optional("detectors.anchorages", "learn_anchorages")
+        learn = _optional("stswatch.detectors.anchorages", "learn_anchorages")
         anchorages = learn(resampled, cfg.port_filter) if learn is not None else None
     events = apply_port_filter(candidates, cfg.port_filter, anchorages)
     return events.sort_values(["start_time", "mmsi_a", "mmsi_b"], kind="stable").reset_index(

@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from geo.distance import (
+from stswatch.geo.distance import (
     METRES_PER_DEGREE,
     METRES_PER_NM,
     delta_lon,
@@ -32,7 +32,7 @@ from geo.distance import (
     implied_speed_kn,
     wrap_lon,
 )
-from pipeline.config import TrackConfig
+from stswatch.pipeline.config import TrackConfig
 
 #: Column order and dtypes of the resampled frame (docs/ARCHITECTURE.md).
 RESAMPLED_COLUMNS = ("mmsi", "timestamp", "lat", "lon", "sog_kn", "segment", "interpolated")

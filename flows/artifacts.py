@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from flows.outcomes import PublishSummary, RunReport
+from stswatch.flows.outcomes import PublishSummary, RunReport
 
 #: Artifact keys (lowercase letters, digits and dashes: Prefect's rule).
 #: A fixed key makes the UI keep a history of the artifact across runs.

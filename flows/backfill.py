@@ -18,12 +18,12 @@ from prefect import flow, get_run_logger
 from prefect.states import State
 from pydantic import Field
 
-from flows.artifacts import Progress
-from flows.common import finish, run_reference_date
-from flows.engine import run_days
-from flows.params import FlowSource, validate_backfill_range, validate_source
-from flows.runners import choose_runner
-from flows.settings import orchestration_config
+from stswatch.flows.artifacts import Progress
+from stswatch.flows.common import finish, run_reference_date
+from stswatch.flows.engine import run_days
+from stswatch.flows.params import FlowSource, validate_backfill_range, validate_source
+from stswatch.flows.runners import choose_runner
+from stswatch.flows.settings import orchestration_config
 
 
 @flow(name="stswatch-backfill", log_prints=True)

@@ -8,8 +8,8 @@ from typing import Any
 from prefect import get_run_logger
 from prefect.states import Completed, Failed, State
 
-from flows.artifacts import publish_run_artifacts, summary_markdown, top_events_rows
-from flows.outcomes import RunReport
+from stswatch.flows.artifacts import publish_run_artifacts, summary_markdown, top_events_rows
+from stswatch.flows.outcomes import RunReport
 
 
 def run_reference_date() -> date:

@@ -16,11 +16,11 @@ from prefect import flow, get_run_logger
 from prefect.states import State
 from pydantic import Field
 
-from flows.common import finish, run_reference_date
-from flows.engine import run_days
-from flows.params import FlowSource, day_is_done, days_to_process, validate_source
-from flows.runners import choose_runner
-from flows.settings import orchestration_config
+from stswatch.flows.common import finish, run_reference_date
+from stswatch.flows.engine import run_days
+from stswatch.flows.params import FlowSource, day_is_done, days_to_process, validate_source
+from stswatch.flows.runners import choose_runner
+from stswatch.flows.settings import orchestration_config
 
 
 @flow(name="stswatch-daily", log_prints=True)

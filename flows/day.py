@@ -15,11 +15,11 @@ from prefect import flow
 from prefect.states import State
 from pydantic import Field
 
-from flows.common import finish
-from flows.engine import run_days
-from flows.params import FlowSource, validate_source
-from flows.runners import RunnerChoice
-from flows.settings import orchestration_config
+from stswatch.flows.common import finish
+from stswatch.flows.engine import run_days
+from stswatch.flows.params import FlowSource, validate_source
+from stswatch.flows.runners import RunnerChoice
+from stswatch.flows.settings import orchestration_config
 
 
 @flow(name="stswatch-day", log_prints=True)

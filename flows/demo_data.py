@@ -1,6 +1,6 @@
 """Small simulated AIS days for the demo and the flow tests (no internet needed).
 
-A thin adapter over :mod:`pipeline.simulator`: the demo and the tests ask for
+A thin adapter over :mod:`stswatch.pipeline.simulator`: the demo and the tests ask for
 "n small days from this date with this seed" and get MarineCadastre-named
 files (``AIS_YYYY_MM_DD.csv``) that the flows pick up with source ``local``.
 """
@@ -41,7 +41,7 @@ def simulate_small_days(
     ``lean`` keeps only a few labelled scenarios (tests); the default keeps the
     simulator's full mix (the demo: every kind of event and decoy).
     """
-    from pipeline.simulator import SimulationConfig, simulate, write_marinecadastre
+    from stswatch.pipeline.simulator import SimulationConfig, simulate, write_marinecadastre
 
     out_dir.mkdir(parents=True, exist_ok=True)
     scenarios = LEAN_SCENARIOS if lean else {}

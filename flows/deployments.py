@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from flows.settings import FlowSettings
+from stswatch.flows.settings import FlowSettings
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
@@ -46,8 +46,8 @@ def build_deployments(settings: FlowSettings) -> list[RunnerDeployment]:
     from prefect.deployments.runner import EntrypointType
     from prefect.schedules import Cron
 
-    from flows.backfill import backfill_flow
-    from flows.daily import daily_flow
+    from stswatch.flows.backfill import backfill_flow
+    from stswatch.flows.daily import daily_flow
 
     params = default_parameters(settings)
     daily = daily_flow.to_deployment(

@@ -12,7 +12,7 @@ runner (local threads or a Dask cluster):
    or a backfill filling a hole, give the same events as one backfill).
 
 A failed day is recorded and the others go on; the caller decides the
-flow's final state from the :class:`~flows.outcomes.RunReport`.
+flow's final state from the :class:`~stswatch.flows.outcomes.RunReport`.
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from typing import Any
 from prefect import get_run_logger
 from prefect.futures import PrefectFuture, as_completed
 
-from flows.artifacts import Progress
-from flows.outcomes import DayOutcome, IngestSummary, PublishSummary, RunReport
-from flows.params import day_is_done, published_neighbours
-from flows.runners import RunnerChoice, build_task_runner
-from flows.tasks import prepare_day, publish_day
+from stswatch.flows.artifacts import Progress
+from stswatch.flows.outcomes import DayOutcome, IngestSummary, PublishSummary, RunReport
+from stswatch.flows.params import day_is_done, published_neighbours
+from stswatch.flows.runners import RunnerChoice, build_task_runner
+from stswatch.flows.tasks import prepare_day, publish_day
 
 
 def _error_text(future: PrefectFuture[Any]) -> str:

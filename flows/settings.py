@@ -1,7 +1,7 @@
 """Operator settings of the served deployments, from flags or ``STSWATCH_*`` env vars.
 
 Thresholds (publication delay, look-back, maximum backfill) default to
-``pipeline.config.DEFAULT_CONFIG.orchestration``; an environment variable only
+``stswatch.pipeline.config.DEFAULT_CONFIG.orchestration``; an environment variable only
 overrides them for one installation, so ``stswatch serve`` can be configured
 by a service manager without editing code.
 """
@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.config import DEFAULT_CONFIG, OrchestrationConfig
+from stswatch.pipeline.config import DEFAULT_CONFIG, OrchestrationConfig
 
 #: Daily run at 06:00 UTC: after DMA's overnight publication of the previous day.
 DEFAULT_DAILY_CRON = "0 6 * * *"

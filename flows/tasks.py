@@ -1,7 +1,7 @@
 """Prefect tasks: each wraps one spine function and passes only paths and summaries.
 
 No result caching (``NO_CACHE``): whether a day needs work is decided from
-its outputs on disk (:func:`flows.params.day_is_done`, keyed on the store
+its outputs on disk (:func:`stswatch.flows.params.day_is_done`, keyed on the store
 path and output folder), so a cache can never hand back a result whose files
 were deleted, and ``overwrite`` forces the work.
 """
@@ -21,9 +21,9 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
-from flows.outcomes import IngestSummary, PublishSummary
-from flows.params import ParameterError, find_local_file, geojson_path
-from pipeline.config import DEFAULT_CONFIG
+from stswatch.flows.outcomes import IngestSummary, PublishSummary
+from stswatch.flows.params import ParameterError, find_local_file, geojson_path
+from stswatch.pipeline.config import DEFAULT_CONFIG
 
 _ORCH = DEFAULT_CONFIG.orchestration
 
@@ -57,7 +57,7 @@ def acquire_day(
         path = find_local_file(input_dir, day)
         logger.info("%s: using local file %s", day, path)
         return str(path)
-    from pipeline.download import download_day
+    from stswatch.pipeline.download import download_day
 
     path = download_day(source, day, Path(cache_dir), base_url=base_url)
     logger.info("%s: downloaded %s file %s", day, source, path)
@@ -89,7 +89,7 @@ def store_write_lock(store: str) -> Iterator[None]:
 @task(name="ingest-day", cache_policy=NO_CACHE)
 def ingest_day(day: date, input_path: str, store: str) -> IngestSummary:
     """Ingest one day's file into the store (idempotent: merges and de-duplicates)."""
-    from pipeline.ingest import ingest_files
+    from stswatch.pipeline.ingest import ingest_files
 
     with store_write_lock(store):
         report = ingest_files([Path(input_path)], Path(store), cfg=DEFAULT_CONFIG)
@@ -139,7 +139,7 @@ def warm_reference_data() -> None:
     """Load the coast raster and port index once per process, under a lock.
 
     Days are published in parallel threads (locally and on each Dask worker).
-    The first call of ``geo.coast`` reads a netCDF/HDF5 file, and HDF5 is not
+    The first call of ``stswatch.geo.coast`` reads a netCDF/HDF5 file, and HDF5 is not
     thread-safe: two first calls at once crashed a worker (segfault, "NetCDF:
     HDF error"). Loading once, serialised, before the threads need it avoids it.
     """
@@ -147,7 +147,7 @@ def warm_reference_data() -> None:
     with _WARM_LOCK:
         if _warm_done:
             return
-        from geo import coast, ports
+        from stswatch.geo import coast, ports
 
         coast.warm_up()
         ports.distance_to_port_m([0.0], [0.0])
@@ -157,7 +157,7 @@ def warm_reference_data() -> None:
 @task(name="publish-day", cache_policy=NO_CACHE)
 def publish_day(day: date, store: str, out_dir: str, top_n: int) -> PublishSummary:
     """Detect, score and write ``OUT/rendezvous-DAY.geojson`` for events starting that day."""
-    from pipeline.spine import detect_and_publish
+    from stswatch.pipeline.spine import detect_and_publish
 
     warm_reference_data()
     out_path = geojson_path(out_dir, day)

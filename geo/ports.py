@@ -15,8 +15,8 @@ missing from the World Port Index (the nearest WPI port is Ringkøbing, 12 km
 away) and from GFW's WPI-based list; searoute and a GeoNames marina entry
 happen to have it. Countless smaller landings, private terminals and shipyards
 appear in no list at all. The away-from-port rule therefore also requires
-distance to coast (:mod:`geo.coast`) and to anchorages learned from the data
-(:mod:`detectors.anchorages`).
+distance to coast (:mod:`stswatch.geo.coast`) and to anchorages learned from the data
+(:mod:`stswatch.detectors.anchorages`).
 
 Queries use a KD-tree on 3-D unit vectors (scipy ``cKDTree``): chord length
 converts exactly to great-circle distance, there is no antimeridian seam, and
@@ -38,7 +38,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy.spatial import cKDTree
 
-#: Mean Earth radius (IUGG), metres; same sphere as :mod:`geo.distance`.
+#: Mean Earth radius (IUGG), metres; same sphere as :mod:`stswatch.geo.distance`.
 EARTH_RADIUS_M = 6_371_008.8
 
 #: GeoNames feature codes that describe a place where ships berth or anchor.

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from geo.distance import METRES_PER_DEGREE, haversine_m
+from stswatch.geo.distance import METRES_PER_DEGREE, haversine_m
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]

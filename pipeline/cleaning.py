@@ -55,11 +55,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.config import CleaningConfig
-from pipeline.mmsi import MmsiKind, classify_mmsi
-from pipeline.readers.common import buffer_values, one_array, repeat_text, string_parts
-from pipeline.readers.common import validity as validity_of
-from pipeline.schemas import (
+from stswatch.pipeline.config import CleaningConfig
+from stswatch.pipeline.mmsi import MmsiKind, classify_mmsi
+from stswatch.pipeline.readers.common import buffer_values, one_array, repeat_text, string_parts
+from stswatch.pipeline.readers.common import validity as validity_of
+from stswatch.pipeline.schemas import (
     OBSERVATION_SCHEMA,
     POSITION_SCHEMA,
     POSITION_WRITE_SCHEMA,
@@ -915,7 +915,7 @@ def resolve_day(
     key |= shifted
     del shifted
     # Sorted position -> buffer row. The ingest hands parts already in order
-    # (pipeline.ingest_day.DayRuns.gather): then it is the identity and every
+    # (stswatch.pipeline.ingest_day.DayRuns.gather): then it is the identity and every
     # gather through it is skipped (``at``), ~1/4 of this function's work.
     order: np.ndarray | None = None
     if not bool(np.all(key[1:] >= key[:-1])):
@@ -1177,7 +1177,7 @@ class CleanResult:
 def clean(observations: pa.Table, cfg: CleaningConfig | None = None) -> CleanResult:
     """Clean an in-memory OBSERVATION_SCHEMA table (all days at once).
 
-    The streaming ingest (:mod:`pipeline.ingest`) runs the same two stages
+    The streaming ingest (:mod:`stswatch.pipeline.ingest`) runs the same two stages
     batch by batch and day by day; this function is the same logic for a
     table that fits in memory (tests, notebooks, the simulator).
     Every input row ends in exactly one of ``positions``, static-only

@@ -1,6 +1,6 @@
 """The ``stswatch`` command line.
 
-Each sub-command lives in its own module under :mod:`pipeline.commands`
+Each sub-command lives in its own module under :mod:`stswatch.pipeline.commands`
 exposing ``HELP`` (one line), ``add_arguments(parser)`` and ``run(args) -> int``.
 Command modules keep heavy imports (Prefect, scikit-learn, geopandas) inside
 ``run`` so that building the parser stays fast and ``stswatch ingest`` never
@@ -14,7 +14,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-#: sub-command name -> module under pipeline.commands
+#: sub-command name -> module under stswatch.pipeline.commands
 COMMANDS: dict[str, str] = {
     "ingest": "ingest",
     "detect": "detect",
@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, module_name in COMMANDS.items():
-        module = importlib.import_module(f"pipeline.commands.{module_name}")
+        module = importlib.import_module(f"stswatch.pipeline.commands.{module_name}")
         p = sub.add_parser(name, help=_HELP[name], description=_HELP[name])
         module.add_arguments(p)
         p.set_defaults(_module=module)

@@ -25,13 +25,13 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from detectors.anchorages import learn_anchorages
-from detectors.events import add_identity, event_tracks
-from detectors.gaps import detect_gaps, link_gaps
-from detectors.loitering import detect_loitering, drop_explained_by_rendezvous
-from detectors.rendezvous import apply_port_filter, find_rendezvous
-from detectors.tracks import resample_tracks
-from pipeline.config import DEFAULT_CONFIG, Config
+from stswatch.detectors.anchorages import learn_anchorages
+from stswatch.detectors.events import add_identity, event_tracks
+from stswatch.detectors.gaps import detect_gaps, link_gaps
+from stswatch.detectors.loitering import detect_loitering, drop_explained_by_rendezvous
+from stswatch.detectors.rendezvous import apply_port_filter, find_rendezvous
+from stswatch.detectors.tracks import resample_tracks
+from stswatch.pipeline.config import DEFAULT_CONFIG, Config
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ def _keep_by_start(
 
 
 def _add_gap_columns(rendezvous: pd.DataFrame, gaps: pd.DataFrame, cfg: Config) -> pd.DataFrame:
-    """Link AIS gaps of either vessel around each event (detectors.gaps.link_gaps)."""
+    """Link AIS gaps of either vessel around each event (stswatch.detectors.gaps.link_gaps)."""
     if not rendezvous.empty and gaps is not None:
         return link_gaps(rendezvous, gaps, cfg.gaps)
     out = rendezvous.copy()
@@ -229,7 +229,7 @@ def detect_range(
     past the range, so a 40-hour lightering gets the same end time from a
     daily run as from a backfill.
     """
-    from pipeline.storage import Store
+    from stswatch.pipeline.storage import Store
 
     if end < start:
         raise ValueError(f"end date {end} is before start date {start}")

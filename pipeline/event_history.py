@@ -18,8 +18,8 @@ from datetime import date, timedelta
 import pandas as pd
 import pyarrow as pa
 
-from pipeline.schemas import RENDEZVOUS, RENDEZVOUS_SCHEMA
-from pipeline.storage import Store
+from stswatch.pipeline.schemas import RENDEZVOUS, RENDEZVOUS_SCHEMA
+from stswatch.pipeline.storage import Store
 
 
 def record_rendezvous(store: Store, rendezvous: pd.DataFrame, start: date, end: date) -> None:

@@ -6,10 +6,10 @@ to Python objects per row):
 1. every path is checked and its format sniffed *before* anything is
    written, so a typo in the last of ten paths does not leave a half-done run;
 2. each file streams through its reader in batches; row checks
-   (:func:`pipeline.cleaning.split_batch`) run per batch, survivors go to a
-   compact per-day :class:`~pipeline.cleaning.PositionBuffer`;
+   (:func:`stswatch.pipeline.cleaning.split_batch`) run per batch, survivors go to a
+   compact per-day :class:`~stswatch.pipeline.cleaning.PositionBuffer`;
 3. per UTC day, the rows already in the store are read back and put first,
-   the day is resolved (:func:`pipeline.cleaning.resolve_day`) and the
+   the day is resolved (:func:`stswatch.pipeline.cleaning.resolve_day`) and the
    positions, vessels and quarantine partitions are rewritten atomically.
 
 Tally semantics (``accepted + quarantined == rows_in`` for every file):
@@ -43,11 +43,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.cleaning import MS_PER_DAY, PositionBuffer, day_bounds, split_batch
-from pipeline.config import DEFAULT_CONFIG, Config
-from pipeline.ingest_day import LIBC, DayParts, write_day
-from pipeline.readers import ReaderBatch, ReaderError, read_any, sniff_format
-from pipeline.storage import Store
+from stswatch.pipeline.cleaning import MS_PER_DAY, PositionBuffer, day_bounds, split_batch
+from stswatch.pipeline.config import DEFAULT_CONFIG, Config
+from stswatch.pipeline.ingest_day import LIBC, DayParts, write_day
+from stswatch.pipeline.readers import ReaderBatch, ReaderError, read_any, sniff_format
+from stswatch.pipeline.storage import Store
 
 EPOCH_DAY = date(1970, 1, 1)
 _T = TypeVar("_T")
@@ -240,7 +240,7 @@ def _jemalloc_pool() -> Iterator[None]:
     page zeroed by the kernel when the next batch takes it again (on a
     high-fault day ~130k fewer faults, ~1 s less kernel time at 1e7 rows,
     for ~60 MiB more RSS before the purges below). The day phase purges
-    the pool explicitly (:func:`pipeline.ingest_day.release_memory`) where
+    the pool explicitly (:func:`stswatch.pipeline.ingest_day.release_memory`) where
     its peak would otherwise include those pages. The setting applies to
     the arenas jemalloc creates from then on, which in a fresh process are
     nearly all of them.

@@ -1,6 +1,6 @@
 """One UTC day of an ingest: merge with the store, resolve, write atomically.
 
-:mod:`pipeline.ingest` streams the inputs and collects, per day, the checked
+:mod:`stswatch.pipeline.ingest` streams the inputs and collects, per day, the checked
 position rows (sorted runs, one per reader batch), the static candidates and
 the quarantine rows in a :class:`DayParts`; :func:`write_day` then turns them
 into the day's three partitions.
@@ -31,7 +31,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.cleaning import (
+from stswatch.pipeline.cleaning import (
     BUFFER_DTYPES,
     MS_PER_DAY,
     STATUS_REASON,
@@ -40,15 +40,15 @@ from pipeline.cleaning import (
     resolve_day,
     vessel_series,
 )
-from pipeline.config import CleaningConfig
-from pipeline.schemas import (
+from stswatch.pipeline.config import CleaningConfig
+from stswatch.pipeline.schemas import (
     POSITIONS,
     QUARANTINE,
     QUARANTINE_SCHEMA,
     VESSEL_SCHEMA,
     VESSELS,
 )
-from pipeline.storage import ROW_GROUP_ROWS, Store
+from stswatch.pipeline.storage import ROW_GROUP_ROWS, Store
 
 #: Static candidates held per day before compacting them (~100 bytes a row).
 STATIC_COMPACT_ROWS = 400_000
@@ -184,7 +184,7 @@ class DayRuns:
         """Rows of part ``p`` ordered by (mmsi, timestamp), stored rows first on ties.
 
         Within a key, rows keep run order (stored, then input order), as
-        :func:`pipeline.cleaning.resolve_day` requires. Walking ~100 sorted
+        :func:`stswatch.pipeline.cleaning.resolve_day` requires. Walking ~100 sorted
         runs in merged order would miss the cache at every row in each of
         the ~17 gathers of resolving and writing the part; gathered once up
         front, all later passes are sequential.

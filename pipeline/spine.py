@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.config import DEFAULT_CONFIG, Config
+from stswatch.pipeline.config import DEFAULT_CONFIG, Config
 
 #: Columns of the "top events" table shown in run summaries and artifacts.
 TOP_EVENT_COLUMNS = (
@@ -118,11 +118,11 @@ def detect_and_publish(
     top_n: int = 10,
 ) -> PublishResult:
     """Detect and score every event starting in [start, end]; write one GeoJSON."""
-    from pipeline.detection import detect_range
-    from pipeline.event_history import read_history, record_rendezvous
-    from pipeline.export import write_geojson
-    from pipeline.scoring import score_events
-    from pipeline.storage import Store
+    from stswatch.pipeline.detection import detect_range
+    from stswatch.pipeline.event_history import read_history, record_rendezvous
+    from stswatch.pipeline.export import write_geojson
+    from stswatch.pipeline.scoring import score_events
+    from stswatch.pipeline.storage import Store
 
     if end < start:
         raise ValueError(f"end date {end} is before start date {start}")
@@ -150,7 +150,7 @@ def detect_and_publish(
 class RunResult:
     """``stswatch run``: what was ingested and what was published."""
 
-    ingest: object  # pipeline.ingest.IngestReport
+    ingest: object  # stswatch.pipeline.ingest.IngestReport
     publish: PublishResult | None
 
 
@@ -164,8 +164,8 @@ def run_files(
     top_n: int = 10,
 ) -> RunResult:
     """Ingest files, then detect/score/publish over every UTC day they cover."""
-    from pipeline.export import write_geojson
-    from pipeline.ingest import ingest_files
+    from stswatch.pipeline.export import write_geojson
+    from stswatch.pipeline.ingest import ingest_files
 
     report = ingest_files([Path(f) for f in files], Path(store_root), cfg=cfg, progress=progress)
     days = report.days_covered

@@ -38,7 +38,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipeline.schemas import (
+from stswatch.pipeline.schemas import (
     POSITION_SCHEMA,
     POSITION_WRITE_SCHEMA,
     POSITIONS,

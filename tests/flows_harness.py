@@ -41,10 +41,12 @@ def simulate_days(out_dir: Path, start: date, n_days: int, *, seed: int) -> list
 
     Skips the calling test with a clear reason until the simulator exists.
     """
-    sim = pytest.importorskip("pipeline.simulator", reason="pipeline.simulator not available")
+    sim = pytest.importorskip(
+        "stswatch.pipeline.simulator", reason="stswatch.pipeline.simulator not available"
+    )
     if not hasattr(sim, "simulate") or not hasattr(sim, "SimulationConfig"):
-        pytest.skip("pipeline.simulator.simulate/SimulationConfig not available yet")
-    from flows.demo_data import simulate_small_days
+        pytest.skip("stswatch.pipeline.simulator.simulate/SimulationConfig not available yet")
+    from stswatch.flows.demo_data import simulate_small_days
 
     return simulate_small_days(out_dir, start, n_days, seed=seed, lean=True)
 

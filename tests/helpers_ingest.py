@@ -14,7 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from pipeline.schemas import OBSERVATION_SCHEMA
+from stswatch.pipeline.schemas import OBSERVATION_SCHEMA
 
 MC_HEADER = (
     "MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,"

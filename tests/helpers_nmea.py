@@ -10,8 +10,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from pipeline.readers.batch import ReaderBatch
-from pipeline.readers.nmea import NmeaStats, read_nmea, read_nmea_lines
+from stswatch.pipeline.readers.batch import ReaderBatch
+from stswatch.pipeline.readers.nmea import NmeaStats, read_nmea, read_nmea_lines
 
 
 @dataclass

@@ -148,7 +148,7 @@ def synthetic_features(n: int = 400, seed: int = 0) -> tuple[pd.DataFrame, np.nd
     and weak identities; legitimate ones recur at hotspots. Distributions
     overlap, so a model must combine features. For fast model/persistence tests.
     """
-    from pipeline.scoring.features import DETAIL_COLUMNS, FEATURE_COLUMNS
+    from stswatch.pipeline.scoring.features import DETAIL_COLUMNS, FEATURE_COLUMNS
 
     rng = np.random.default_rng(seed)
     y = (rng.random(n) < 0.3).astype(int)
@@ -216,8 +216,8 @@ SIDES_AB = ("a", "b")
 
 def fitted_model(n: int = 400, seed: int = 0, **params: Any):
     """A small SuspicionModel fitted on :func:`synthetic_features` (about a second)."""
-    from pipeline.scoring.features import FEATURE_COLUMNS
-    from pipeline.scoring.model import SuspicionModel, as_feature_matrix
+    from stswatch.pipeline.scoring.features import FEATURE_COLUMNS
+    from stswatch.pipeline.scoring.model import SuspicionModel, as_feature_matrix
 
     features, y = synthetic_features(n, seed)
     params = {"max_iter": 40, "random_state": seed, "version": "test-1", **params}

@@ -7,7 +7,7 @@ import functools
 import numpy as np
 import pandas as pd
 
-from pipeline.simulator.geometry import haversine_m
+from stswatch.pipeline.simulator.geometry import haversine_m
 
 
 def pair_during(
@@ -66,6 +66,6 @@ SMALL = {
 @functools.cache
 def small_simulation(seed: int = 3, region: str = "gulf_of_mexico", **overrides):
     """Cached small simulation shared by the simulator test modules (one process)."""
-    from pipeline.simulator import SimulationConfig, simulate
+    from stswatch.pipeline.simulator import SimulationConfig, simulate
 
     return simulate(SimulationConfig(seed=seed, region=region, **{**SMALL, **overrides}))

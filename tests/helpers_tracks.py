@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from geo.distance import METRES_PER_DEGREE, wrap_lon
-from pipeline.schemas import POSITION_SCHEMA, VESSEL_SCHEMA
+from stswatch.geo.distance import METRES_PER_DEGREE, wrap_lon
+from stswatch.pipeline.schemas import POSITION_SCHEMA, VESSEL_SCHEMA
 
 #: A calm spot in the mid North Atlantic, > 500 km from any coast or port.
 OFFSHORE = (35.0, -40.0)
@@ -149,7 +149,7 @@ def to_table(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
 
 
 def write_store(root, pos: pd.DataFrame, ves: pd.DataFrame | None = None) -> None:
-    from pipeline.storage import Store
+    from stswatch.pipeline.storage import Store
 
     store = Store(root)
     for name, frame, schema in (

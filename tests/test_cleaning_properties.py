@@ -17,9 +17,9 @@ from helpers_ingest import SHIP_A, SHIP_B, mc_row, obs_table, store_digest, writ
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.ingest import ingest_files
-from pipeline.mmsi import is_vessel
-from pipeline.storage import Store
+from stswatch.pipeline.ingest import ingest_files
+from stswatch.pipeline.mmsi import is_vessel
+from stswatch.pipeline.storage import Store
 
 T0 = datetime(2022, 1, 3, 23, 0, tzinfo=UTC)  # an hour before midnight: days split too
 MMSIS = [SHIP_A, SHIP_B, 2190001, 123]
@@ -53,7 +53,7 @@ def _obs(rows: list[dict]) -> pa.Table:
 @settings(max_examples=80, deadline=None)
 @given(st.lists(row_strategy, max_size=40))
 def test_clean_invariants(rows: list[dict]) -> None:
-    from pipeline.cleaning import clean
+    from stswatch.pipeline.cleaning import clean
 
     obs = _obs(rows)
     r = clean(obs)
@@ -141,7 +141,7 @@ def test_day_resolved_in_mmsi_parts_equals_whole_day(rows_a: list[str], rows_b: 
     """Big days are resolved in mmsi ranges in parallel: same store, same tallies."""
     from unittest import mock
 
-    from pipeline import ingest_day
+    from stswatch.pipeline import ingest_day
 
     outcomes = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -170,7 +170,7 @@ def test_day_resolved_in_mmsi_parts_equals_whole_day(rows_a: list[str], rows_b: 
 @given(st.lists(st.integers(0, 2**62), max_size=60), st.integers(1, 6))
 def test_stable_argsort_is_numpys_stable_sort(values: list[int], modulo: int) -> None:
     """Fast order of batch keys: ties (duplicate pings) keep their input order."""
-    from pipeline.cleaning import stable_argsort
+    from stswatch.pipeline.cleaning import stable_argsort
 
     key = np.array(values, dtype=np.int64) % modulo  # small modulo: many ties
     assert np.array_equal(stable_argsort(key), np.argsort(key, kind="stable"))
@@ -190,8 +190,8 @@ def test_vessel_series_same_with_and_without_background_compaction(rows: list) -
     """Static candidates compacted chunk by chunk (time-ordered input) = reduced at once."""
     from unittest import mock
 
-    from pipeline import ingest_day
-    from pipeline.readers import common
+    from stswatch.pipeline import ingest_day
+    from stswatch.pipeline.readers import common
 
     lines = [
         mc_row(
@@ -223,7 +223,7 @@ def test_vessel_series_same_with_and_without_background_compaction(rows: list) -
 )
 def test_static_comparison_treats_nulls_as_equal(values: list, typ: pa.DataType, skip: int) -> None:
     """Adjacent-row equality of static columns: raw values + validity (and text codes)."""
-    from pipeline.cleaning import _same_as_next
+    from stswatch.pipeline.cleaning import _same_as_next
 
     # text: "", one-word values that differ in one byte or only in length
     # (a NUL byte), and values longer than a word
@@ -247,7 +247,7 @@ def test_static_comparison_treats_nulls_as_equal(values: list, typ: pa.DataType,
 def test_text_comparison_exact(values: list) -> None:
     """Neighbouring text values are equal only when every byte and the
     length match ("A" is not "A\\0"), and null is not ""."""
-    from pipeline.cleaning import _same_as_next
+    from stswatch.pipeline.cleaning import _same_as_next
 
     arr = pa.array(values, pa.string())
     got = _same_as_next(arr, np.arange(len(values)))
@@ -261,7 +261,7 @@ def test_text_comparison_exact(values: list) -> None:
 )
 def test_class_codes_from_string_buffers(values: list, skip: int) -> None:
     """Transceiver class codes read off the string buffers = a vocabulary lookup."""
-    from pipeline.cleaning import CLASS_VOCAB, _char_codes
+    from stswatch.pipeline.cleaning import CLASS_VOCAB, _char_codes
 
     arr = pa.array(values, pa.string()).slice(min(skip, len(values)))
     expected = [CLASS_VOCAB.index(v) if v in CLASS_VOCAB else -1 for v in arr.to_pylist()]
@@ -281,7 +281,7 @@ def test_single_source_read_off_the_buffers(
 ) -> None:
     """A batch's source column is recognised as one value only when every row
     holds exactly that value (checked on the bytes, not by hashing)."""
-    from pipeline.cleaning import _one_value
+    from stswatch.pipeline.cleaning import _one_value
 
     values: list[str | None] = [value] * n
     if n and at < n:
@@ -312,7 +312,7 @@ def test_batch_order_is_stable_by_day_mmsi_and_time(rows: list, spread: int) -> 
     """Valid rows in (UTC day, mmsi, timestamp) order, ties in input order; each
     day one slice. ``spread`` 40 spans up to 120 days: past the packed key's
     64, where the exact lexsort takes over."""
-    from pipeline.cleaning import BatchNumbers, batch_order, day_bounds
+    from stswatch.pipeline.cleaning import BatchNumbers, batch_order, day_bounds
 
     n = len(rows)
     first_day = 19_000
@@ -364,8 +364,8 @@ def test_day_parts_gather_every_column_by_mmsi_time_stored_first(
     day, and no mmsi in two parts."""
     from unittest import mock
 
-    from pipeline import ingest_day
-    from pipeline.cleaning import BUFFER_DTYPES, PositionBuffer
+    from stswatch.pipeline import ingest_day
+    from stswatch.pipeline.cleaning import BUFFER_DTYPES, PositionBuffer
 
     day_start = 19_000 * MS_PER_DAY
     rng = np.random.default_rng(len(runs))

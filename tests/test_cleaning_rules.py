@@ -1,4 +1,4 @@
-"""One hand-built case per cleaning rule (pipeline.cleaning.clean)."""
+"""One hand-built case per cleaning rule (stswatch.pipeline.cleaning.clean)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pyarrow.compute as pc
 from helpers_ingest import SHIP_A, SHIP_B, obs_table
 
-from pipeline.cleaning import clean
-from pipeline.config import CleaningConfig
+from stswatch.pipeline.cleaning import clean
+from stswatch.pipeline.config import CleaningConfig
 
 T0 = datetime(2022, 1, 3, 10, 0, tzinfo=UTC)
 

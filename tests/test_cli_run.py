@@ -17,8 +17,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline.cli import main
-from pipeline.simulator import SimulationConfig, simulate, write_marinecadastre
+from stswatch.pipeline.cli import main
+from stswatch.pipeline.simulator import SimulationConfig, simulate, write_marinecadastre
 
 DAY0 = date(2024, 2, 10)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from detectors.anchorages import distance_to_anchorage_m, learn_anchorages
-from pipeline.config import PortFilterConfig
+from stswatch.detectors.anchorages import distance_to_anchorage_m, learn_anchorages
+from stswatch.pipeline.config import PortFilterConfig
 
 CFG = PortFilterConfig()
 T0 = pd.Timestamp("2024-03-01T00:00:00Z")

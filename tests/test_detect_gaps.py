@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from detectors.gaps import GAP_COLUMNS, detect_gaps, link_gaps
-from pipeline.config import GapConfig
+from stswatch.detectors.gaps import GAP_COLUMNS, detect_gaps, link_gaps
+from stswatch.pipeline.config import GapConfig
 
 CFG = GapConfig()
 T0 = pd.Timestamp("2024-03-01T00:00:00Z")

@@ -6,9 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from detectors.anchorages import learn_anchorages
-from detectors.loitering import LOITERING_COLUMNS, detect_loitering, drop_explained_by_rendezvous
-from pipeline.config import Config
+from stswatch.detectors.anchorages import learn_anchorages
+from stswatch.detectors.loitering import (
+    LOITERING_COLUMNS,
+    detect_loitering,
+    drop_explained_by_rendezvous,
+)
+from stswatch.pipeline.config import Config
 
 CFG = Config()
 T0 = pd.Timestamp("2024-03-01T00:00:00Z")

@@ -23,10 +23,10 @@ from helpers_tracks import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from detectors.rendezvous import find_rendezvous
-from detectors.tracks import resample_tracks
-from pipeline.config import Config
-from pipeline.detection import DetectionResult, detect_frames, detect_range
+from stswatch.detectors.rendezvous import find_rendezvous
+from stswatch.detectors.tracks import resample_tracks
+from stswatch.pipeline.config import Config
+from stswatch.pipeline.detection import DetectionResult, detect_frames, detect_range
 
 D1 = DAY.date()
 D2 = D1 + timedelta(days=1)
@@ -136,7 +136,7 @@ def _observations_to_positions(batches) -> pd.DataFrame:
 
 @pytest.mark.shared_data
 def test_solent_close_slow_pairs_are_all_in_port(shared_data) -> None:
-    from pipeline.readers.stonesoup import read_stonesoup
+    from stswatch.pipeline.readers.stonesoup import read_stonesoup
 
     pos = _observations_to_positions(
         read_stonesoup(shared_data / "tracks" / "stonesoup_SolentAIS_20160112_130211.csv")
@@ -155,7 +155,7 @@ def test_solent_close_slow_pairs_are_all_in_port(shared_data) -> None:
 
 @pytest.mark.shared_data
 def test_marinecadastre_day_yields_no_rendezvous(shared_data) -> None:
-    from pipeline.readers.marinecadastre import read_marinecadastre
+    from stswatch.pipeline.readers.marinecadastre import read_marinecadastre
 
     pos = _observations_to_positions(
         read_marinecadastre(shared_data / "marinecadastre" / "AIS_2022_01_03_first99999.csv")

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from helpers_tracks import OFFSHORE, at, drifting, meeting, offset, positions, steaming
 
-from detectors.events import event_ids
-from detectors.rendezvous import detect_rendezvous, find_rendezvous
-from detectors.tracks import resample_tracks
-from pipeline.config import Config
+from stswatch.detectors.events import event_ids
+from stswatch.detectors.rendezvous import detect_rendezvous, find_rendezvous
+from stswatch.detectors.tracks import resample_tracks
+from stswatch.pipeline.config import Config
 
 CFG = Config()
 #: 4 km off the Landes beach (Bay of Biscay), > 50 km from any listed port.
@@ -152,7 +152,7 @@ def test_port_rule_holds_along_the_whole_event_not_its_mean() -> None:
 
 
 def test_anchorage_crowd_gives_none() -> None:
-    pytest.importorskip("detectors.anchorages")
+    pytest.importorskip("stswatch.detectors.anchorages")
     lat, lon = OFFSHORE
     crowd = [
         drifting(

@@ -9,9 +9,9 @@ from helpers_tracks import DAY, _frame, at, drifting, positions, steaming
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from detectors.tracks import resample_tracks
-from geo.distance import wrap_lon
-from pipeline.config import TrackConfig
+from stswatch.detectors.tracks import resample_tracks
+from stswatch.geo.distance import wrap_lon
+from stswatch.pipeline.config import TrackConfig
 
 CFG = TrackConfig()
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.download import (
+from stswatch.pipeline.download import (
     DownloadError,
     IntegrityError,
     NotPublishedError,

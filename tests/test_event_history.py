@@ -10,12 +10,12 @@ from datetime import timedelta
 
 from helpers_tracks import DAY, OFFSHORE, at, meeting, positions, write_store
 
-from pipeline.detection import detect_range
-from pipeline.event_history import read_history
-from pipeline.schemas import RENDEZVOUS
-from pipeline.scoring.features import features_from_result
-from pipeline.spine import detect_and_publish
-from pipeline.storage import Store
+from stswatch.pipeline.detection import detect_range
+from stswatch.pipeline.event_history import read_history
+from stswatch.pipeline.schemas import RENDEZVOUS
+from stswatch.pipeline.scoring.features import features_from_result
+from stswatch.pipeline.spine import detect_and_publish
+from stswatch.pipeline.storage import Store
 
 D1 = DAY.date()
 D2, D3 = D1 + timedelta(days=1), D1 + timedelta(days=2)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.export import feature_collection, line_geometry, write_geojson
+from stswatch.pipeline.export import feature_collection, line_geometry, write_geojson
 
 T0 = pd.Timestamp("2024-03-01T22:00:00Z")
 

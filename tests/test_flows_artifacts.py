@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from flows.artifacts import summary_markdown, top_events_rows
-from flows.outcomes import DayOutcome, IngestSummary, PublishSummary, RunReport
+from stswatch.flows.artifacts import summary_markdown, top_events_rows
+from stswatch.flows.outcomes import DayOutcome, IngestSummary, PublishSummary, RunReport
 
 D1, D2, D3 = date(2024, 3, 4), date(2024, 3, 5), date(2024, 3, 6)
 

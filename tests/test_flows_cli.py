@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.cli import main
+from stswatch.pipeline.cli import main
 
 
 def test_serve_local_source_without_input_dir_is_refused(

@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 
-from flows.params import (
+from stswatch.flows.params import (
     ParameterError,
     day_is_done,
     days_to_process,
@@ -22,8 +22,8 @@ from flows.params import (
     validate_backfill_range,
     validate_source,
 )
-from flows.runners import DASK_ADDRESS_ENV, choose_runner, resolve_dask_address
-from flows.settings import DEFAULT_DAILY_CRON, FlowSettings
+from stswatch.flows.runners import DASK_ADDRESS_ENV, choose_runner, resolve_dask_address
+from stswatch.flows.settings import DEFAULT_DAILY_CRON, FlowSettings
 
 TODAY = date(2024, 3, 10)
 

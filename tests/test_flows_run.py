@@ -50,7 +50,7 @@ def artifacts_of(run_id) -> dict[str, object]:
 
 
 def test_day_flow_publishes_geojson_store_and_artifacts(three_days: Path, tmp_path: Path) -> None:
-    from flows.day import day_flow
+    from stswatch.flows.day import day_flow
 
     store, out = tmp_path / "store", tmp_path / "out"
     state = day_flow(
@@ -78,7 +78,7 @@ def test_day_flow_publishes_geojson_store_and_artifacts(three_days: Path, tmp_pa
 
 
 def test_day_flow_rerun_replaces_outputs_identically(three_days: Path, tmp_path: Path) -> None:
-    from flows.day import day_flow
+    from stswatch.flows.day import day_flow
 
     store, out = tmp_path / "store", tmp_path / "out"
     kwargs = dict(source="local", store=str(store), out_dir=str(out), input_dir=str(three_days))
@@ -93,7 +93,7 @@ def test_day_flow_rerun_replaces_outputs_identically(three_days: Path, tmp_path:
 def test_backfill_failed_day_is_reported_and_others_still_run(
     three_days: Path, tmp_path: Path
 ) -> None:
-    from flows.backfill import backfill_flow
+    from stswatch.flows.backfill import backfill_flow
 
     gappy = tmp_path / "input"
     gappy.mkdir()
@@ -117,7 +117,7 @@ def test_backfill_failed_day_is_reported_and_others_still_run(
 
 
 def test_backfill_skips_done_days_unless_overwrite(three_days: Path, tmp_path: Path) -> None:
-    from flows.backfill import backfill_flow
+    from stswatch.flows.backfill import backfill_flow
 
     store, out = tmp_path / "store", tmp_path / "out"
     kwargs = dict(source="local", store=str(store), out_dir=str(out), input_dir=str(three_days))
@@ -133,7 +133,7 @@ def test_backfill_skips_done_days_unless_overwrite(three_days: Path, tmp_path: P
 
 
 def test_backfill_refuses_future_end_date_before_doing_anything(tmp_path: Path) -> None:
-    from flows.backfill import backfill_flow
+    from stswatch.flows.backfill import backfill_flow
 
     far_future = date(2999, 1, 1)
     state = backfill_flow(
@@ -146,7 +146,7 @@ def test_backfill_refuses_future_end_date_before_doing_anything(tmp_path: Path) 
 
 
 def test_daily_flow_heals_missing_days_in_lookback(three_days: Path, tmp_path: Path) -> None:
-    from flows.daily import daily_flow
+    from stswatch.flows.daily import daily_flow
 
     store, out = tmp_path / "store", tmp_path / "out"
     kwargs = dict(source="local", store=str(store), out_dir=str(out), input_dir=str(three_days))

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo.coast import distance_to_coast_m
-from geo.ports import distance_to_port_m
-from pipeline.config import PortFilterConfig
+from stswatch.geo.coast import distance_to_coast_m
+from stswatch.geo.ports import distance_to_port_m
+from stswatch.pipeline.config import PortFilterConfig
 
 CFG = PortFilterConfig()
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from geo.distance import (
+from stswatch.geo.distance import (
     METRES_PER_DEGREE,
     circular_mean_lon,
     delta_lon,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo.ports import distance_to_port_m, load_ports, nearest_port
+from stswatch.geo.ports import distance_to_port_m, load_ports, nearest_port
 
 HVIDE_SANDE = (56.00, 8.13)
 
@@ -82,7 +82,7 @@ def test_nearest_port_rows_follow_input_and_nan_gives_missing() -> None:
 @pytest.mark.shared_data
 def test_shared_wpi_ports_are_covered(shared_data) -> None:
     """Every GFW WPI port is within 10 km of one of our ports or of the coast rule's reach."""
-    from geo.coast import distance_to_coast_m
+    from stswatch.geo.coast import distance_to_coast_m
 
     path = shared_data / "ports" / "gfw_WPI_ports.csv"
     if not path.exists():

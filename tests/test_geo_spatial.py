@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo.distance import haversine_m
-from geo.spatial_index import close_pairs
+from stswatch.geo.distance import haversine_m
+from stswatch.geo.spatial_index import close_pairs
 
 
 def brute_force(tick, lat, lon, max_distance_m):

@@ -10,9 +10,9 @@ import pyarrow.compute as pc
 import pytest
 from helpers_ingest import MC_HEADER, SHIP_A, SHIP_B, mc_row, store_digest, write_mc_csv
 
-from pipeline.cli import main
-from pipeline.ingest import IngestError, ingest_files
-from pipeline.storage import Store
+from stswatch.pipeline.cli import main
+from stswatch.pipeline.ingest import IngestError, ingest_files
+from stswatch.pipeline.storage import Store
 
 SHARED_POSITION_FILES = [
     "marinecadastre/AIS_2022_01_03_first99999.csv",
@@ -184,7 +184,7 @@ def test_cli_subprocess_exit_code_and_no_traceback(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "pipeline.cli",
+            "stswatch.pipeline.cli",
             "ingest",
             str(tmp_path / "x.csv"),
             "--store",
@@ -239,8 +239,8 @@ def test_default_time_rescues_untimed_nmea(shared_data: Path, tmp_path: Path) ->
 def test_cli_download_by_date_from_local_server(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`--source --date` fetches through pipeline.download, then ingests the archive."""
-    pytest.importorskip("pipeline.download")
+    """`--source --date` fetches through stswatch.pipeline.download, then ingests the archive."""
+    pytest.importorskip("stswatch.pipeline.download")
     import functools
     import threading
     import zipfile
@@ -309,9 +309,9 @@ def test_batch_across_midnight_routes_each_day_its_rows() -> None:
 
     from helpers_ingest import obs_table
 
-    from pipeline.ingest import _check_batch
-    from pipeline.readers import ReaderBatch
-    from pipeline.readers.common import empty_rejects
+    from stswatch.pipeline.ingest import _check_batch
+    from stswatch.pipeline.readers import ReaderBatch
+    from stswatch.pipeline.readers.common import empty_rejects
 
     midnight = datetime(2022, 1, 4, tzinfo=UTC)
     rows = [

@@ -1,4 +1,4 @@
-"""MMSI classification and flag lookup (pipeline.mmsi)."""
+"""MMSI classification and flag lookup (stswatch.pipeline.mmsi)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.mmsi import MmsiKind, classify_mmsi, flag_of, flags_of, is_vessel, mid_of
+from stswatch.pipeline.mmsi import MmsiKind, classify_mmsi, flag_of, flags_of, is_vessel, mid_of
 
 
 @pytest.mark.parametrize(
@@ -61,7 +61,7 @@ def test_flags_of_vectorised_matches_scalar() -> None:
 @given(st.lists(st.integers(-10, 2 * 10**9), max_size=50))
 def test_ship_fast_path_classifies_like_the_full_rules(values: list[int]) -> None:
     """classify_mmsi short-cuts ship MMSIs; every other number gets all the rules."""
-    from pipeline.mmsi import _classify_all
+    from stswatch.pipeline.mmsi import _classify_all
 
     arr = np.array([*values, 366123456, 2190001, 992191234], dtype=np.int64)
     assert np.array_equal(classify_mmsi(arr), _classify_all(arr))

@@ -12,7 +12,7 @@ from helpers_nmea import assert_tally, decode_file, decode_lines
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.readers.nmea import read_nmea
+from stswatch.pipeline.readers.nmea import read_nmea
 
 # gpsd_sample.aivdm, type 1: MMSI 371798000, 48.38163333 N, 123.39538333 W, SOG 12.3,
 # COG 224, heading 215.

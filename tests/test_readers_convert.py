@@ -14,7 +14,7 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.readers.common import (
+from stswatch.pipeline.readers.common import (
     NUMERIC_FIELDS,
     float_array,
     imo_from_text,
@@ -24,8 +24,8 @@ from pipeline.readers.common import (
     sentinel_to_null,
     to_float,
 )
-from pipeline.readers.common import _imo_from_strings as imo_from_strings
-from pipeline.readers.marinecadastre import (
+from stswatch.pipeline.readers.common import _imo_from_strings as imo_from_strings
+from stswatch.pipeline.readers.marinecadastre import (
     _ship_type,
     _transceiver_class,
     ship_type_column,
@@ -104,8 +104,8 @@ def test_imo_spellings():
 
 
 def test_common_spellings_take_the_byte_kernels():
-    from pipeline.readers.common import _imo_fast
-    from pipeline.readers.marinecadastre import _ship_type_fast
+    from stswatch.pipeline.readers.common import _imo_fast
+    from stswatch.pipeline.readers.marinecadastre import _ship_type_fast
 
     imo = pa.array(["IMO1234567", "IMO0000000", "IMO9999999", "IMO0123456"])
     number, keep, done = _imo_fast(imo)

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 from helpers_ingest import MC_HEADER, SHIP_A, mc_row, write_mc_csv
 
-from pipeline.readers import ReaderError, read_any, sniff_format
+from stswatch.pipeline.readers import ReaderError, read_any, sniff_format
 
 
 def read_all(path: Path) -> tuple[pa.Table, pa.Table]:

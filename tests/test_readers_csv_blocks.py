@@ -12,8 +12,8 @@ import pyarrow as pa
 import pytest
 from helpers_ingest import MC_HEADER, mc_row
 
-from pipeline.readers import ReaderError, common, read_any
-from pipeline.readers.csv_blocks import LineBlocks, ordered_map, record_numbers
+from stswatch.pipeline.readers import ReaderError, common, read_any
+from stswatch.pipeline.readers.csv_blocks import LineBlocks, ordered_map, record_numbers
 
 #: ~2-3 MarineCadastre rows per block.
 TINY = 256

@@ -18,13 +18,13 @@ from helpers_scoring import (
     vessels_frame,
 )
 
-from pipeline.scoring.features import (
+from stswatch.pipeline.scoring.features import (
     DETAIL_COLUMNS,
     FEATURE_COLUMNS,
     compute_features,
     haversine_m,
 )
-from pipeline.scoring.solar import night_share, solar_elevation_deg
+from stswatch.pipeline.scoring.solar import night_share, solar_elevation_deg
 
 H = pd.Timedelta(hours=1)
 

@@ -7,11 +7,11 @@ import pytest
 from helpers_scoring import fitted_model, synthetic_features
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from pipeline.scoring.evaluation import metrics
-from pipeline.scoring.features import FEATURE_COLUMNS
-from pipeline.scoring.model import SuspicionModel, as_feature_matrix
-from pipeline.scoring.persistence import canonical_skops_bytes
-from pipeline.scoring.rules import rule_score
+from stswatch.pipeline.scoring.evaluation import metrics
+from stswatch.pipeline.scoring.features import FEATURE_COLUMNS
+from stswatch.pipeline.scoring.model import SuspicionModel, as_feature_matrix
+from stswatch.pipeline.scoring.persistence import canonical_skops_bytes
+from stswatch.pipeline.scoring.rules import rule_score
 
 
 @parametrize_with_checks([SuspicionModel(n_folds=2, max_iter=10)])

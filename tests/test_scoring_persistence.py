@@ -11,9 +11,9 @@ import pytest
 import skops.io as sio
 from helpers_scoring import fitted_model, synthetic_features
 
-from pipeline.scoring.features import FEATURE_COLUMNS
-from pipeline.scoring.model import as_feature_matrix
-from pipeline.scoring.persistence import (
+from stswatch.pipeline.scoring.features import FEATURE_COLUMNS
+from stswatch.pipeline.scoring.model import as_feature_matrix
+from stswatch.pipeline.scoring.persistence import (
     CARD_FILE,
     MODEL_FILE,
     ModelLoadError,

@@ -8,8 +8,8 @@ from helpers_scoring import MMSI_A, MMSI_B, T0, pings, rendezvous_frame, rendezv
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.scoring.features import FEATURE_COLUMNS, compute_features
-from pipeline.scoring.solar import night_share
+from stswatch.pipeline.scoring.features import FEATURE_COLUMNS, compute_features
+from stswatch.pipeline.scoring.solar import night_share
 
 H = pd.Timedelta(hours=1)
 SIDE_FIELDS = (

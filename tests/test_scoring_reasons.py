@@ -14,9 +14,9 @@ from helpers_scoring import (
     rendezvous_row,
 )
 
-from pipeline.scoring import score_features
-from pipeline.scoring.features import FEATURE_COLUMNS, compute_features
-from pipeline.scoring.reasons import explain, word_feature
+from stswatch.pipeline.scoring import score_features
+from stswatch.pipeline.scoring.features import FEATURE_COLUMNS, compute_features
+from stswatch.pipeline.scoring.reasons import explain, word_feature
 
 H = pd.Timedelta(hours=1)
 
@@ -71,7 +71,7 @@ def test_scored_reasons_come_from_the_model_not_a_template():
 
 
 def test_capped_distance_is_worded_as_none_known_not_as_a_measurement() -> None:
-    from pipeline.scoring.reasons import WORDING
+    from stswatch.pipeline.scoring.reasons import WORDING
 
     word = WORDING["distance_to_anchorage_m"]
     assert word({"distance_to_anchorage_m": 1_000_000.0}) == "no anchorage within 1000 km"

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from helpers_scoring import day_of_pings, rendezvous_frame, rendezvous_row
 
-from pipeline.scoring.features import compute_features
-from pipeline.scoring.rules import RED_FLAGS, red_flags, rule_score
+from stswatch.pipeline.scoring.features import compute_features
+from stswatch.pipeline.scoring.rules import RED_FLAGS, red_flags, rule_score
 
 
 def test_clean_meeting_at_a_busy_lightering_spot_scores_zero():

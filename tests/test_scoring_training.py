@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.cli import build_parser
-from pipeline.scoring.training import TrainingPlan, match_truth, plan_from_card
+from stswatch.pipeline.cli import build_parser
+from stswatch.pipeline.scoring.training import TrainingPlan, match_truth, plan_from_card
 
 T = pd.Timestamp("2024-01-15T00:00Z")
 H = pd.Timedelta(hours=1)
@@ -93,8 +93,8 @@ TINY = TrainingPlan(
 @pytest.mark.e2e
 def test_training_twice_from_the_same_seed_gives_identical_bytes(tmp_path, capsys):
     """Simulator -> cleaner -> detector -> features -> model, twice: same file, same card."""
-    from pipeline.scoring.persistence import CARD_FILE, MODEL_FILE, load_model
-    from pipeline.scoring.training import train_and_save
+    from stswatch.pipeline.scoring.persistence import CARD_FILE, MODEL_FILE, load_model
+    from stswatch.pipeline.scoring.training import train_and_save
 
     one = train_and_save(TINY, tmp_path / "one", workers=1)
     train_and_save(TINY, tmp_path / "two", workers=2)
@@ -110,7 +110,7 @@ def test_training_twice_from_the_same_seed_gives_identical_bytes(tmp_path, capsy
         model.predict_proba(one.test.matrix), one.model.predict_proba(one.test.matrix)
     )
     # `stswatch evaluate` rebuilds the held-out and shifted sets from the card's plan
-    from pipeline.cli import main
+    from stswatch.pipeline.cli import main
 
     capsys.readouterr()
     assert main(["evaluate", "--model", str(tmp_path / "one"), "--workers", "1"]) == 0

@@ -13,10 +13,10 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from pipeline.cleaning import clean
-from pipeline.detection import detect_frames
-from pipeline.readers import read_any
-from pipeline.simulator import SimulationConfig, simulate, write_marinecadastre
+from stswatch.pipeline.cleaning import clean
+from stswatch.pipeline.detection import detect_frames
+from stswatch.pipeline.readers import read_any
+from stswatch.pipeline.simulator import SimulationConfig, simulate, write_marinecadastre
 
 SEEDS_AND_REGIONS = [
     (101, "gulf_of_mexico"),

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from helpers_simulate import small_simulation
 
-from pipeline.cli import main
-from pipeline.readers import read_any
-from pipeline.simulator import (
+from stswatch.pipeline.cli import main
+from stswatch.pipeline.readers import read_any
+from stswatch.pipeline.simulator import (
     MARINECADASTRE_COLUMNS,
     SimulationConfig,
     simulate,
@@ -143,7 +143,7 @@ def test_cli_rejects_unknown_region(capsys):
 
 
 def test_rows_format_exactly_like_a_real_marinecadastre_line():
-    from pipeline.simulator.writer import marinecadastre_bytes
+    from stswatch.pipeline.simulator.writer import marinecadastre_bytes
 
     ts = pd.to_datetime(["2022-01-03T00:00:00Z", "2022-01-03T23:59:59Z"]).as_unit("ms")
     rows = pd.DataFrame(

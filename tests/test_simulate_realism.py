@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from helpers_simulate import small_simulation
 
-from pipeline.simulator import SimulationConfig, simulate
-from pipeline.simulator.landmask import is_land as banded_is_land
-from pipeline.simulator.vessels import FOC_MIDS, imo_is_valid
+from stswatch.pipeline.simulator import SimulationConfig, simulate
+from stswatch.pipeline.simulator.landmask import is_land as banded_is_land
+from stswatch.pipeline.simulator.vessels import FOC_MIDS, imo_is_valid
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from helpers_simulate import SMALL, pair_during, small_simulation
 
-from pipeline.config import Config
-from pipeline.simulator import TRUTH_COLUMNS, SimulationConfig
-from pipeline.simulator.geometry import distance_to_coast_m, haversine_m
+from stswatch.pipeline.config import Config
+from stswatch.pipeline.simulator import TRUTH_COLUMNS, SimulationConfig
+from stswatch.pipeline.simulator.geometry import distance_to_coast_m, haversine_m
 
 PORT_RULES = Config().port_filter
 REGIONS = ["gulf_of_mexico", "fiji"]  # fiji straddles the antimeridian
@@ -96,7 +96,7 @@ def test_anchorage_crowd_is_near_a_port_still_and_tempting():
     pos = data.positions[data.positions["mmsi"].isin(members)]
     still = pos[pos["sog_kn"] < 0.5].groupby("mmsi")[["lat", "lon"]].median()
     assert len(still) == len(members)
-    from geo.ports import distance_to_port_m
+    from stswatch.geo.ports import distance_to_port_m
 
     assert (
         distance_to_port_m(still["lat"], still["lon"]) < PORT_RULES.min_distance_to_port_m

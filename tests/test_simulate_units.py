@@ -6,9 +6,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.simulator.geometry import destination, haversine_m, unwrap_near, wrap_lon
-from pipeline.simulator.motion import Track, interpolate_tracks, report_times
-from pipeline.simulator.writer import _fixed, _lines
+from stswatch.pipeline.simulator.geometry import destination, haversine_m, unwrap_near, wrap_lon
+from stswatch.pipeline.simulator.motion import Track, interpolate_tracks, report_times
+from stswatch.pipeline.simulator.writer import _fixed, _lines
 
 finite = st.floats(min_value=-999.0, max_value=999.0, allow_nan=False)
 

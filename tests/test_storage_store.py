@@ -13,8 +13,8 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pytest
 
-from pipeline.schemas import POSITION_SCHEMA
-from pipeline.storage import Store
+from stswatch.pipeline.schemas import POSITION_SCHEMA
+from stswatch.pipeline.storage import Store
 
 DAY = date(2022, 1, 3)
 
@@ -83,7 +83,7 @@ def test_crash_mid_write_leaves_previous_version_readable(tmp_path: Path) -> Non
         sys.path.insert(0, {str(Path(__file__).parent)!r})
         from datetime import date
         from test_storage_store import positions
-        from pipeline.storage import Store
+        from stswatch.pipeline.storage import Store
 
         def batches():
             yield from positions([4, 5]).to_batches()
@@ -149,7 +149,7 @@ def test_readable_by_pyarrow_dataset_pandas_and_duckdb(tmp_path: Path) -> None:
 
 
 def test_unknown_table_is_a_clear_error(tmp_path: Path) -> None:
-    from pipeline.storage import StoreError
+    from stswatch.pipeline.storage import StoreError
 
     with pytest.raises(StoreError, match="unknown store table"):
         Store(tmp_path).read("tracks", DAY)

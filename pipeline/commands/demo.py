@@ -14,7 +14,7 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-from pipeline.commands._common import fail, iso_date
+from stswatch.pipeline.commands._common import fail, iso_date
 
 HELP = "run the daily Prefect flow on a simulated day (embedded default)"
 
@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         for folder in (input_dir, store, out_dir):
             shutil.rmtree(folder, ignore_errors=True)
 
-    from flows.demo_data import simulate_small_days
+    from stswatch.flows.demo_data import simulate_small_days
 
     print(f"stswatch demo: simulating {args.day} (seed {args.seed}) into {input_dir}")
     files = simulate_small_days(input_dir, args.day, 1, seed=args.seed, lean=True)
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         + (f"against {api}" if api else "(Prefect ephemeral mode, no server)")
     )
 
-    from flows.day import day_flow
+    from stswatch.flows.day import day_flow
 
     state = day_flow(
         args.day,

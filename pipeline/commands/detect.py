@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pipeline.commands._common import add_output_arguments, fail, iso_date
+from stswatch.pipeline.commands._common import add_output_arguments, fail, iso_date
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
             f"{args.store} is not an stswatch store (no positions/ folder); "
             "run `stswatch ingest` first"
         )
-    from pipeline.spine import detect_and_publish
+    from stswatch.pipeline.spine import detect_and_publish
 
     try:
         result = detect_and_publish(args.store, args.start, end, args.out, top_n=args.top)

@@ -26,17 +26,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipeline.commands._common import fail
-    from pipeline.config import DEFAULT_CONFIG
-    from pipeline.scoring.evaluation import format_report
-    from pipeline.scoring.persistence import (
+    from stswatch.pipeline.commands._common import fail
+    from stswatch.pipeline.config import DEFAULT_CONFIG
+    from stswatch.pipeline.scoring.evaluation import format_report
+    from stswatch.pipeline.scoring.persistence import (
         ModelLoadError,
         load_model,
         model_dir_default,
         read_card,
     )
-    from pipeline.scoring.rules import rule_score
-    from pipeline.scoring.training import build_set, plan_from_card
+    from stswatch.pipeline.scoring.rules import rule_score
+    from stswatch.pipeline.scoring.training import build_set, plan_from_card
 
     model_dir = args.model or model_dir_default()
     try:

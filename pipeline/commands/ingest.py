@@ -16,7 +16,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipeline.commands._common import fail, iso_date
+from stswatch.pipeline.commands._common import fail, iso_date
 
 SOURCES = ("marinecadastre", "dma")
 
@@ -87,15 +87,17 @@ def run(args: argparse.Namespace) -> int:
             return fail(f"--end {end} is before --date {args.date}")
         cache = args.cache or args.store.resolve().parent / "cache"
         try:
-            from pipeline.download import download_range
+            from stswatch.pipeline.download import download_range
         except ImportError:
-            return fail("downloads are not available in this installation (pipeline.download)")
+            return fail(
+                "downloads are not available in this installation (stswatch.pipeline.download)"
+            )
         try:
             paths = download_range(args.source, args.date, end, cache, base_url=args.base_url)
         except (OSError, ValueError, RuntimeError) as exc:
             return fail(f"download failed: {exc}", code=1)
 
-    from pipeline.ingest import IngestError, ingest_files
+    from stswatch.pipeline.ingest import IngestError, ingest_files
 
     try:
         report = ingest_files(

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from pipeline.commands._common import add_output_arguments, fail
+from stswatch.pipeline.commands._common import add_output_arguments, fail
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     missing = [str(f) for f in args.files if not f.exists()]
     if missing:
         return fail(f"no such file: {', '.join(missing)}")
-    from pipeline.spine import run_files
+    from stswatch.pipeline.spine import run_files
 
     try:
         result = run_files(

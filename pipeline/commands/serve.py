@@ -52,9 +52,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from flows.runners import resolve_dask_address
-    from flows.settings import FlowSettings
-    from pipeline.commands._common import fail
+    from stswatch.flows.runners import resolve_dask_address
+    from stswatch.flows.settings import FlowSettings
+    from stswatch.pipeline.commands._common import fail
 
     overrides = {
         "STSWATCH_STORE": args.store,
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
             "`prefect server start --host 127.0.0.1` and set "
             "PREFECT_API_URL=http://127.0.0.1:4200/api for the UI."
         )
-    from flows.deployments import serve_deployments
+    from stswatch.flows.deployments import serve_deployments
 
     print(
         f"stswatch serve: store={settings.store} out={settings.out_dir} "

@@ -13,7 +13,7 @@ import argparse
 from datetime import date
 from pathlib import Path
 
-from pipeline.commands._common import fail, iso_date
+from stswatch.pipeline.commands._common import fail, iso_date
 
 HELP = "write simulated AIS days (MarineCadastre CSV) with a truth file"
 #: Known region names, listed here so `--help` stays fast (no numpy import).
@@ -65,7 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import time
 
-    from pipeline.simulator import SimulationConfig, simulate, write_marinecadastre
+    from stswatch.pipeline.simulator import SimulationConfig, simulate, write_marinecadastre
 
     kwargs = {
         "seed": args.seed,

@@ -18,7 +18,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         metavar="DIR",
-        help="where to write suspicion.skops and model_card.json (default: data/model)",
+        help=(
+            "where to write suspicion.skops and model_card.json (default: STSWATCH_MODEL_DIR, "
+            "else data/model in a source checkout; an installed package's model is read-only)"
+        ),
     )
     parser.add_argument(
         "--workers", type=int, default=2, help="processes simulating in parallel (default: 2)"
@@ -35,9 +38,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from pipeline.commands._common import fail
-    from pipeline.scoring.persistence import model_dir_default
-    from pipeline.scoring.training import TrainingPlan, train_and_save
+    from stswatch.pipeline.commands._common import fail
+    from stswatch.pipeline.scoring.persistence import (
+        DEFAULT_MODEL_DIR,
+        is_source_checkout,
+        model_dir_default,
+    )
+    from stswatch.pipeline.scoring.training import TrainingPlan, train_and_save
 
     if args.workers < 1:
         return fail("--workers must be >= 1")
@@ -47,6 +54,11 @@ def run(args: argparse.Namespace) -> int:
             return fail("--days must be >= 1")
         plan = replace(plan, days_per_region_train=args.days)
     out = args.out or model_dir_default()
+    if out == DEFAULT_MODEL_DIR and not is_source_checkout():
+        return fail(
+            f"the shipped model in {out} is part of the installed package; "
+            "write a new one with --out DIR and use it with STSWATCH_MODEL_DIR=DIR"
+        )
     result = train_and_save(plan, out, progress=print, workers=args.workers)
     card = result.card
     print(f"model {card['model_version']} written to {out} (sha256 {card['sha256'][:16]}...)")

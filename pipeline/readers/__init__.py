@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-from pipeline.readers.batch import ReaderBatch
-from pipeline.readers.common import ReaderError, read_head
+from stswatch.pipeline.readers.batch import ReaderBatch
+from stswatch.pipeline.readers.common import ReaderError, read_head
 
 __all__ = ["FORMATS", "ReaderBatch", "ReaderError", "read_any", "sniff_format"]
 
@@ -34,7 +34,7 @@ _NMEA_RE = re.compile(rb"[!$][A-Z]{2}VD[MO],")
 
 def sniff_format(path: Path) -> str:
     """Name the format of ``path`` from its content; raise ReaderError if unknown."""
-    from pipeline.readers import dma, marinecadastre, stonesoup
+    from stswatch.pipeline.readers import dma, marinecadastre, stonesoup
 
     path = Path(path)
     if not path.exists():
@@ -66,17 +66,17 @@ def read_any(path: Path, *, default_time: datetime | None = None) -> Iterator[Re
     path = Path(path)
     fmt = sniff_format(path)
     if fmt == "nmea":
-        from pipeline.readers.nmea import read_nmea  # written separately; lazy on purpose
+        from stswatch.pipeline.readers.nmea import read_nmea  # written separately; lazy on purpose
 
         return read_nmea(path, default_time=default_time)
     if fmt == "dma":
-        from pipeline.readers.dma import read_dma
+        from stswatch.pipeline.readers.dma import read_dma
 
         return read_dma(path)
     if fmt == "stonesoup":
-        from pipeline.readers.stonesoup import read_stonesoup
+        from stswatch.pipeline.readers.stonesoup import read_stonesoup
 
         return read_stonesoup(path)
-    from pipeline.readers.marinecadastre import read_marinecadastre
+    from stswatch.pipeline.readers.marinecadastre import read_marinecadastre
 
     return read_marinecadastre(path)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from pipeline.schemas import OBSERVATION_SCHEMA, QUARANTINE_SCHEMA, QuarantineReason
+from stswatch.pipeline.schemas import OBSERVATION_SCHEMA, QUARANTINE_SCHEMA, QuarantineReason
 
 
 @dataclass(frozen=True)

@@ -32,15 +32,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from pipeline.readers.batch import ReaderBatch
-from pipeline.readers.csv_blocks import (
+from stswatch.pipeline.readers.batch import ReaderBatch
+from stswatch.pipeline.readers.csv_blocks import (
     LineBlocks,
     header_names,
     ordered_map,
     parse_block,
     record_numbers,
 )
-from pipeline.schemas import (
+from stswatch.pipeline.schemas import (
     OBSERVATION_SCHEMA,
     QUARANTINE_SCHEMA,
     TIMESTAMP_TYPE,

@@ -19,8 +19,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.readers.batch import ReaderBatch
-from pipeline.readers.common import (
+from stswatch.pipeline.readers.batch import ReaderBatch
+from stswatch.pipeline.readers.common import (
     CsvLayout,
     empty_rejects,
     float_array,
@@ -34,7 +34,7 @@ from pipeline.readers.common import (
     text_column,
     to_float,
 )
-from pipeline.schemas import QuarantineReason, Source
+from stswatch.pipeline.schemas import QuarantineReason, Source
 
 TIME_FORMAT = "%d/%m/%Y %H:%M:%S"
 HEADER_START = "# Timestamp"
@@ -181,7 +181,7 @@ def _convert(raw: pa.Table, rows: pa.Array, source_file: str) -> tuple[pa.Table,
 def read_dma(path: Path) -> Iterator[ReaderBatch]:
     """Stream a DMA aisdk CSV (plain, .gz or .zip) as reader batches."""
     path = Path(path)
-    from pipeline.readers.common import header_fields
+    from stswatch.pipeline.readers.common import header_fields
 
     header = header_fields(path)
     layout = CsvLayout(

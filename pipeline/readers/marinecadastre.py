@@ -23,8 +23,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.readers.batch import ReaderBatch
-from pipeline.readers.common import (
+from stswatch.pipeline.readers.batch import ReaderBatch
+from stswatch.pipeline.readers.common import (
     CsvLayout,
     ascii_digits,
     distinct_or_rows,
@@ -44,7 +44,7 @@ from pipeline.readers.common import (
     to_float,
     with_fallback,
 )
-from pipeline.schemas import Source
+from stswatch.pipeline.schemas import Source
 
 #: canonical name -> accepted header spellings (compared case-insensitively)
 ALIASES: dict[str, tuple[str, ...]] = {

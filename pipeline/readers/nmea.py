@@ -57,10 +57,10 @@ first fragment for multi-sentence messages): what ``sed -n Np`` needs to find it
 
 Layout: this module is the public entry (:func:`read_nmea`, :func:`read_nmea_lines`,
 :class:`NmeaStats`); the work is split by concept into
-:mod:`pipeline.readers.nmea_lines` (physical lines: sentence units, tag blocks,
+:mod:`stswatch.pipeline.readers.nmea_lines` (physical lines: sentence units, tag blocks,
 trailing epochs, ``$PGHP`` times, talker recognition),
-:mod:`pipeline.readers.nmea_assembly` (multi-sentence grouping, ``$PGHP``
-matching, incomplete fragments) and :mod:`pipeline.readers.nmea_decode` (message
+:mod:`stswatch.pipeline.readers.nmea_assembly` (multi-sentence grouping, ``$PGHP``
+matching, incomplete fragments) and :mod:`stswatch.pipeline.readers.nmea_decode` (message
 decoding and the Arrow tables).
 """
 
@@ -73,9 +73,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from pipeline.readers.batch import ReaderBatch
-from pipeline.readers.nmea_decode import _Decoder
-from pipeline.readers.nmea_lines import _to_ms
+from stswatch.pipeline.readers.batch import ReaderBatch
+from stswatch.pipeline.readers.nmea_decode import _Decoder
+from stswatch.pipeline.readers.nmea_lines import _to_ms
 
 __all__ = ["NmeaStats", "read_nmea", "read_nmea_lines"]
 

@@ -1,6 +1,6 @@
 """Multi-sentence assembly of the NMEA reader: grouping fragments into messages.
 
-Split out of :mod:`pipeline.readers.nmea` (see that module's docstring for the
+Split out of :mod:`stswatch.pipeline.readers.nmea` (see that module's docstring for the
 rules) so that each concept lives in its own module. This one holds the state
 between sentences: fragments of a multi-sentence message waiting for the rest
 (:class:`_Partial`), complete messages held back a few messages so that a
@@ -10,7 +10,7 @@ VDM/VDO, sequence id, channel, fragment count), matches ``$PGHP`` wrappers to
 messages by quoted checksum, and quarantines incomplete fragments
 (``incomplete_multipart``) when superseded, out of order or left at the end.
 
-:class:`_Assembler` is a mixin of :class:`pipeline.readers.nmea_decode._Decoder`,
+:class:`_Assembler` is a mixin of :class:`stswatch.pipeline.readers.nmea_decode._Decoder`,
 which provides ``_reject`` and ``_emit`` (decoding a complete message).
 """
 
@@ -23,11 +23,16 @@ from typing import TYPE_CHECKING, Any
 from pyais.messages import AISSentence, NMEAMessage
 from pyais.util import compute_checksum
 
-from pipeline.readers.nmea_lines import _ERRORS, _checksum_detail, _pghp_time_ms, _quoted_hex
-from pipeline.schemas import QuarantineReason
+from stswatch.pipeline.readers.nmea_lines import (
+    _ERRORS,
+    _checksum_detail,
+    _pghp_time_ms,
+    _quoted_hex,
+)
+from stswatch.pipeline.schemas import QuarantineReason
 
 if TYPE_CHECKING:
-    from pipeline.readers.nmea import NmeaStats
+    from stswatch.pipeline.readers.nmea import NmeaStats
 
 #: How many neighbouring messages a ``$PGHP`` line is matched against (by the
 #: checksum it quotes). exactEarth logs put the wrapper just before *or* after its

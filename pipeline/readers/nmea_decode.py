@@ -1,10 +1,10 @@
 """Message decoding of the NMEA reader: complete AIS messages -> Arrow batches.
 
-Split out of :mod:`pipeline.readers.nmea` (see that module's docstring for the
+Split out of :mod:`stswatch.pipeline.readers.nmea` (see that module's docstring for the
 message-type, time and transceiver-class rules) so that each concept lives in
 its own module. This one holds :class:`_Decoder`, the per-stream state machine
-that combines line handling (:class:`pipeline.readers.nmea_lines._LineReader`)
-and multi-sentence assembly (:class:`pipeline.readers.nmea_assembly._Assembler`)
+that combines line handling (:class:`stswatch.pipeline.readers.nmea_lines._LineReader`)
+and multi-sentence assembly (:class:`stswatch.pipeline.readers.nmea_assembly._Assembler`)
 with the record accounting (``_reject``), the decoding of complete messages into
 observation rows or quarantine rows (``_emit``), and the conversion of the
 buffered rows into :data:`OBSERVATION_SCHEMA` / :data:`QUARANTINE_SCHEMA` tables
@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.readers.batch import ReaderBatch
-from pipeline.readers.nmea_assembly import _Assembler, _Message, _Partial
-from pipeline.readers.nmea_lines import _ERRORS, _LineReader, _text
-from pipeline.schemas import (
+from stswatch.pipeline.readers.batch import ReaderBatch
+from stswatch.pipeline.readers.nmea_assembly import _Assembler, _Message, _Partial
+from stswatch.pipeline.readers.nmea_lines import _ERRORS, _LineReader, _text
+from stswatch.pipeline.schemas import (
     OBSERVATION_SCHEMA,
     QUARANTINE_SCHEMA,
     TIMESTAMP_TYPE,
@@ -32,7 +32,7 @@ from pipeline.schemas import (
 )
 
 if TYPE_CHECKING:
-    from pipeline.readers.nmea import NmeaStats
+    from stswatch.pipeline.readers.nmea import NmeaStats
 
 _SOURCE = str(Source.NMEA)
 

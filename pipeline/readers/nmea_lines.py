@@ -1,6 +1,6 @@
 """Physical line handling of the NMEA reader: what one line or sentence holds.
 
-Split out of :mod:`pipeline.readers.nmea` (see that module's docstring for the
+Split out of :mod:`stswatch.pipeline.readers.nmea` (see that module's docstring for the
 accounting rules) so that each concept lives in its own module. This one holds
 everything that looks at a single physical line or sentence unit, before any
 multi-sentence grouping: splitting a line into sentence units (Spire-style
@@ -8,10 +8,10 @@ concatenation), NMEA 4.0 tag blocks and their ``c:`` time, epochs appended after
 the checksum (USCG/exactEarth), Gatehouse ``$PGHP`` wrapper times, checksum
 details, and :class:`_LineReader`, the part of the decoder that recognises
 talkers and sentence kinds (``VDM``/``VDO``, ``$PGHP``, other NMEA, garbage) and
-hands each unit on to the assembly (:mod:`pipeline.readers.nmea_assembly`).
+hands each unit on to the assembly (:mod:`stswatch.pipeline.readers.nmea_assembly`).
 
 The helpers are pure functions; :class:`_LineReader` is a mixin of
-:class:`pipeline.readers.nmea_decode._Decoder`, which provides the state and the
+:class:`stswatch.pipeline.readers.nmea_decode._Decoder`, which provides the state and the
 ``_reject``/``_on_wrapper``/``_on_fragment`` methods it calls.
 """
 
@@ -25,10 +25,10 @@ from pyais.exceptions import AISBaseException
 from pyais.messages import AISSentence, GatehouseSentence, NMEASentenceFactory
 from pyais.util import compute_checksum
 
-from pipeline.schemas import QuarantineReason
+from stswatch.pipeline.schemas import QuarantineReason
 
 if TYPE_CHECKING:
-    from pipeline.readers.nmea import NmeaStats
+    from stswatch.pipeline.readers.nmea import NmeaStats
 
 #: Start of a further sentence on the same physical line (Spire-style
 #: concatenation): a tag block followed by a sentence, or a bare sentence tag.

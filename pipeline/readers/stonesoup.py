@@ -6,7 +6,7 @@ detector tests need it to show that vessels moored together inside a port
 are *not* flagged. Times are ``YYYY-MM-DD HH:MM:SS.fff`` UTC; rows carry no
 static data.
 
-The ``source`` column is ``"stonesoup"`` (not a :class:`~pipeline.schemas.Source`
+The ``source`` column is ``"stonesoup"`` (not a :class:`~stswatch.pipeline.schemas.Source`
 member, since the schema module is not this reader's to change).
 """
 
@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from pipeline.readers.batch import ReaderBatch
-from pipeline.readers.common import (
+from stswatch.pipeline.readers.batch import ReaderBatch
+from stswatch.pipeline.readers.common import (
     CsvLayout,
     empty_rejects,
     float_array,

@@ -16,11 +16,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipeline.scoring.features import FEATURE_COLUMNS, compute_features, features_from_result
-from pipeline.scoring.model import SuspicionModel, as_feature_matrix
-from pipeline.scoring.persistence import ModelLoadError, load_default_model, load_model
-from pipeline.scoring.reasons import explain
-from pipeline.scoring.rules import rule_score
+from stswatch.pipeline.scoring.features import (
+    FEATURE_COLUMNS,
+    compute_features,
+    features_from_result,
+)
+from stswatch.pipeline.scoring.model import SuspicionModel, as_feature_matrix
+from stswatch.pipeline.scoring.persistence import ModelLoadError, load_default_model, load_model
+from stswatch.pipeline.scoring.reasons import explain
+from stswatch.pipeline.scoring.rules import rule_score
 
 __all__ = [
     "FEATURE_COLUMNS",

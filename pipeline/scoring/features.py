@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 from sklearn.neighbors import BallTree
 
-from pipeline.config import GapConfig, ScoringConfig
-from pipeline.scoring.flags import is_flag_of_convenience, mid_of
-from pipeline.scoring.frames import (
+from stswatch.pipeline.config import GapConfig, ScoringConfig
+from stswatch.pipeline.scoring.flags import is_flag_of_convenience, mid_of
+from stswatch.pipeline.scoring.frames import (
     EARTH_RADIUS_M,
     HOUR_MS,
     epoch_ms,
@@ -39,7 +39,7 @@ from pipeline.scoring.frames import (
     num_col,
     side_col,
 )
-from pipeline.scoring.legs import (
+from stswatch.pipeline.scoring.legs import (
     VesselIndex,
     circular_mean_deg,
     draught_reports,
@@ -50,7 +50,7 @@ from pipeline.scoring.legs import (
     missing_name,
     stationary_elsewhere_h,
 )
-from pipeline.scoring.solar import night_share
+from stswatch.pipeline.scoring.solar import night_share
 
 SIDES = ("a", "b")
 
@@ -402,7 +402,7 @@ def features_from_result(
 ) -> pd.DataFrame:
     """:func:`compute_features` over a ``DetectionResult`` (duck-typed: any object with
     ``rendezvous``, ``positions`` and ``event_tracks`` frames) and a full ``Config``."""
-    from pipeline.config import Config
+    from stswatch.pipeline.config import Config
 
     cfg = cfg if isinstance(cfg, Config) else Config()
     tracks = getattr(result, "resampled", None)

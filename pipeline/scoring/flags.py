@@ -6,7 +6,7 @@ the International Transport Workers' Federation (ITF) flags of convenience
 list, plus the registries public reporting names for the shadow tanker fleet
 (Gabon, Cameroon, Sierra Leone, Eswatini, Tuvalu...). MIDs follow ITU's MID table.
 
-Kept here (not in :mod:`pipeline.mmsi`) because "convenience" is a scoring
+Kept here (not in :mod:`stswatch.pipeline.mmsi`) because "convenience" is a scoring
 judgement; the plain MID -> country lookup belongs to ingest and is used for
 wording when it is available.
 """
@@ -79,8 +79,8 @@ def flag_name(mid: int) -> str:
     """Country of a MID for wording; falls back to ingest's table, then "MID n"."""
     if mid in FOC_MIDS:
         return FOC_MIDS[mid]
-    try:  # pipeline.mmsi is the ingest engineer's full MID table
-        from pipeline.mmsi import flag_of
+    try:  # stswatch.pipeline.mmsi is the ingest engineer's full MID table
+        from stswatch.pipeline.mmsi import flag_of
 
         flag = flag_of(int(mid) * 1_000_000)
         if flag is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipeline.scoring.frames import HOUR_MS, epoch_ms, haversine_m, num_col
+from stswatch.pipeline.scoring.frames import HOUR_MS, epoch_ms, haversine_m, num_col
 
 
 class VesselIndex:

@@ -24,30 +24,34 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import re
 import warnings
 import zipfile
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import skops.io as sio
 
-from pipeline.scoring.model import SuspicionModel
+from stswatch.pipeline.scoring.model import SuspicionModel
 
 MODEL_FILE = "suspicion.skops"
 CARD_FILE = "model_card.json"
 CARD_FORMAT = 1
 
-#: Default model location: ``data/model/`` at the repository root; override
-#: with the environment variable ``STSWATCH_MODEL_DIR``.
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[2] / "data" / "model"
+#: The shipped model: package data (``stswatch.data``, the repository's
+#: ``data/model/``), found through :mod:`importlib.resources` so editable
+#: checkouts, wheels and site-packages installs all read the same files.
+#: Override with the environment variable ``STSWATCH_MODEL_DIR``.
+DEFAULT_MODEL_DIR = Path(str(resources.files("stswatch.data") / "model"))
 
 #: Types skops does not trust by default but a SuspicionModel legitimately
 #: holds (plain scikit-learn/numpy types are trusted by skops itself). Anything
 #: else in a file is refused.
 ALLOWED_TYPES: tuple[str, ...] = (
-    "pipeline.scoring.model.SuspicionModel",
+    "stswatch.pipeline.scoring.model.SuspicionModel",
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.model_selection._split.StratifiedKFold",
@@ -60,10 +64,19 @@ class ModelLoadError(RuntimeError):
 
 
 def model_dir_default() -> Path:
-    import os
-
+    """``STSWATCH_MODEL_DIR`` when set, else the model shipped inside the package."""
     env = os.environ.get("STSWATCH_MODEL_DIR")
     return Path(env) if env else DEFAULT_MODEL_DIR
+
+
+def is_source_checkout(model_dir: Path = DEFAULT_MODEL_DIR) -> bool:
+    """True when the shipped model lives in a source tree (an editable install).
+
+    ``stswatch train`` writes there by default; in an installed wheel the model
+    is read-only package data, and overwriting it in site-packages would leave
+    an installation whose model no longer matches its release.
+    """
+    return (model_dir.parent.parent / "pyproject.toml").is_file()
 
 
 _ID_RE = re.compile(r'"__id__": (\d+)')
@@ -120,14 +133,50 @@ def library_versions() -> dict[str, str]:
     }
 
 
-def save_model(model: SuspicionModel, out_dir: str | Path, card: dict[str, Any]) -> Path:
+def content_version(model: SuspicionModel) -> str:
+    """The digest part of a model version: SHA-256 of the model's bytes with the version blank.
+
+    The version is stored inside the file, so it cannot be a hash of the file
+    itself; hashing everything *but* the version makes it a function of the
+    model's content: any change to the bytes changes the version, and the same
+    model always gets the same one.
+    """
+    stamped = model.version
+    try:
+        model.version = ""
+        return sha256_hex(canonical_skops_bytes(sio.dumps(model)))[:VERSION_DIGEST_CHARS]
+    finally:
+        model.version = stamped
+
+
+#: Hex digits of the content digest in a model version.
+VERSION_DIGEST_CHARS = 10
+
+
+def stamp_version(model: SuspicionModel, prefix: str) -> str:
+    """Set ``model.version`` to ``<prefix>-<content digest>`` and return it."""
+    model.version = f"{prefix}-{content_version(model)}"
+    return model.version
+
+
+def save_model(
+    model: SuspicionModel,
+    out_dir: str | Path,
+    card: dict[str, Any],
+    *,
+    version_prefix: str | None = None,
+) -> Path:
     """Write ``suspicion.skops`` and ``model_card.json`` into ``out_dir``; return the card path.
 
     ``card`` holds the training description and metrics; the version, feature
     list, library versions and SHA-256 are filled in here so they cannot drift.
+    With ``version_prefix`` the model's version becomes ``<prefix>-<content
+    digest>`` (:func:`stamp_version`), so it changes whenever the bytes do.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    if version_prefix is not None:
+        stamp_version(model, version_prefix)
     data = canonical_skops_bytes(sio.dumps(model))
     full = {
         "format": CARD_FORMAT,
@@ -235,7 +284,12 @@ def load_default_model(path: str | Path | None = None) -> SuspicionModel:
     try:
         mtime = model_path.stat().st_mtime_ns
     except OSError as exc:
-        raise ModelLoadError(
-            f"no suspicion model at {model_path}; run `stswatch train` to create one"
-        ) from exc
+        hint = (
+            "check STSWATCH_MODEL_DIR, or unset it to use the model shipped with stswatch"
+            if os.environ.get("STSWATCH_MODEL_DIR") and path is None
+            else "pass the directory holding suspicion.skops and model_card.json"
+            if path is not None
+            else "the installation is incomplete; reinstall stswatch"
+        )
+        raise ModelLoadError(f"no suspicion model at {model_path}: {hint}") from exc
     return _cached(str(model_path), mtime)

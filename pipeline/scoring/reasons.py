@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipeline.scoring.flags import flag_name
+from stswatch.pipeline.scoring.flags import flag_name
 
 #: One event's feature values by column name (a record dict or a Series).
 Row = Mapping[str, Any]
@@ -65,7 +65,7 @@ def _distance_to(kind: str) -> Callable[[Row], str]:
     is known at all, e.g. no anchorage learned in the window: "1000 km from the
     nearest anchorage" would state a distance nobody measured.
     """
-    from pipeline.config import DEFAULT_CONFIG
+    from stswatch.pipeline.config import DEFAULT_CONFIG
 
     cap_m = DEFAULT_CONFIG.scoring.max_feature_distance_m
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipeline.config import GapConfig, ScoringConfig
+from stswatch.pipeline.config import GapConfig, ScoringConfig
 
 #: flag name -> plain-words description (used by ``evaluate`` and the docs).
 RED_FLAGS: dict[str, str] = {

@@ -1,8 +1,8 @@
 """Labelled training data from the simulator, and the reproducible training run.
 
 The path is the production path: simulated MarineCadastre-like rows go through
-the real cleaner (:func:`pipeline.cleaning.clean`) and the real detector
-(:func:`pipeline.detection.detect_frames`); only events the detector actually
+the real cleaner (:func:`stswatch.pipeline.cleaning.clean`) and the real detector
+(:func:`stswatch.pipeline.detection.detect_frames`); only events the detector actually
 finds are scored, and each is labelled by matching it to the simulator's truth
 (same vessel pair, overlapping time). So the model learns from exactly what it
 will see at run time, including the detector's own imprecision.
@@ -18,8 +18,6 @@ history, as past days in the Parquet store do in production.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -28,10 +26,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from pipeline.config import DEFAULT_CONFIG, Config
-from pipeline.schemas import OBSERVATION_SCHEMA
-from pipeline.scoring.features import FEATURE_COLUMNS, compute_features
-from pipeline.scoring.model import SuspicionModel, as_feature_matrix
+from stswatch.pipeline.config import DEFAULT_CONFIG, Config
+from stswatch.pipeline.schemas import OBSERVATION_SCHEMA
+from stswatch.pipeline.scoring.features import FEATURE_COLUMNS, compute_features
+from stswatch.pipeline.scoring.model import SuspicionModel, as_feature_matrix
+from stswatch.pipeline.scoring.provenance import code_fingerprint
 
 MODEL_FAMILY = "suspicion"
 #: Bump when features, labels or the model family change meaning.
@@ -158,9 +157,9 @@ def match_truth(rendezvous: pd.DataFrame, truth: pd.DataFrame) -> tuple[np.ndarr
 
 def _simulate_and_detect(job: tuple[int, str, bool, TrainingPlan, Config]) -> dict:
     """One simulated window through cleaner and detector (runs in a worker process)."""
-    from pipeline.cleaning import clean
-    from pipeline.detection import detect_frames
-    from pipeline.simulator.engine import SimulationConfig, simulate
+    from stswatch.pipeline.cleaning import clean
+    from stswatch.pipeline.detection import detect_frames
+    from stswatch.pipeline.simulator.engine import SimulationConfig, simulate
 
     seed, region, sparse, plan, cfg = job
     sim = simulate(
@@ -214,7 +213,7 @@ def _with_region_recurrence(parts: list[dict], cfg: Config) -> pd.DataFrame:
     no ``history``. Training on both keeps the model from treating "no other
     meeting here" as decisive when history is simply missing.
     """
-    from pipeline.scoring.features import recurrence_count
+    from stswatch.pipeline.scoring.features import recurrence_count
 
     frames = []
     position_in_region: dict[str, int] = {}
@@ -285,9 +284,10 @@ def build_set(
 
 
 def model_version(plan: TrainingPlan) -> str:
-    """``suspicion-<schema>-s<seed>-<plan hash>``: same plan, same version string."""
-    digest = hashlib.sha256(json.dumps(asdict(plan), sort_keys=True).encode()).hexdigest()[:8]
-    return f"{MODEL_FAMILY}-{MODEL_SCHEMA_VERSION}-s{plan.seed}-{digest}"
+    """``suspicion-<schema>-s<seed>``: the version's prefix; saving appends a digest of
+    the model's content (:func:`~stswatch.pipeline.scoring.persistence.stamp_version`),
+    so the version changes whenever the model's bytes do."""
+    return f"{MODEL_FAMILY}-{MODEL_SCHEMA_VERSION}-s{plan.seed}"
 
 
 def fit_model(train: LabelledSet, plan: TrainingPlan, **params) -> SuspicionModel:
@@ -312,8 +312,8 @@ class TrainingRun:
 
 def set_metrics(model: SuspicionModel, data: LabelledSet, cfg: Config = DEFAULT_CONFIG) -> dict:
     """Model and rule-based metrics on one labelled set (for the card and the CLI)."""
-    from pipeline.scoring.evaluation import metrics
-    from pipeline.scoring.rules import rule_score
+    from stswatch.pipeline.scoring.evaluation import metrics
+    from stswatch.pipeline.scoring.rules import rule_score
 
     if len(data.labels) == 0:
         return {"model": None, "rules": None}
@@ -336,8 +336,8 @@ def honesty_checks(
     """
     from sklearn.metrics import roc_auc_score
 
-    from pipeline.scoring.evaluation import metrics
-    from pipeline.scoring.features import LOCATION_FEATURES
+    from stswatch.pipeline.scoring.evaluation import metrics
+    from stswatch.pipeline.scoring.features import LOCATION_FEATURES
 
     single = {}
     if 0 < test.labels.sum() < len(test.labels):
@@ -360,39 +360,6 @@ def honesty_checks(
         "single_feature_roc_auc_test_top": top,
         "model_without_location_features": ablation,
     }
-
-
-#: Code whose behaviour shapes the training data and the model.
-FINGERPRINT_PATHS = (
-    "pipeline/simulator",
-    "pipeline/cleaning.py",
-    "pipeline/detection.py",
-    "detectors",
-    "geo",
-    "pipeline/scoring",
-    "pipeline/config.py",
-)
-
-
-def code_fingerprint() -> str:
-    """SHA-256 over the source that produced the training data and the model.
-
-    ``stswatch train --seed S`` reproduces the shipped bytes only with the same
-    simulator, cleaner, detector and scorer; when it does not, comparing this
-    fingerprint with the card's says whether the code moved.
-    """
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[2]
-    digest = hashlib.sha256()
-    for rel in FINGERPRINT_PATHS:
-        path = root / rel
-        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
-        for f in files:
-            if f.is_file():
-                digest.update(f.relative_to(root).as_posix().encode())
-                digest.update(f.read_bytes())
-    return digest.hexdigest()
 
 
 def plan_from_card(card: dict) -> TrainingPlan:
@@ -429,8 +396,8 @@ def train_and_save(
     card = {
         "description": (
             "Calibrated probability that a detected rendezvous is an illicit ship-to-ship "
-            "transfer. Trained on simulated AIS only (pipeline.simulator), labelled by matching "
-            "detected events to the simulator's truth (same pair, overlapping time)."
+            "transfer. Trained on simulated AIS only (stswatch.pipeline.simulator), labelled by "
+            "matching detected events to the simulator's truth (same pair, overlapping time)."
         ),
         "estimator": {k: v for k, v in model.get_params().items()},
         "training": {
@@ -451,8 +418,8 @@ def train_and_save(
         ),
     }
     if out_dir is not None:
-        from pipeline.scoring.persistence import read_card, save_model
+        from stswatch.pipeline.scoring.persistence import read_card, save_model
 
-        save_model(model, out_dir, card)
+        save_model(model, out_dir, card, version_prefix=model_version(plan))
         card = read_card(out_dir)
     return TrainingRun(model, sets["train"], sets["test"], sets["shifted"], card)

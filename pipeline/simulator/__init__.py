@@ -13,11 +13,16 @@ behaviour), ``motion`` (keyframe tracks, report clocks), ``traffic``
 ``geometry`` (helpers).
 """
 
-from pipeline.simulator.engine import POSITION_COLUMNS, SimulatedData, SimulationConfig, simulate
-from pipeline.simulator.regions import REGIONS, Region, get_region
-from pipeline.simulator.traffic import ReportClock
-from pipeline.simulator.truth import TRUTH_COLUMNS
-from pipeline.simulator.writer import MARINECADASTRE_COLUMNS, write_marinecadastre
+from stswatch.pipeline.simulator.engine import (
+    POSITION_COLUMNS,
+    SimulatedData,
+    SimulationConfig,
+    simulate,
+)
+from stswatch.pipeline.simulator.regions import REGIONS, Region, get_region
+from stswatch.pipeline.simulator.traffic import ReportClock
+from stswatch.pipeline.simulator.truth import TRUTH_COLUMNS
+from stswatch.pipeline.simulator.writer import MARINECADASTRE_COLUMNS, write_marinecadastre
 
 __all__ = [
     "MARINECADASTRE_COLUMNS",

@@ -5,23 +5,23 @@ Each breaks exactly one part of the rendezvous definition (500 m, 2 h,
 short meetings (duration), convoys and pair trawlers (speed), passing ships
 (duration and speed), anchorage crowds (away-from-port), and a ship loitering
 alone while its partner stays dark (no pair at all). See
-:mod:`pipeline.simulator.scenarios` for the shared machinery.
+:mod:`stswatch.pipeline.simulator.scenarios` for the shared machinery.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from pipeline.simulator.geometry import (
+from stswatch.pipeline.simulator.geometry import (
     KN_TO_MPS,
     destination,
     is_land,
     offset_m,
     segment_at_sea,
 )
-from pipeline.simulator.motion import AT_ANCHOR, FISHING, UNDER_WAY, Track
-from pipeline.simulator.profiles import illicit_pair, plain_identity
-from pipeline.simulator.scenarios import (
+from stswatch.pipeline.simulator.motion import AT_ANCHOR, FISHING, UNDER_WAY, Track
+from stswatch.pipeline.simulator.profiles import illicit_pair, plain_identity
+from stswatch.pipeline.simulator.scenarios import (
     SCENARIO_SEPARATION_M,
     Context,
     H,

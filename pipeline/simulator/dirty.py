@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.simulator.geometry import is_land
+from stswatch.pipeline.simulator.geometry import is_land
 
 DIRTY_KINDS = ("sentinel", "bad_mmsi", "duplicate", "glitch")
 #: Invalid MMSIs seen in real feeds: zeros, test ids, 8 and 10 digits, AtoN-like.

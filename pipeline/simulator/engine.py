@@ -14,19 +14,19 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from pipeline.simulator.decoys import BUILDERS
-from pipeline.simulator.dirty import dirty_rows
-from pipeline.simulator.geometry import is_land, wrap_lon
-from pipeline.simulator.motion import interpolate_tracks, report_times, sensor_noise
-from pipeline.simulator.regions import get_region
-from pipeline.simulator.scenarios import Context
-from pipeline.simulator.traffic import (
+from stswatch.pipeline.simulator.decoys import BUILDERS
+from stswatch.pipeline.simulator.dirty import dirty_rows
+from stswatch.pipeline.simulator.geometry import is_land, wrap_lon
+from stswatch.pipeline.simulator.motion import interpolate_tracks, report_times, sensor_noise
+from stswatch.pipeline.simulator.regions import get_region
+from stswatch.pipeline.simulator.scenarios import Context
+from stswatch.pipeline.simulator.traffic import (
     ReportClock,
     expected_rows_per_vessel_day,
     lane_traffic,
     report_interval_s,
 )
-from pipeline.simulator.truth import truth_frame
+from stswatch.pipeline.simulator.truth import truth_frame
 
 #: Column order of ``SimulatedData.positions`` (MarineCadastre meaning, stswatch names).
 POSITION_COLUMNS = (

@@ -79,7 +79,7 @@ def offset_m(
 
 def is_land(lat: Floats, lon: Floats) -> np.ndarray:
     """True where global_land_mask (1 km grid) says land; input lon may be unwrapped."""
-    from pipeline.simulator.landmask import is_land as _mask_is_land
+    from stswatch.pipeline.simulator.landmask import is_land as _mask_is_land
 
     lat = np.clip(np.asarray(lat, dtype=np.float64), -89.999, 89.999)
     return _mask_is_land(lat, wrap_lon(lon))
@@ -87,9 +87,9 @@ def is_land(lat: Floats, lon: Floats) -> np.ndarray:
 
 @cache
 def _coast_function():
-    """Distance to coast in metres: geo.coast when it exists, else landmetrics."""
+    """Distance to coast in metres: stswatch.geo.coast when it exists, else landmetrics."""
     try:  # the project's own implementation (another module owner)
-        from geo.coast import distance_to_coast_m  # type: ignore[import-not-found]
+        from stswatch.geo.coast import distance_to_coast_m  # type: ignore[import-not-found]
 
         return distance_to_coast_m
     except ImportError:
@@ -123,14 +123,14 @@ def segment_at_sea(
 
 @cache
 def _port_function():
-    """Distance to the pipeline's own port list (geo.ports), or None if absent.
+    """Distance to the pipeline's own port list (stswatch.geo.ports), or None if absent.
 
     Scenario placement asks the same port list the detector's away-from-port
     rule uses, so an anchorage crowd is "near a port" by the detector's own
     standard and a lightering zone is not.
     """
     try:
-        from geo.ports import distance_to_port_m as _geo_distance_to_port_m  # type: ignore[import-not-found]
+        from stswatch.geo.ports import distance_to_port_m as _geo_distance_to_port_m  # type: ignore[import-not-found]
     except ImportError:
         return None
     return _geo_distance_to_port_m
@@ -139,7 +139,7 @@ def _port_function():
 def distance_to_port_m(
     lat: Floats, lon: Floats, fallback_ports: list[tuple[float, float]]
 ) -> np.ndarray:
-    """Distance to the nearest port (geo.ports when installed, else ``fallback_ports``)."""
+    """Distance to the nearest port (stswatch.geo.ports when installed, else ``fallback_ports``)."""
     lat = np.atleast_1d(np.asarray(lat, dtype=np.float64))
     lon = wrap_lon(np.atleast_1d(lon))
     fn = _port_function()

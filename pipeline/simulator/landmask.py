@@ -6,7 +6,7 @@ this module streams the compressed array out of the package's ``.npz``, keeps
 only the rows of the requested band, bit-packed (~20 MB for 30° of latitude),
 and answers exactly as ``globe.is_land`` does (same index arithmetic), which
 the tests check against the library itself. Inflated bands are also cached
-on disk (5.4 MB each, beside geo.coast's raster in ``$STSWATCH_CACHE_DIR``),
+on disk (5.4 MB each, beside stswatch.geo.coast's raster in ``$STSWATCH_CACHE_DIR``),
 so only the first run on a machine pays the decompression.
 """
 
@@ -50,7 +50,7 @@ _CACHE_VERSION = 1
 
 
 def _cache_dir() -> Path:
-    """Same cache folder as geo.coast: $STSWATCH_CACHE_DIR or ~/.cache/stswatch."""
+    """Same cache folder as stswatch.geo.coast: $STSWATCH_CACHE_DIR or ~/.cache/stswatch."""
     env = os.environ.get("STSWATCH_CACHE_DIR")
     return Path(env) if env else Path.home() / ".cache" / "stswatch"
 

@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pipeline.simulator.geometry import (
+from stswatch.pipeline.simulator.geometry import (
     KN_TO_MPS,
     bearing_deg,
     destination,
     haversine_m,
     segment_at_sea,
 )
-from pipeline.simulator.regions import Region
+from stswatch.pipeline.simulator.regions import Region
 
 #: ITU-R M.1371 navigational status codes used by the simulator.
 UNDER_WAY = 0

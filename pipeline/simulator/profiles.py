@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pipeline.simulator.vessels import (
+from stswatch.pipeline.simulator.vessels import (
     FOC_MIDS,
     MAJOR_TANKER_MIDS,
     make_callsigns,

@@ -22,7 +22,7 @@ from functools import cache
 
 import numpy as np
 
-from pipeline.simulator.geometry import distance_to_coast_m, haversine_m, unwrap_near
+from stswatch.pipeline.simulator.geometry import distance_to_coast_m, haversine_m, unwrap_near
 
 
 @dataclass(frozen=True)

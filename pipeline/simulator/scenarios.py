@@ -18,7 +18,7 @@ loitering_dark_partner     False           one ship drifting offshore, partner s
 
 This module holds the shared machinery (placement, timing, meeting geometry,
 darkness) and the two transfer kinds; the decoys are in
-:mod:`pipeline.simulator.decoys`.
+:mod:`stswatch.pipeline.simulator.decoys`.
 
 Meetings are calibrated on Global Fishing Watch's published encounters
 (11,681 events, 2012-2017): duration log-normal with median 7.3 h and log-sd
@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pipeline.simulator.geometry import (
+from stswatch.pipeline.simulator.geometry import (
     KN_TO_MPS,
     destination,
     distance_to_coast_m,
@@ -43,12 +43,12 @@ from pipeline.simulator.geometry import (
     is_land,
     wrap_lon,
 )
-from pipeline.simulator.motion import (
+from stswatch.pipeline.simulator.motion import (
     Track,
     sea_walk,
 )
-from pipeline.simulator.profiles import Identity, illicit_pair, legit_pair
-from pipeline.simulator.regions import Region, Zone
+from stswatch.pipeline.simulator.profiles import Identity, illicit_pair, legit_pair
+from stswatch.pipeline.simulator.regions import Region, Zone
 
 #: GFW encounter durations: log-normal fit of the published events.
 GFW_DURATION_MEDIAN_H = 7.3

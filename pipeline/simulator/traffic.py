@@ -15,10 +15,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pipeline.simulator.geometry import KN_TO_MPS, bearing_deg, haversine_m, is_land, offset_m
-from pipeline.simulator.motion import UNDER_WAY, report_times, sensor_noise
-from pipeline.simulator.regions import Region, region_lanes
-from pipeline.simulator.vessels import background_vessels
+from stswatch.pipeline.simulator.geometry import (
+    KN_TO_MPS,
+    bearing_deg,
+    haversine_m,
+    is_land,
+    offset_m,
+)
+from stswatch.pipeline.simulator.motion import UNDER_WAY, report_times, sensor_noise
+from stswatch.pipeline.simulator.regions import Region, region_lanes
+from stswatch.pipeline.simulator.vessels import background_vessels
 
 
 @dataclass(frozen=True)

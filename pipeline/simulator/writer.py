@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.simulator.engine import SimulatedData
+from stswatch.pipeline.simulator.engine import SimulatedData
 
 #: The exact MarineCadastre header (2015+ daily files).
 MARINECADASTRE_COLUMNS = (

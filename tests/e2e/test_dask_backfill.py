@@ -119,7 +119,7 @@ def store_bytes(store: Path) -> dict[str, bytes]:
 def local_backfill(
     server: PrefectServer, input_days: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, Path]:
-    from flows.backfill import backfill_flow
+    from stswatch.flows.backfill import backfill_flow
 
     work = tmp_path_factory.mktemp("local")
     store, out = work / "store", work / "out"
@@ -139,7 +139,7 @@ def check_dask_backfill_equals_local_backfill(
     local_backfill: tuple[Path, Path],
     tmp_path: Path,
 ) -> None:
-    from flows.backfill import backfill_flow
+    from stswatch.flows.backfill import backfill_flow
 
     address, worker_log = dask_cluster
     store, out = tmp_path / "store", tmp_path / "out"
@@ -160,7 +160,7 @@ def check_dask_backfill_equals_local_backfill(
 def check_incremental_days_equal_one_backfill(
     server: PrefectServer, input_days: Path, local_backfill: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    from flows.day import day_flow
+    from stswatch.flows.day import day_flow
 
     store, out = tmp_path / "store", tmp_path / "out"
     for day in DAYS:  # as the daily deployment would, one day after the other

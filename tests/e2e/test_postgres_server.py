@@ -93,7 +93,7 @@ def postgres_url() -> Iterator[str]:
 
 
 def test_prefect_server_on_postgres_runs_a_backfill(postgres_url: str, tmp_path: Path) -> None:
-    from flows.backfill import backfill_flow
+    from stswatch.flows.backfill import backfill_flow
 
     input_dir = tmp_path / "input"
     simulate_days(input_dir, SIM_START, 2, seed=8)

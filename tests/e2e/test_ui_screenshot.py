@@ -57,8 +57,8 @@ def chromium(args: list[str], profile: Path, timeout_s: float = 120) -> str:
 def test_backfill_run_form_shows_date_pickers_and_source_dropdown(
     server: PrefectServer, tmp_path: Path
 ) -> None:
-    from flows.deployments import build_deployments
-    from flows.settings import FlowSettings
+    from stswatch.flows.deployments import build_deployments
+    from stswatch.flows.settings import FlowSettings
 
     settings = FlowSettings.from_env(
         {"STSWATCH_STORE": str(tmp_path / "store"), "STSWATCH_OUT_DIR": str(tmp_path / "out")}
