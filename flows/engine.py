@@ -90,6 +90,12 @@ def run_days(
     if outcomes:
         logger.info("skipping %d day(s) already done (overwrite=False)", len(outcomes))
 
+    if todo:
+        # a day that cannot be published must not be ingested first (nothing half-done)
+        from stswatch.pipeline.preflight import preflight
+
+        preflight(store_root=Path(store_abs), out_dir=Path(out_abs))
+
     if progress is not None:
         progress.set_total(2 * len(todo))
 

@@ -376,6 +376,19 @@ def _raster() -> _CoastRaster:
         return _raster_once()
 
 
+def load_coarse_grid() -> None:
+    """Load the coarse distance grid now (cached; used to check an installation)."""
+    _raster()
+
+
+def land_mask_file() -> Path:
+    """global-land-mask's mask file, checked to exist (it is read only when rows are built)."""
+    path = _mask_path()
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing")
+    return path
+
+
 def warm_up() -> None:
     """Build or load the whole fine raster now (~20-25 s the first time per machine).
 

@@ -162,11 +162,22 @@ def run_files(
     cfg: Config = DEFAULT_CONFIG,
     progress: bool = False,
     top_n: int = 10,
+    model: object | None = None,
 ) -> RunResult:
-    """Ingest files, then detect/score/publish over every UTC day they cover."""
+    """Ingest files, then detect/score/publish over every UTC day they cover.
+
+    Everything the run needs (model, reference data, writable store and output
+    folder) is checked before the first partition is written
+    (:func:`~stswatch.pipeline.preflight.preflight`): a run that cannot finish
+    changes nothing and raises :class:`~stswatch.pipeline.preflight.PreflightError`.
+    """
     from stswatch.pipeline.export import write_geojson
     from stswatch.pipeline.ingest import ingest_files
+    from stswatch.pipeline.preflight import check_output_path, preflight
 
+    ready = preflight(
+        store_root=Path(store_root), out_dir=check_output_path(Path(out_path)), model=model
+    )
     report = ingest_files([Path(f) for f in files], Path(store_root), cfg=cfg, progress=progress)
     days = report.days_covered
     if not days:
@@ -174,6 +185,6 @@ def run_files(
         write_geojson(Path(out_path), empty, empty, empty, empty)
         return RunResult(ingest=report, publish=None)
     publish = detect_and_publish(
-        Path(store_root), days[0], days[-1], Path(out_path), cfg=cfg, top_n=top_n
+        Path(store_root), days[0], days[-1], Path(out_path), cfg=cfg, model=ready.model, top_n=top_n
     )
     return RunResult(ingest=report, publish=publish)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from stswatch.pipeline.commands._common import add_output_arguments, fail, iso_date
@@ -38,11 +39,39 @@ def run(args: argparse.Namespace) -> int:
             f"{args.store} is not an stswatch store (no positions/ folder); "
             "run `stswatch ingest` first"
         )
+    from stswatch.pipeline.preflight import (
+        PreflightError,
+        check_output_path,
+        describe_days,
+        held_days,
+        preflight,
+    )
     from stswatch.pipeline.spine import detect_and_publish
 
+    held, missing = held_days(args.store, args.start, end)
+    if not held:
+        stored = held_days_in_store(args.store)
+        return fail(
+            f"the store {args.store} holds no positions for {describe_days(missing)} "
+            f"(it holds {describe_days(stored)}); nothing written"
+        )
+    if missing:
+        print(
+            f"stswatch: warning: no positions stored for {describe_days(missing)}", file=sys.stderr
+        )
     try:
-        result = detect_and_publish(args.store, args.start, end, args.out, top_n=args.top)
-    except (ValueError, OSError) as exc:
+        ready = preflight(store_root=args.store, out_dir=check_output_path(args.out), model=None)
+        result = detect_and_publish(
+            args.store, args.start, end, args.out, model=ready.model, top_n=args.top
+        )
+    except (PreflightError, ValueError, OSError) as exc:
         return fail(str(exc))
     print(result.summary_markdown())
     return 0
+
+
+def held_days_in_store(store: Path) -> list:
+    """Every day the store holds positions for (for the error message)."""
+    from stswatch.pipeline.storage import Store
+
+    return Store(store).days("positions")

@@ -25,20 +25,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="Parquet store root (created if missing)",
     )
     add_output_arguments(parser)
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar (it is only shown on a terminal anyway)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     missing = [str(f) for f in args.files if not f.exists()]
     if missing:
         return fail(f"no such file: {', '.join(missing)}")
+    from stswatch.pipeline.preflight import PreflightError
     from stswatch.pipeline.spine import run_files
 
     try:
         result = run_files(
-            args.files, args.store, args.out, progress=not args.no_progress, top_n=args.top
+            args.files,
+            args.store,
+            args.out,
+            # tqdm's carriage returns belong on a terminal, not in log files
+            progress=not args.no_progress and sys.stderr.isatty(),
+            top_n=args.top,
         )
-    except (ValueError, OSError) as exc:
+    except (PreflightError, ValueError, OSError) as exc:
         return fail(str(exc))
     print(result.ingest.summary())
     if result.publish is None:

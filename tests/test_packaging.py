@@ -1,0 +1,35 @@
+"""What the distribution installs: one ``stswatch`` namespace covering every package folder."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _setuptools() -> dict:
+    return tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
+
+
+def test_every_package_folder_is_installed_under_stswatch():
+    cfg = _setuptools()
+    listed = set(cfg["packages"])
+    mapping = cfg["package-dir"]
+    found = set()
+    for dotted, folder in mapping.items():
+        root = REPO / folder
+        for init in root.rglob("__init__.py"):
+            rel = init.parent.relative_to(root).parts
+            found.add(".".join((dotted, *rel)))
+    missing = found - listed
+    assert not missing, f"add these to [tool.setuptools] packages in pyproject.toml: {missing}"
+    assert listed <= found, f"listed but not on disk: {listed - found}"
+    assert all(name == "stswatch" or name.startswith("stswatch.") for name in listed)
+
+
+def test_package_data_ships_the_model_and_its_card():
+    data = _setuptools()["package-data"]["stswatch.data"]
+    assert "model/*.skops" in data and "model/*.json" in data
+    assert (REPO / "data" / "model" / "suspicion.skops").is_file()
+    assert (REPO / "LICENSE").read_text().lstrip().startswith("Apache License")
