@@ -8,10 +8,7 @@ were deleted, and ``overwrite`` forces the work.
 
 from __future__ import annotations
 
-import fcntl
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,9 +20,17 @@ from prefect.tasks import exponential_backoff
 
 from stswatch.flows.outcomes import IngestSummary, PublishSummary
 from stswatch.flows.params import ParameterError, find_local_file, geojson_path
-from stswatch.pipeline.config import DEFAULT_CONFIG
+from stswatch.pipeline.config import DEFAULT_CONFIG, Config
 
 _ORCH = DEFAULT_CONFIG.orchestration
+
+
+def store_config() -> Config:
+    """The default config with the lock timeout of ``$STSWATCH_LOCK_TIMEOUT_S`` (if set)."""
+    from stswatch.pipeline.store_lock import lock_timeout_from_env
+
+    timeout_s = lock_timeout_from_env(DEFAULT_CONFIG.store.lock_timeout_s)
+    return DEFAULT_CONFIG.with_overrides(store={"lock_timeout_s": timeout_s})
 
 
 def _retry_download(task: Any, task_run: Any, state: Any) -> bool:
@@ -64,35 +69,19 @@ def acquire_day(
     return str(path)
 
 
-@contextmanager
-def store_write_lock(store: str) -> Iterator[None]:
-    """Serialise ingests into one store, across threads and processes.
-
-    Ingest merges with what a day partition already holds (read, merge,
-    write). A day's file can carry rows of a neighbouring UTC day, so two
-    days ingested at once could both rewrite that neighbour and one would
-    lose the other's rows. An advisory ``flock`` on ``STORE/.ingest.lock``
-    (honoured by Dask workers on the same host and on POSIX shared file
-    systems) makes ingests take turns; detection, the slower step, still
-    runs in parallel.
-    """
-    root = Path(store)
-    root.mkdir(parents=True, exist_ok=True)
-    with (root / ".ingest.lock").open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 @task(name="ingest-day", cache_policy=NO_CACHE)
 def ingest_day(day: date, input_path: str, store: str) -> IngestSummary:
-    """Ingest one day's file into the store (idempotent: merges and de-duplicates)."""
+    """Ingest one day's file into the store (idempotent: merges and de-duplicates).
+
+    ``ingest_files`` holds the store's write lock (``STORE/_stswatch/write.lock``,
+    :mod:`stswatch.pipeline.store_lock`) around its read-merge-write: a day's
+    file can carry rows of a neighbouring UTC day, so ingests of two days at
+    once take turns, in threads, processes and Dask workers alike; detection,
+    the slower step, still runs in parallel.
+    """
     from stswatch.pipeline.ingest import ingest_files
 
-    with store_write_lock(store):
-        report = ingest_files([Path(input_path)], Path(store), cfg=DEFAULT_CONFIG)
+    report = ingest_files([Path(input_path)], Path(store), cfg=store_config())
     get_run_logger().info("%s: %s", day, report.summary())
     return IngestSummary(
         day=day,
@@ -162,7 +151,7 @@ def publish_day(day: date, store: str, out_dir: str, top_n: int) -> PublishSumma
     warm_reference_data()
     out_path = geojson_path(out_dir, day)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    result = detect_and_publish(Path(store), day, day, out_path, cfg=DEFAULT_CONFIG)
+    result = detect_and_publish(Path(store), day, day, out_path, cfg=store_config())
     scored = result.scored
     event_ids = sorted(str(e) for e in scored["event_id"]) if "event_id" in scored.columns else []
     top = result.top_events.head(top_n)

@@ -233,6 +233,22 @@ class OrchestrationConfig:
 
 
 @dataclass(frozen=True)
+class StoreConfig:
+    """How writers share a store (issue 12)."""
+
+    #: A writer waits this long for another to finish before giving up with a
+    #: one-line error (``--lock-timeout-s``, ``$STSWATCH_LOCK_TIMEOUT_S``). An
+    #: ingest of a national day takes about a minute, a ``run`` a few; 30 min
+    #: lets a backfill's ingests queue behind each other on a busy machine,
+    #: yet a writer stuck for good (a stopped process) is reported the same
+    #: morning. 0: fail at once when the store is busy.
+    lock_timeout_s: float = 1800.0
+
+    def __post_init__(self) -> None:
+        _require(self.lock_timeout_s >= 0, "StoreConfig.lock_timeout_s must be >= 0")
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole pipeline's thresholds. ``Config()`` is the documented default."""
 
@@ -244,6 +260,7 @@ class Config:
     port_filter: PortFilterConfig = field(default_factory=PortFilterConfig)
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
     orchestration: OrchestrationConfig = field(default_factory=OrchestrationConfig)
+    store: StoreConfig = field(default_factory=StoreConfig)
 
     def with_overrides(self, **sections: dict[str, Any]) -> Config:
         """Return a copy with some fields of some sections replaced.

@@ -202,7 +202,17 @@ def detect_frames(
 
 
 def _read_window(store: Any, lo: date, hi: date) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Positions (detection columns) and vessels of store days ``lo``..``hi``."""
+    """Positions (detection columns) and vessels of store days ``lo``..``hi``.
+
+    Read under one snapshot of the store: an ingest committing meanwhile is
+    seen whole or not at all, never positions of one version of a day with
+    vessels of another.
+    """
+    with store.snapshot():
+        return _read_tables(store, lo, hi)
+
+
+def _read_tables(store: Any, lo: date, hi: date) -> tuple[pd.DataFrame, pd.DataFrame]:
     pos_table = store.read("positions", lo, hi)
     columns = [c for c in POSITION_COLUMNS if c in pos_table.column_names]
     # self_destruct frees each Arrow column as it is converted: without it a
@@ -233,7 +243,7 @@ def detect_range(
 
     if end < start:
         raise ValueError(f"end date {end} is before start date {start}")
-    store = Store(Path(store_root))
+    store = Store(Path(store_root), lock_timeout_s=cfg.store.lock_timeout_s)
     lo, hi = start - timedelta(days=1), end + timedelta(days=1)
     stored = store.days("positions")
     last_stored = max(stored) if stored else hi

@@ -26,7 +26,9 @@ def record_rendezvous(store: Store, rendezvous: pd.DataFrame, start: date, end: 
     """Replace the recorded meetings of every day in [start, end] (empty days too).
 
     Writing the empty days matters: a re-run that no longer finds a meeting
-    must remove the stale record, not leave it in place.
+    must remove the stale record, not leave it in place. The days are one
+    commit under the store's write lock: a detect killed half-way leaves the
+    previous record of every day, never half of the new one.
     """
     columns = RENDEZVOUS_SCHEMA.names
     if rendezvous.empty:
@@ -35,12 +37,13 @@ def record_rendezvous(store: Store, rendezvous: pd.DataFrame, start: date, end: 
     else:
         frame = rendezvous[columns]
         start_days = pd.to_datetime(frame["start_time"], utc=True).dt.date
-    day = start
-    while day <= end:
-        rows = frame[(start_days == day).to_numpy()] if len(frame) else frame
-        table = pa.Table.from_pandas(rows, schema=RENDEZVOUS_SCHEMA, preserve_index=False)
-        store.write_day(RENDEZVOUS, day, table)
-        day += timedelta(days=1)
+    with store.transaction("stswatch detect: event history") as txn:
+        day = start
+        while day <= end:
+            rows = frame[(start_days == day).to_numpy()] if len(frame) else frame
+            table = pa.Table.from_pandas(rows, schema=RENDEZVOUS_SCHEMA, preserve_index=False)
+            txn.write(RENDEZVOUS, day, table)
+            day += timedelta(days=1)
 
 
 def read_history(store: Store, before: date, lookback_days: int) -> pd.DataFrame:
@@ -54,7 +57,4 @@ def read_history(store: Store, before: date, lookback_days: int) -> pd.DataFrame
         return RENDEZVOUS_SCHEMA.empty_table().to_pandas()
     first = before - timedelta(days=lookback_days)
     last = before - timedelta(days=1)
-    days = [d for d in store.days(RENDEZVOUS) if first <= d <= last]
-    if not days:
-        return RENDEZVOUS_SCHEMA.empty_table().to_pandas()
-    return store.read(RENDEZVOUS, days[0], days[-1]).to_pandas()
+    return store.read(RENDEZVOUS, first, last).to_pandas()

@@ -127,7 +127,11 @@ def detect_and_publish(
     if end < start:
         raise ValueError(f"end date {end} is before start date {start}")
     store_root = Path(store_root)
-    store = Store(store_root)
+    # Detection reads under a snapshot and only the event history is written
+    # (under the write lock, in record_rendezvous): the days of a backfill
+    # are published in parallel, and they only wait for each other's
+    # (millisecond) commits, not for each other's detection.
+    store = Store(store_root, lock_timeout_s=cfg.store.lock_timeout_s)
     result = detect_range(store_root, start, end, cfg)
     history = read_history(store, start, cfg.scoring.recurrence_lookback_days)
     scored = score_events(result, result.vessels, history=history, model=model)
@@ -174,17 +178,30 @@ def run_files(
     from stswatch.pipeline.export import write_geojson
     from stswatch.pipeline.ingest import ingest_files
     from stswatch.pipeline.preflight import check_output_path, preflight
+    from stswatch.pipeline.storage import Store
 
     ready = preflight(
         store_root=Path(store_root), out_dir=check_output_path(Path(out_path)), model=model
     )
-    report = ingest_files([Path(f) for f in files], Path(store_root), cfg=cfg, progress=progress)
-    days = report.days_covered
-    if not days:
-        empty = pd.DataFrame()
-        write_geojson(Path(out_path), empty, empty, empty, empty)
-        return RunResult(ingest=report, publish=None)
-    publish = detect_and_publish(
-        Path(store_root), days[0], days[-1], Path(out_path), cfg=cfg, model=ready.model, top_n=top_n
-    )
+    store = Store(Path(store_root), lock_timeout_s=cfg.store.lock_timeout_s)
+    # The whole run holds the write lock: what it publishes is exactly what
+    # it ingested, whatever other writers are waiting.
+    with store.write_lock("stswatch run"):
+        report = ingest_files(
+            [Path(f) for f in files], Path(store_root), cfg=cfg, progress=progress
+        )
+        days = report.days_covered
+        if not days:
+            empty = pd.DataFrame()
+            write_geojson(Path(out_path), empty, empty, empty, empty)
+            return RunResult(ingest=report, publish=None)
+        publish = detect_and_publish(
+            Path(store_root),
+            days[0],
+            days[-1],
+            Path(out_path),
+            cfg=cfg,
+            model=ready.model,
+            top_n=top_n,
+        )
     return RunResult(ingest=report, publish=publish)
