@@ -51,6 +51,12 @@ except ImportError:  # pragma: no cover - Windows
 META_DIR = "_stswatch"
 WRITE_LOCK = "write.lock"
 COMMIT_LOCK = "commit.lock"
+#: Turnstile in front of the commit lock: flock queues nobody, so readers
+#: re-taking the shared lock back to back would starve a commit. Every
+#: acquisition of the commit lock passes the gate first (in the same mode)
+#: and leaves it once inside; a commit waiting at the gate holds new readers
+#: back until the readers already inside are done.
+COMMIT_GATE = "commit.gate"
 #: Environment variable that sets the lock timeout when no flag or config does.
 TIMEOUT_ENV = "STSWATCH_LOCK_TIMEOUT_S"
 #: Polling interval bounds while waiting (flock has no timeout of its own).
@@ -216,14 +222,17 @@ def _lock(
         yield True
         return
     try:
-        _acquire(
-            fd,
-            mode,
-            root=root,
-            what=what,
-            timeout_s=_default_timeout_s() if timeout_s is None else timeout_s,
-            on_wait=on_wait,
+        timeout_s = _default_timeout_s() if timeout_s is None else timeout_s
+        gate = (
+            _open_lock_file(root, COMMIT_GATE, create=not shared) if name == COMMIT_LOCK else None
         )
+        try:
+            if gate is not None:
+                _acquire(gate, mode, root=root, what=what, timeout_s=timeout_s, on_wait=on_wait)
+            _acquire(fd, mode, root=root, what=what, timeout_s=timeout_s, on_wait=on_wait)
+        finally:
+            if gate is not None:
+                os.close(gate)  # closing releases the gate
         held[key] = _Held(fd, mode, 1)
         try:
             if not shared:

@@ -6,7 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from stswatch.pipeline.commands._common import add_output_arguments, fail, iso_date
+from stswatch.pipeline.commands._common import (
+    add_lock_argument,
+    add_output_arguments,
+    fail,
+    iso_date,
+    store_cfg,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,6 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="last UTC day, inclusive (default: --start)",
     )
     add_output_arguments(parser)
+    add_lock_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
         preflight,
     )
     from stswatch.pipeline.spine import detect_and_publish
+    from stswatch.pipeline.storage import StoreError
 
     held, missing = held_days(args.store, args.start, end)
     if not held:
@@ -62,9 +70,15 @@ def run(args: argparse.Namespace) -> int:
     try:
         ready = preflight(store_root=args.store, out_dir=check_output_path(args.out), model=None)
         result = detect_and_publish(
-            args.store, args.start, end, args.out, model=ready.model, top_n=args.top
+            args.store,
+            args.start,
+            end,
+            args.out,
+            cfg=store_cfg(args),
+            model=ready.model,
+            top_n=args.top,
         )
-    except (PreflightError, ValueError, OSError) as exc:
+    except (PreflightError, StoreError, ValueError, OSError) as exc:
         return fail(str(exc))
     print(result.summary_markdown())
     return 0

@@ -16,7 +16,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from stswatch.pipeline.commands._common import fail, iso_date
+from stswatch.pipeline.commands._common import add_lock_argument, fail, iso_date, store_cfg
 
 SOURCES = ("marinecadastre", "dma")
 
@@ -68,6 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="no progress bar (it is only shown on a terminal anyway)",
     )
+    add_lock_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -98,15 +99,18 @@ def run(args: argparse.Namespace) -> int:
             return fail(f"download failed: {exc}", code=1)
 
     from stswatch.pipeline.ingest import IngestError, ingest_files
+    from stswatch.pipeline.storage import StoreError
 
+    cfg = store_cfg(args)
     try:
         report = ingest_files(
             paths,
             args.store,
+            cfg=cfg,
             progress=not args.no_progress and sys.stderr.isatty(),
             default_time=args.default_time,
         )
-    except IngestError as exc:
+    except (IngestError, StoreError) as exc:
         return fail(str(exc))
     except OSError as exc:
         return fail(f"cannot write the store at {args.store}: {exc}", code=1)

@@ -6,7 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from stswatch.pipeline.commands._common import add_output_arguments, fail
+from stswatch.pipeline.commands._common import (
+    add_lock_argument,
+    add_output_arguments,
+    fail,
+    store_cfg,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,25 +35,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="no progress bar (it is only shown on a terminal anyway)",
     )
+    add_lock_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     missing = [str(f) for f in args.files if not f.exists()]
     if missing:
         return fail(f"no such file: {', '.join(missing)}")
+    from stswatch.pipeline.ingest import IngestError
     from stswatch.pipeline.preflight import PreflightError
     from stswatch.pipeline.spine import run_files
+    from stswatch.pipeline.storage import StoreError
 
     try:
         result = run_files(
             args.files,
             args.store,
             args.out,
+            cfg=store_cfg(args),
             # tqdm's carriage returns belong on a terminal, not in log files
             progress=not args.no_progress and sys.stderr.isatty(),
             top_n=args.top,
         )
-    except (PreflightError, ValueError, OSError) as exc:
+    except (PreflightError, IngestError, StoreError, ValueError, OSError) as exc:
         return fail(str(exc))
     print(result.ingest.summary())
     if result.publish is None:
