@@ -176,7 +176,16 @@ class Store:
         path = self.path(table, day)
         with self.snapshot():
             if path.is_file():
-                return read_table_file(path, table, columns, filter)
+                manifest = self.manifest(day)
+                entry = manifest.tables.get(table) if manifest is not None else None
+                return read_table_file(
+                    path,
+                    table,
+                    columns,
+                    filter,
+                    expected_rows=entry.rows if entry is not None else None,
+                    expected_bytes=entry.bytes if entry is not None else None,
+                )
         empty = schema.empty_table()
         return empty.select(list(columns)) if columns is not None else empty
 

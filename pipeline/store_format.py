@@ -247,23 +247,60 @@ def _describe(have: list, want: list) -> str:
     return "extra " + ", ".join(n for n, _ in have if n not in dict(want))
 
 
+def open_table_file(path: Path, table: str) -> pq.ParquetFile:
+    """Open a table file for checked reading: footer consistent, schema the table's.
+
+    The footer holds the row count twice (file and row groups): a flipped bit
+    in one of them would otherwise drop rows silently.
+    """
+    try:
+        pf = pq.ParquetFile(path, page_checksum_verification=True)
+        meta = pf.metadata
+        in_groups = sum(meta.row_group(i).num_rows for i in range(meta.num_row_groups))
+    except (OSError, pa.ArrowException, ValueError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise DamagedPartitionError(path, _first_line(exc)) from None
+    if in_groups != meta.num_rows:
+        raise DamagedPartitionError(
+            path, f"footer says {meta.num_rows:,} rows, its row groups {in_groups:,}"
+        )
+    _check_schema(path, table, pf.schema_arrow, None)
+    return pf
+
+
 def read_table_file(
     path: Path,
     table: str,
     columns: Sequence[str] | None = None,
     filter: pc.Expression | None = None,
+    *,
+    expected_rows: int | None = None,
+    expected_bytes: int | None = None,
 ) -> pa.Table:
-    """Read one table file, checksums verified and schema checked."""
-    try:
-        data = pq.read_table(
-            path,
-            columns=list(columns) if columns is not None else None,
-            page_checksum_verification=True,
+    """Read one table file, checksums verified, schema and row count checked.
+
+    ``expected_rows`` / ``expected_bytes``: what the day's manifest recorded
+    for the file (a file replaced after its commit; the full SHA-256
+    comparison is ``stswatch verify``'s).
+    """
+    if expected_bytes is not None and path.stat().st_size != expected_bytes:
+        raise DamagedPartitionError(
+            path, f"{path.stat().st_size:,} bytes, its commit wrote {expected_bytes:,}"
         )
+    pf = open_table_file(path, table)
+    if expected_rows is not None and pf.metadata.num_rows != expected_rows:
+        raise DamagedPartitionError(
+            path, f"{pf.metadata.num_rows:,} rows, its commit recorded {expected_rows:,}"
+        )
+    try:
+        data = pf.read(columns=list(columns) if columns is not None else None)
     except (OSError, pa.ArrowException, ValueError) as exc:
-        if isinstance(exc, FileNotFoundError):
-            raise
         raise DamagedPartitionError(path, _first_line(exc)) from None
+    if data.num_rows != pf.metadata.num_rows:
+        raise DamagedPartitionError(
+            path, f"{data.num_rows:,} rows read, its footer says {pf.metadata.num_rows:,}"
+        )
     _check_schema(path, table, data.schema, columns)
     if filter is not None:
         data = data.filter(filter)
@@ -272,9 +309,8 @@ def read_table_file(
 
 def iter_table_file(path: Path, table: str) -> Iterator[pa.RecordBatch]:
     """Every row group of a file, checksums verified (bounded memory: ``verify``)."""
+    pf = open_table_file(path, table)
     try:
-        pf = pq.ParquetFile(path, page_checksum_verification=True)
-        _check_schema(path, table, pf.schema_arrow, None)
         for i in range(pf.num_row_groups):
             yield from pf.read_row_group(i).to_batches()
     except DamagedPartitionError:
