@@ -103,6 +103,30 @@ def resolve_day(
     status[is_stored] = Status.STORED
     if n == 0:
         return DayResolution(np.empty(0, dtype=np.int64), status, {})
+    order, start = _sorted_groups(buf, day_start_ms)
+    # Sorted position -> buffer row, skipped when the order is the identity.
+    at: Callable[[np.ndarray], np.ndarray] = _same if order is None else order.__getitem__
+    _mark_duplicates(buf, start, at, is_stored, status)
+    del start
+    kept = _kept_rows(status, order)
+    del order, at
+    jump = position_jumps(buf, kept, is_stored, cfg)
+    if jump.any():
+        status[kept[jump]] = Status.POSITION_JUMP
+        kept = kept[~jump]
+    return DayResolution(kept, status, _details(cfg))
+
+
+def _sorted_groups(buf: PositionBuffer, day_start_ms: int) -> tuple[np.ndarray | None, np.ndarray]:
+    """(order, start): the buffer's rows in (mmsi, timestamp) order, and which
+    sorted positions start a new (mmsi, timestamp) group.
+
+    ``order`` maps sorted position -> buffer row, None when the rows already
+    are in order. The ingest hands parts already in order
+    (stswatch.pipeline.ingest_day.DayRuns.gather): then every gather through
+    it is skipped, ~1/4 of the day resolution's work.
+    """
+    n = len(buf)
     # (mmsi, time of day) packed in one int64: mmsi < 2**30, ms of day < 2**27.
     # Memory matters at 1e7 rows: build the key in place, keep indices int32.
     key = buf.cols["ts"] - day_start_ms
@@ -110,13 +134,9 @@ def resolve_day(
     np.left_shift(shifted, 27, out=shifted)
     key |= shifted
     del shifted
-    # Sorted position -> buffer row. The ingest hands parts already in order
-    # (stswatch.pipeline.ingest_day.DayRuns.gather): then it is the identity and every
-    # gather through it is skipped (``at``), ~1/4 of this function's work.
     order: np.ndarray | None = None
     if not bool(np.all(key[1:] >= key[:-1])):
         order = np.argsort(key, kind="stable").astype(np.int32)  # ties: stored first
-    at: Callable[[np.ndarray], np.ndarray] = _same if order is None else order.__getitem__
     # group starts, computed in chunks so key[order] never exists whole
     start = np.empty(n, dtype=bool)
     start[0] = True
@@ -127,50 +147,64 @@ def resolve_day(
         for lo in range(1, n, step):
             hi = min(lo + step, n)
             np.not_equal(key[order[lo:hi]], key[order[lo - 1 : hi - 1]], out=start[lo:hi])
-    del key
+    return order, start
+
+
+def _mark_duplicates(
+    buf: PositionBuffer,
+    start: np.ndarray,
+    at: Callable[[np.ndarray], np.ndarray],
+    is_stored: np.ndarray,
+    status: np.ndarray,
+) -> None:
+    """Set the status of every row after the first of its (mmsi, timestamp) group.
+
+    ``start`` marks group starts in sorted order, ``at`` maps sorted positions
+    to buffer rows; ``status`` is updated in place (see the module's rules).
+    """
     dup_pos = np.flatnonzero(~start)  # sorted positions of non-first rows of a group
-    if len(dup_pos):
-        group = np.cumsum(start) - 1
-        gs = np.flatnonzero(start)
-        has_stored = is_stored[at(gs)]
-        # new-row candidate of each group: first row, or second if the first is stored
-        cand = gs + has_stored
-        g_dup = group[dup_pos]
-        # groups that have more than one row
-        multi = np.unique(g_dup)
-        # (a) candidate vs stored row
-        s_groups = multi[has_stored[multi]]
-        if len(s_groups):
-            ci = at(cand[s_groups])
-            si = at(gs[s_groups])
-            same = _equal_rows(buf, ci, si)
-            status[ci[same]] = Status.ALREADY_STORED
-            status[ci[~same]] = Status.DUPLICATE_MMSI_TIME
-        # (b) later new rows vs the group's kept row: the stored row if there
-        # is one, else the candidate (so the verdict on a row does not depend
-        # on which other new rows came with it: idempotent re-ingest)
-        later = dup_pos[dup_pos != cand[g_dup]]
-        later = later[~is_stored[at(later)]]
-        if len(later):
-            bi = at(later)
-            ref = at(gs[group[later]])  # first row of the group: stored or candidate
-            same = _equal_rows(buf, bi, ref)
-            status[bi[same]] = Status.DUPLICATE_EXACT
-            status[bi[~same]] = Status.DUPLICATE_MMSI_TIME
-        del group
-    del start
+    if not len(dup_pos):
+        return
+    group = np.cumsum(start) - 1
+    gs = np.flatnonzero(start)
+    has_stored = is_stored[at(gs)]
+    # new-row candidate of each group: first row, or second if the first is stored
+    cand = gs + has_stored
+    g_dup = group[dup_pos]
+    # groups that have more than one row
+    multi = np.unique(g_dup)
+    # (a) candidate vs stored row
+    s_groups = multi[has_stored[multi]]
+    if len(s_groups):
+        ci = at(cand[s_groups])
+        si = at(gs[s_groups])
+        same = _equal_rows(buf, ci, si)
+        status[ci[same]] = Status.ALREADY_STORED
+        status[ci[~same]] = Status.DUPLICATE_MMSI_TIME
+    # (b) later new rows vs the group's kept row: the stored row if there
+    # is one, else the candidate (so the verdict on a row does not depend
+    # on which other new rows came with it: idempotent re-ingest)
+    later = dup_pos[dup_pos != cand[g_dup]]
+    later = later[~is_stored[at(later)]]
+    if len(later):
+        bi = at(later)
+        ref = at(gs[group[later]])  # first row of the group: stored or candidate
+        same = _equal_rows(buf, bi, ref)
+        status[bi[same]] = Status.DUPLICATE_EXACT
+        status[bi[~same]] = Status.DUPLICATE_MMSI_TIME
+
+
+def _kept_rows(status: np.ndarray, order: np.ndarray | None) -> np.ndarray:
+    """Buffer rows still kept (new and accepted, or stored), in sorted order."""
     if order is None:
-        kept = np.flatnonzero((status == Status.ACCEPTED) | (status == Status.STORED))
-    else:
-        ranked = status[order]
-        kept = order[(ranked == Status.ACCEPTED) | (ranked == Status.STORED)]
-        del ranked
-    del order, at
-    jump = position_jumps(buf, kept, is_stored, cfg)
-    if jump.any():
-        status[kept[jump]] = Status.POSITION_JUMP
-        kept = kept[~jump]
-    details = {
+        return np.flatnonzero((status == Status.ACCEPTED) | (status == Status.STORED))
+    ranked = status[order]
+    return order[(ranked == Status.ACCEPTED) | (ranked == Status.STORED)]
+
+
+def _details(cfg: CleaningConfig) -> dict[int, str]:
+    """Detail text of each quarantine status (see :attr:`DayResolution.details`)."""
+    return {
         Status.DUPLICATE_EXACT: "identical to a kept row (mmsi, timestamp and values)",
         Status.DUPLICATE_MMSI_TIME: "a kept row has the same mmsi and timestamp, other values",
         Status.POSITION_JUMP: (
@@ -178,4 +212,3 @@ def resolve_day(
             f"{cfg.min_jump_distance_m:g} m to both neighbours"
         ),
     }
-    return DayResolution(kept, status, details)
