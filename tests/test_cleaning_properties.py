@@ -191,7 +191,7 @@ def test_vessel_series_same_with_and_without_background_compaction(rows: list) -
     from unittest import mock
 
     from stswatch.pipeline import ingest_day
-    from stswatch.pipeline.readers import common
+    from stswatch.pipeline.readers import csv_reader
 
     lines = [
         mc_row(
@@ -207,7 +207,7 @@ def test_vessel_series_same_with_and_without_background_compaction(rows: list) -
         path = write_mc_csv(Path(tmp) / "a.csv", lines)
         for chunk_rows in (10**9, 1):
             with (
-                mock.patch.object(common, "BLOCK_SIZE_BYTES", 300),  # a few lines a batch
+                mock.patch.object(csv_reader, "BLOCK_SIZE_BYTES", 300),  # a few lines a batch
                 mock.patch.object(ingest_day, "STATIC_COMPACT_ROWS", chunk_rows),
             ):
                 ingest_files([path], Path(tmp) / f"store{chunk_rows}")

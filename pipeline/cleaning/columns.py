@@ -15,8 +15,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from stswatch.pipeline.readers.common import buffer_values, one_array, string_parts
-from stswatch.pipeline.readers.common import validity as validity_of
+from stswatch.pipeline.readers.arrow_arrays import buffer_values, one_array, string_parts
+from stswatch.pipeline.readers.arrow_arrays import validity as validity_of
 
 #: Fixed vocabularies for the int8 codes of string columns in the buffer.
 CLASS_VOCAB = ("A", "B")

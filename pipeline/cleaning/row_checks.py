@@ -19,7 +19,7 @@ from stswatch.pipeline.cleaning.batch_order import batch_order
 from stswatch.pipeline.cleaning.columns import BatchNumbers, to_numpy
 from stswatch.pipeline.cleaning.vessel_series import static_candidates
 from stswatch.pipeline.mmsi import MmsiKind, classify_mmsi
-from stswatch.pipeline.readers.common import one_array
+from stswatch.pipeline.readers.arrow_arrays import one_array
 from stswatch.pipeline.schemas import QUARANTINE_SCHEMA, QuarantineReason
 
 

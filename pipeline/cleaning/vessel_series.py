@@ -21,13 +21,13 @@ import pyarrow.compute as pc
 
 from stswatch.pipeline.cleaning.batch_order import MS_PER_DAY, batch_order
 from stswatch.pipeline.cleaning.columns import BatchNumbers, one_value, to_numpy
-from stswatch.pipeline.readers.common import (
+from stswatch.pipeline.readers.arrow_arrays import (
     buffer_values,
     one_array,
     repeat_text,
     string_parts,
 )
-from stswatch.pipeline.readers.common import validity as validity_of
+from stswatch.pipeline.readers.arrow_arrays import validity as validity_of
 from stswatch.pipeline.schemas import VESSEL_SCHEMA
 
 #: The static fields of a report (what makes an observation a vessel report).
