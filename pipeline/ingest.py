@@ -37,7 +37,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -304,46 +304,79 @@ def _ingest_files(
     days: dict[int, DayParts] = defaultdict(DayParts)
     file_names = [str(p) for p, _ in inputs]
     bar = _progress(progress, "reading")
-
     for origin, (path, fmt) in enumerate(inputs):
         tally = FileTally(path=str(path), format=fmt)
         report.files.append(tally)
-        undated: list[pa.Table] = []
-        first_day: int | None = None
-        try:
-            batches = read_any(path, default_time=default_time)
-            for checked in _parallel_map(_check_batch, batches, origin):
-                tally.rows_in += checked.n_records
-                if bar is not None:
-                    bar.update(checked.n_records)
-                tally.quarantined_by_reason.update(checked.quarantined_by_reason)
-                tally.accepted += checked.n_static_only
-                undated.extend(checked.quarantine)
-                for d, statics in checked.statics.items():
-                    days[d].add_statics(statics, compactor)
-                for d, buf in checked.positions.items():
-                    days[d].positions.append(buf)
-                    first_day = d if first_day is None else min(first_day, d)
-        except ReaderError as exc:
-            raise IngestError(str(exc)) from None
-        except (pa.ArrowInvalid, UnicodeDecodeError, OSError, EOFError) as exc:
-            raise IngestError(f"{path}: cannot read as {fmt} ({exc})") from None
-        # File quarantine rows under their own day (or the file's first day).
-        fallback = first_day
-        if fallback is None and default_time is not None:
-            aware = default_time if default_time.tzinfo else default_time.replace(tzinfo=UTC)
-            fallback = (aware.astimezone(UTC).date() - EPOCH_DAY).days
-        for q in undated:
-            qday = _days_of(q["timestamp"])
-            qday[qday < 0] = fallback if fallback is not None else 0
-            qdays = np.unique(qday)
-            for d in qdays:
-                days[int(d)].quarantine.append(
-                    q if len(qdays) == 1 else q.filter(pa.array(qday == d))
-                )
+        _read_file(path, fmt, origin, tally, days, default_time, compactor, bar)
     if bar is not None:
         bar.close()
+    _write_days(store, days, file_names, cfg, report, progress)
+    report.days_written = sorted(set(report.days_written))
+    return report
 
+
+def _read_file(
+    path: Path,
+    fmt: str,
+    origin: int,
+    tally: FileTally,
+    days: dict[int, DayParts],
+    default_time: datetime | None,
+    compactor: Executor,
+    bar: Any,
+) -> None:
+    """Stream one file through the row checks into ``days`` (the reading phase)."""
+    undated: list[pa.Table] = []
+    first_day: int | None = None
+    try:
+        batches = read_any(path, default_time=default_time)
+        for checked in _parallel_map(_check_batch, batches, origin):
+            tally.rows_in += checked.n_records
+            if bar is not None:
+                bar.update(checked.n_records)
+            tally.quarantined_by_reason.update(checked.quarantined_by_reason)
+            tally.accepted += checked.n_static_only
+            undated.extend(checked.quarantine)
+            for d, statics in checked.statics.items():
+                days[d].add_statics(statics, compactor)
+            for d, buf in checked.positions.items():
+                days[d].positions.append(buf)
+                first_day = d if first_day is None else min(first_day, d)
+    except ReaderError as exc:
+        raise IngestError(str(exc)) from None
+    except (pa.ArrowInvalid, UnicodeDecodeError, OSError, EOFError) as exc:
+        raise IngestError(f"{path}: cannot read as {fmt} ({exc})") from None
+    _file_quarantine(undated, first_day, default_time, days)
+
+
+def _file_quarantine(
+    undated: list[pa.Table],
+    first_day: int | None,
+    default_time: datetime | None,
+    days: dict[int, DayParts],
+) -> None:
+    """File a file's quarantine rows under their own day (or the file's first day)."""
+    fallback = first_day
+    if fallback is None and default_time is not None:
+        aware = default_time if default_time.tzinfo else default_time.replace(tzinfo=UTC)
+        fallback = (aware.astimezone(UTC).date() - EPOCH_DAY).days
+    for q in undated:
+        qday = _days_of(q["timestamp"])
+        qday[qday < 0] = fallback if fallback is not None else 0
+        qdays = np.unique(qday)
+        for d in qdays:
+            days[int(d)].quarantine.append(q if len(qdays) == 1 else q.filter(pa.array(qday == d)))
+
+
+def _write_days(
+    store: Store,
+    days: dict[int, DayParts],
+    file_names: list[str],
+    cfg: Config,
+    report: IngestReport,
+    progress: bool,
+) -> None:
+    """Resolve and write each UTC day in turn (the writing phase), tallying per file."""
     day_bar = _progress(progress, "writing", unit=" days")
     for d in sorted(days):
         parts = days.pop(d)
@@ -362,8 +395,6 @@ def _ingest_files(
             day_bar.update(1)
     if day_bar is not None:
         day_bar.close()
-    report.days_written = sorted(set(report.days_written))
-    return report
 
 
 @dataclass
