@@ -20,7 +20,6 @@ own thread meanwhile: the day's tail uses both cores instead of one.
 
 from __future__ import annotations
 
-import ctypes
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
@@ -42,6 +41,7 @@ from stswatch.pipeline.cleaning import (
     vessel_series,
 )
 from stswatch.pipeline.config import CleaningConfig
+from stswatch.pipeline.ingest_memory import release_memory
 from stswatch.pipeline.schemas import (
     POSITIONS,
     QUARANTINE,
@@ -118,24 +118,6 @@ class DayOutcome:
     quarantined_per_file: list[dict[str, int]]
     #: store partitions (re)written, e.g. "positions/date=2022-01-03"
     partitions: list[str] = field(default_factory=list)
-
-
-# ------------------------------------------------------------------ malloc
-def _glibc() -> ctypes.CDLL | None:
-    try:
-        return ctypes.CDLL("libc.so.6")
-    except OSError:  # not glibc (macOS, musl...): nothing to tune
-        return None
-
-
-LIBC = _glibc()
-
-
-def release_memory() -> None:
-    """Return freed heap and Arrow pool memory to the OS at phase boundaries."""
-    if LIBC is not None:
-        LIBC.malloc_trim(0)
-    pa.default_memory_pool().release_unused()
 
 
 # ------------------------------------------------------------ mmsi ranges
