@@ -12,6 +12,7 @@ Detectors and the cleaner take the section they need (``cfg.cleaning``,
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
+from datetime import date
 from typing import Any
 
 
@@ -45,6 +46,16 @@ class CleaningConfig:
     #: Below this distance an implied speed is not trusted (two fixes 1 s apart
     #: 30 m apart "move" at 58 kn): GPS noise, not a jump.
     min_jump_distance_m: float = 1_000.0
+    #: A time before this is a broken clock or a placeholder (1970-01-01,
+    #: 1900, year 1), never AIS: the system went into service in the early
+    #: 2000s and no public archive predates 2000. ``invalid_timestamp``.
+    earliest_valid_date: date = date(2000, 1, 1)
+    #: A time more than this after the time of ingest (``ingest_files(now=)``,
+    #: the wall clock at the command line) is ``invalid_timestamp`` too:
+    #: receivers stamp at most seconds ahead, a year 2100 or an epoch in 2286
+    #: is a corrupted field. A day leaves room for clocks set to another time
+    #: zone and for feeds ingested as they arrive.
+    max_future_h: float = 24.0
 
     def __post_init__(self) -> None:
         _positive(self)
@@ -233,6 +244,31 @@ class OrchestrationConfig:
 
 
 @dataclass(frozen=True)
+class InputLimitsConfig:
+    """What a single input file may expand to (issue 12: bounded work per input)."""
+
+    #: Records one input may hold. A national day is 5-20 M (MarineCadastre
+    #: 7-10 M, DMA up to ~20 M) and needs ~130 bytes a row of memory while it
+    #: is merged, so 50 M is a generous ceiling that still refuses a file
+    #: that would exhaust a 16 GB machine.
+    max_rows_per_input: int = 50_000_000
+    #: Decompressed bytes one input may hold (50 M CSV rows are ~6 GB).
+    max_bytes_per_input: int = 16 * 1024**3
+    #: Decompressed / compressed size. AIS CSV compresses 5-10x, NMEA 3-5x;
+    #: an archive that expands hundreds of times is empty rows or a
+    #: decompression bomb (509 KB -> 200 MB of commas).
+    max_expansion_ratio: float = 100.0
+    #: The ratio is judged once this much has been decompressed, so a small,
+    #: very regular file is never refused.
+    min_bytes_for_ratio: int = 64 * 1024**2
+
+    def __post_init__(self) -> None:
+        _positive(self)
+        _require(self.max_bytes_per_input > 0, "max_bytes_per_input must be > 0")
+        _require(self.min_bytes_for_ratio >= 0, "min_bytes_for_ratio must be >= 0")
+
+
+@dataclass(frozen=True)
 class StoreConfig:
     """How writers share a store (issue 12)."""
 
@@ -261,6 +297,7 @@ class Config:
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
     orchestration: OrchestrationConfig = field(default_factory=OrchestrationConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
+    input_limits: InputLimitsConfig = field(default_factory=InputLimitsConfig)
 
     def with_overrides(self, **sections: dict[str, Any]) -> Config:
         """Return a copy with some fields of some sections replaced.

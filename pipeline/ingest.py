@@ -30,24 +30,51 @@ or 1970-01-01 when the file has no valid time at all).
 
 from __future__ import annotations
 
+import zipfile
+import zlib
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from stswatch.pipeline.cleaning import MS_PER_DAY, PositionBuffer, day_bounds, split_batch
+from stswatch.pipeline.cleaning import (
+    DEFAULT_WINDOW,
+    MS_PER_DAY,
+    PositionBuffer,
+    TimeWindow,
+    day_bounds,
+    split_batch,
+)
 from stswatch.pipeline.config import DEFAULT_CONFIG, Config
 from stswatch.pipeline.ingest_day import DayParts, write_day
+from stswatch.pipeline.ingest_inputs import (
+    DayCounts,
+    InputHasher,
+    InputIdentity,
+    RunInfo,
+    day_tally,
+    first_with_content,
+    identify,
+    register,
+)
 from stswatch.pipeline.ingest_memory import jemalloc_pool, tune_malloc
-from stswatch.pipeline.readers import ReaderBatch, ReaderError, read_any, sniff_format
-from stswatch.pipeline.storage import Store
+from stswatch.pipeline.ingest_quarantine import QuarantineSpill, renamed, stored_source_files
+from stswatch.pipeline.ingest_report import FileTally, IngestReport
+from stswatch.pipeline.readers import (
+    InputLimits,
+    ReaderBatch,
+    ReaderError,
+    read_any,
+    sniff_format,
+)
+from stswatch.pipeline.storage import Store, StoreTransaction
 
 EPOCH_DAY = date(1970, 1, 1)
 _T = TypeVar("_T")
@@ -56,108 +83,24 @@ _WORKERS = 2
 _IN_FLIGHT = 3
 
 
+#: What reading a damaged input may raise beyond ReaderError (each: one line, exit 2).
+READ_ERRORS = (
+    pa.ArrowInvalid,
+    UnicodeDecodeError,
+    OSError,
+    EOFError,
+    zipfile.BadZipFile,
+    zlib.error,
+)
+
+__all__ = ["FileTally", "IngestError", "IngestReport", "check_inputs", "ingest_files"]
+
+
 class IngestError(ValueError):
     """Bad input for an ingest run (message names the file and the problem)."""
 
 
-@dataclass
-class FileTally:
-    """Counts for one input file."""
-
-    path: str
-    format: str
-    rows_in: int = 0
-    accepted: int = 0
-    quarantined_by_reason: Counter[str] = field(default_factory=Counter)
-
-    @property
-    def quarantined(self) -> int:
-        return sum(self.quarantined_by_reason.values())
-
-    @property
-    def balanced(self) -> bool:
-        return self.accepted + self.quarantined == self.rows_in
-
-
-@dataclass
-class IngestReport:
-    """What an ingest run did; ``summary()`` is what the CLI prints."""
-
-    store_root: Path
-    files: list[FileTally] = field(default_factory=list)
-    #: UTC days whose partitions were touched (any table), ascending
-    days_written: list[date] = field(default_factory=list)
-    #: partition files actually (re)written, relative to the store root
-    partitions_written: list[str] = field(default_factory=list)
-    #: UTC days on which the inputs carry positions, ascending, whether or not
-    #: their partitions changed (a re-ingest rewrites nothing yet covers them)
-    days_covered: list[date] = field(default_factory=list)
-
-    @property
-    def rows_in(self) -> int:
-        return sum(f.rows_in for f in self.files)
-
-    @property
-    def accepted(self) -> int:
-        return sum(f.accepted for f in self.files)
-
-    @property
-    def quarantined_by_reason(self) -> dict[str, int]:
-        total: Counter[str] = Counter()
-        for f in self.files:
-            total.update(f.quarantined_by_reason)
-        return dict(sorted(total.items()))
-
-    @property
-    def quarantined(self) -> int:
-        return sum(self.quarantined_by_reason.values())
-
-    @property
-    def balanced(self) -> bool:
-        return all(f.balanced for f in self.files)
-
-    def summary(self) -> str:
-        check = "ok" if self.balanced else "MISMATCH"
-        lines = [
-            f"ingested {len(self.files)} file(s) into {self.store_root}",
-            f"  rows in      {self.rows_in:>12,}",
-            f"  accepted     {self.accepted:>12,}",
-            f"  quarantined  {self.quarantined:>12,}",
-            f"  tally        accepted + quarantined = rows in: {check}",
-        ]
-        if self.quarantined_by_reason:
-            lines.append("  quarantined by reason:")
-            lines += [f"    {r:<22} {n:>10,}" for r, n in self.quarantined_by_reason.items()]
-        if len(self.files) > 1:
-            lines.append("  per file (rows in / accepted / quarantined):")
-            for f in self.files:
-                lines.append(
-                    f"    {Path(f.path).name} [{f.format}]: "
-                    f"{f.rows_in:,} / {f.accepted:,} / {f.quarantined:,}"
-                    + ("" if f.balanced else "  MISMATCH")
-                )
-        days = self.days_written
-        span = (
-            "none"
-            if not days
-            else days[0].isoformat()
-            if len(days) == 1
-            else f"{days[0].isoformat()} .. {days[-1].isoformat()} ({len(days)} days)"
-        )
-        lines.append(f"  partitions written: {len(self.partitions_written)}; days: {span}")
-        return "\n".join(lines)
-
-
 # ------------------------------------------------------------------ helpers
-def _days_of(ts: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """UTC day number per row (-1 where the timestamp is null)."""
-    if isinstance(ts, pa.ChunkedArray):
-        ts = ts.combine_chunks()
-    ms = pc.fill_null(ts.cast(pa.int64()), pa.scalar(np.iinfo(np.int64).min, pa.int64()))
-    ms = ms.to_numpy(zero_copy_only=False)
-    return np.where(ms == np.iinfo(np.int64).min, -1, ms // MS_PER_DAY)
-
-
 def _day(n: int) -> date:
     return EPOCH_DAY + timedelta(days=int(n))
 
@@ -196,135 +139,205 @@ def ingest_files(
     cfg: Config = DEFAULT_CONFIG,
     progress: bool = False,
     default_time: datetime | None = None,
+    now: datetime | None = None,
 ) -> IngestReport:
     """Read, clean and merge ``paths`` into the store at ``store_root``.
 
-    Raises :class:`IngestError` (before writing anything) when a path is
-    missing or of an unknown format, and when a file turns out unreadable
-    while streaming (days of earlier files are not written either: the store
-    only changes at the end, one atomic day file at a time).
+    One transaction under the store's write lock: every day the inputs
+    touch (all its tables and its manifest) becomes visible at once at the
+    end, or nothing does. Raises :class:`IngestError` (nothing written) when
+    a path is missing, of an unknown format, unreadable while streaming, or
+    beyond ``cfg.input_limits``; a damaged stored file the merge needs raises
+    :class:`~stswatch.pipeline.storage.DamagedPartitionError`, also before
+    anything is written. ``now`` is the time of ingest for the
+    plausible-time rule (default: the wall clock, read here, at the edge).
     """
+    now = now if now is not None else datetime.now(UTC)
+    inputs = check_inputs(paths)  # before the store is even created
     tune_malloc()
+    store = Store(store_root, lock_timeout_s=cfg.store.lock_timeout_s)
     with (
         jemalloc_pool(),
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="statics") as compactor,
+        store.transaction("stswatch ingest") as txn,
     ):
-        return _ingest_files(
-            paths,
-            store_root,
+        run = _Run(
+            txn=txn,
             cfg=cfg,
-            progress=progress,
-            default_time=default_time,
+            window=TimeWindow.of(cfg.cleaning, now),
+            limits=InputLimits.of(cfg.input_limits),
+            info=RunInfo(ingested_at=now, default_time=default_time),
+            spill=QuarantineSpill(txn.staging),
             compactor=compactor,
         )
+        try:
+            return run.ingest(inputs, progress)
+        finally:
+            run.spill.discard_all()
 
 
-def _ingest_files(
-    paths: Sequence[Path | str],
-    store_root: Path | str,
-    *,
-    cfg: Config,
-    progress: bool,
-    default_time: datetime | None,
-    compactor: Executor,
-) -> IngestReport:
-    inputs = check_inputs(paths)
-    store = Store(store_root)
-    report = IngestReport(store_root=Path(store_root))
-    days: dict[int, DayParts] = defaultdict(DayParts)
-    file_names = [str(p) for p, _ in inputs]
-    bar = _progress(progress, "reading")
-    for origin, (path, fmt) in enumerate(inputs):
-        tally = FileTally(path=str(path), format=fmt)
-        report.files.append(tally)
-        _read_file(path, fmt, origin, tally, days, default_time, compactor, bar)
-    if bar is not None:
-        bar.close()
-    _write_days(store, days, file_names, cfg, report, progress)
-    report.days_written = sorted(set(report.days_written))
-    return report
+@dataclass
+class _Run:
+    """One ingest run: reading phase, then the day phase, in one transaction."""
 
+    txn: StoreTransaction
+    cfg: Config
+    window: TimeWindow
+    limits: InputLimits
+    info: RunInfo
+    spill: QuarantineSpill
+    compactor: Executor
+    days: dict[int, DayParts] = field(default_factory=lambda: defaultdict(DayParts))
+    #: (input, day) -> reading-phase counts
+    counts: dict[tuple[int, int], DayCounts] = field(default_factory=lambda: defaultdict(DayCounts))
+    identities: list[InputIdentity] = field(default_factory=list)
 
-def _read_file(
-    path: Path,
-    fmt: str,
-    origin: int,
-    tally: FileTally,
-    days: dict[int, DayParts],
-    default_time: datetime | None,
-    compactor: Executor,
-    bar: Any,
-) -> None:
-    """Stream one file through the row checks into ``days`` (the reading phase)."""
-    undated: list[pa.Table] = []
-    first_day: int | None = None
-    try:
-        batches = read_any(path, default_time=default_time)
-        for checked in _parallel_map(_check_batch, batches, origin):
-            tally.rows_in += checked.n_records
-            if bar is not None:
-                bar.update(checked.n_records)
-            tally.quarantined_by_reason.update(checked.quarantined_by_reason)
-            tally.accepted += checked.n_static_only
-            undated.extend(checked.quarantine)
-            for d, statics in checked.statics.items():
-                days[d].add_statics(statics, compactor)
-            for d, buf in checked.positions.items():
-                days[d].positions.append(buf)
-                first_day = d if first_day is None else min(first_day, d)
-    except ReaderError as exc:
-        raise IngestError(str(exc)) from None
-    except (pa.ArrowInvalid, UnicodeDecodeError, OSError, EOFError) as exc:
-        raise IngestError(f"{path}: cannot read as {fmt} ({exc})") from None
-    _file_quarantine(undated, first_day, default_time, days)
+    def ingest(self, inputs: list[tuple[Path, str]], progress: bool) -> IngestReport:
+        report = IngestReport(store_root=self.txn.store.root)
+        registry = self.txn.registry()
+        bar = _progress(progress, "reading")
+        with InputHasher([p for p, _ in inputs]) as hasher:
+            for origin, (path, fmt) in enumerate(inputs):
+                tally = FileTally(path=str(path), format=fmt)
+                report.files.append(tally)
+                ident = identify(origin, path, fmt, hasher.result(origin), registry)
+                ident.duplicate_of = first_with_content(self.identities, ident.sha256)
+                self.identities.append(ident)
+                tally.sha256 = ident.sha256
+                if ident.duplicate_of is not None:
+                    tally.duplicate_of = str(inputs[ident.duplicate_of][0])
+                    continue
+                self._read_file(ident, tally, bar)
+        if bar is not None:
+            bar.close()
+        positions = register(registry, self.identities)
+        self._write_days(report, positions, progress)
+        report.days_written = sorted(set(report.days_written))
+        return report
 
+    def _read_file(self, ident: InputIdentity, tally: FileTally, bar: Any) -> None:
+        """Stream one file through the row checks into the days (the reading phase)."""
+        path, origin = ident.path, ident.origin
+        first_day: int | None = None
+        max_rows = self.cfg.input_limits.max_rows_per_input
+        check = partial(_check_batch, origin=origin, window=self.window)
+        try:
+            batches = read_any(path, default_time=self.info.default_time, limits=self.limits)
+            for checked in _parallel_map(check, batches):
+                tally.rows_in += checked.n_records
+                if tally.rows_in > max_rows:
+                    raise IngestError(
+                        f"{path}: more than {max_rows:,} records; refused (raise "
+                        "InputLimitsConfig.max_rows_per_input if the file is genuine)"
+                    )
+                if bar is not None:
+                    bar.update(checked.n_records)
+                tally.quarantined_by_reason.update(checked.quarantined_by_reason)
+                tally.accepted += checked.n_static_only
+                for q in checked.quarantine:
+                    self.spill.add(origin, q)
+                for d, n in checked.static_only_per_day.items():
+                    self.counts[(origin, d)].static_accepted += n
+                for d, statics in checked.statics.items():
+                    self.days[d].add_statics(statics, self.compactor)
+                for d, buf in checked.positions.items():
+                    self.days[d].positions.append(buf)
+                    first_day = d if first_day is None else min(first_day, d)
+        except ReaderError as exc:
+            raise IngestError(str(exc)) from None
+        except READ_ERRORS as exc:
+            raise IngestError(f"{path}: cannot read as {ident.format} ({exc})") from None
+        # rows without a usable time go under the file's first day
+        fallback = first_day
+        if fallback is None and self.info.default_time is not None:
+            aware = self.info.default_time
+            aware = aware if aware.tzinfo else aware.replace(tzinfo=UTC)
+            fallback = (aware.astimezone(UTC).date() - EPOCH_DAY).days
+        self.spill.file_undated(origin, fallback if fallback is not None else 0)
 
-def _file_quarantine(
-    undated: list[pa.Table],
-    first_day: int | None,
-    default_time: datetime | None,
-    days: dict[int, DayParts],
-) -> None:
-    """File a file's quarantine rows under their own day (or the file's first day)."""
-    fallback = first_day
-    if fallback is None and default_time is not None:
-        aware = default_time if default_time.tzinfo else default_time.replace(tzinfo=UTC)
-        fallback = (aware.astimezone(UTC).date() - EPOCH_DAY).days
-    for q in undated:
-        qday = _days_of(q["timestamp"])
-        qday[qday < 0] = fallback if fallback is not None else 0
-        qdays = np.unique(qday)
-        for d in qdays:
-            days[int(d)].quarantine.append(q if len(qdays) == 1 else q.filter(pa.array(qday == d)))
-
-
-def _write_days(
-    store: Store,
-    days: dict[int, DayParts],
-    file_names: list[str],
-    cfg: Config,
-    report: IngestReport,
-    progress: bool,
-) -> None:
-    """Resolve and write each UTC day in turn (the writing phase), tallying per file."""
-    day_bar = _progress(progress, "writing", unit=" days")
-    for d in sorted(days):
-        parts = days.pop(d)
-        if parts.positions:
-            report.days_covered.append(_day(d))
-        outcome = write_day(store, _day(d), parts, file_names, cfg.cleaning)
-        for tally, accepted, quarantined in zip(
-            report.files, outcome.accepted_per_file, outcome.quarantined_per_file, strict=True
-        ):
-            tally.accepted += int(accepted)
-            tally.quarantined_by_reason.update(quarantined)
-        if outcome.partitions:
-            report.partitions_written.extend(outcome.partitions)
-            report.days_written.append(_day(d))
+    def _write_days(
+        self, report: IngestReport, positions: dict[str, tuple[int, int]], progress: bool
+    ) -> None:
+        """Resolve and stage each UTC day in turn (the day phase), tallying per file and day."""
+        for (origin, d), reasons in self.spill.reasons().items():
+            self.counts[(origin, d)].quarantined.update(reasons)
+        store = self.txn.store
+        names = [i.name for i in self.identities]
+        day_bar = _progress(progress, "writing", unit=" days")
+        for d in sorted(set(self.days) | self.spill.days()):
+            day = _day(d)
+            parts = self.days.pop(d, DayParts())
+            if parts.positions:
+                report.days_covered.append(day)
+            skip = _recorded_inputs(store, day, self.identities)
+            outcome = write_day(
+                self.txn,
+                day,
+                parts,
+                names,
+                self.cfg.cleaning,
+                reading_quarantine=self._reading_quarantine(d, skip),
+                skip=skip,
+            )
+            tallies = []
+            for ident, tally in zip(self.identities, report.files, strict=True):
+                o = ident.origin
+                accepted = int(outcome.accepted_per_file[o])
+                tally.accepted += accepted
+                tally.quarantined_by_reason.update(outcome.quarantined_per_file[o])
+                counts = self.counts.get((o, d))
+                day_quarantine = outcome.quarantined_per_file[o]
+                if ident.duplicate_of is not None or (
+                    counts is None and not accepted and not day_quarantine
+                ):
+                    continue  # nothing of this input on this day
+                counts = counts or DayCounts()
+                quarantined = counts.quarantined + Counter(day_quarantine)
+                tallies.append(
+                    day_tally(
+                        ident,
+                        positions[ident.sha256],
+                        self.info,
+                        accepted + counts.static_accepted,
+                        quarantined,
+                    )
+                )
+            self.txn.record_inputs(day, tallies)
+            if outcome.partitions:
+                report.partitions_written.extend(outcome.partitions)
+                report.days_written.append(day)
+            if day_bar is not None:
+                day_bar.update(1)
         if day_bar is not None:
-            day_bar.update(1)
-    if day_bar is not None:
-        day_bar.close()
+            day_bar.close()
+
+    def _reading_quarantine(self, d: int, skip: set[int]) -> list[Iterator[pa.Table]]:
+        """Per input, its reading-phase quarantine rows of day ``d`` (store names)."""
+        out = []
+        for ident in self.identities:
+            tables = self.spill.take(ident.origin, d)
+            if ident.origin in skip:
+                for _ in tables:  # already in the store: drop (and free the spill)
+                    pass
+                out.append(iter(()))
+            else:
+                out.append(renamed(t, ident.spelled, ident.name) for t in tables)
+        return out
+
+
+def _recorded_inputs(store: Store, day: date, identities: list[InputIdentity]) -> set[int]:
+    """Inputs of this run whose rows the day already holds (their quarantine is not added again).
+
+    The day's manifest names them by content; a day written before manifests
+    by the name its quarantine rows carry.
+    """
+    skip = {i.origin for i in identities if i.duplicate_of is not None}
+    manifest = store.manifest(day)
+    if manifest is not None:
+        recorded = {t.sha256 for t in manifest.inputs}
+        return skip | {i.origin for i in identities if i.sha256 in recorded}
+    names = stored_source_files(store, day)
+    return skip | {i.origin for i in identities if i.name in names}
 
 
 @dataclass
@@ -338,9 +351,11 @@ class _Checked:
     quarantine: list[pa.Table] = field(default_factory=list)
     statics: dict[int, pa.Table] = field(default_factory=dict)
     positions: dict[int, PositionBuffer] = field(default_factory=dict)
+    #: accepted static-only reports per UTC day (for the day tallies)
+    static_only_per_day: dict[int, int] = field(default_factory=dict)
 
 
-def _check_batch(batch: ReaderBatch, origin: int) -> _Checked:
+def _check_batch(batch: ReaderBatch, origin: int, window: TimeWindow = DEFAULT_WINDOW) -> _Checked:
     """Row checks, compact buffer and day routing of one batch (in a worker thread)."""
     rejects = batch.rejects
     checked = _Checked(
@@ -352,9 +367,13 @@ def _check_batch(batch: ReaderBatch, origin: int) -> _Checked:
     obs = batch.observations
     if obs.num_rows == 0:
         return checked
-    split = split_batch(obs)
+    split = split_batch(obs, window)
     checked.quarantined_by_reason.update(split.quarantined_by_reason)
     checked.n_static_only = split.n_static_only
+    if split.n_static_only and split.numbers is not None:
+        day = split.numbers.ts[split.static_only_mask] // MS_PER_DAY
+        values, n = np.unique(day, return_counts=True)
+        checked.static_only_per_day = dict(zip(values.tolist(), n.tolist(), strict=True))
     if split.quarantine.num_rows:
         checked.quarantine.append(split.quarantine)
     if split.statics.num_rows:
@@ -384,7 +403,7 @@ def _per_day(ts: np.ndarray, cut: Callable[[int, int, bool], _T]) -> dict[int, _
 
 
 def _parallel_map(
-    func: Callable[[ReaderBatch, int], _T], batches: Iterable[ReaderBatch], origin: int
+    func: Callable[[ReaderBatch], _T], batches: Iterable[ReaderBatch]
 ) -> Iterator[_T]:
     """``func`` over batches in a small thread pool, results in input order.
 
@@ -395,7 +414,7 @@ def _parallel_map(
     with ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="ingest") as pool:
         pending: deque[Future[_T]] = deque()
         for batch in batches:
-            pending.append(pool.submit(func, batch, origin))
+            pending.append(pool.submit(func, batch))
             if len(pending) >= _IN_FLIGHT:
                 yield pending.popleft().result()
         while pending:

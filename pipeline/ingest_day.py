@@ -28,7 +28,6 @@ from datetime import date
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from stswatch.pipeline.cleaning import (
     BUFFER_DTYPES,
@@ -42,14 +41,13 @@ from stswatch.pipeline.cleaning import (
 )
 from stswatch.pipeline.config import CleaningConfig
 from stswatch.pipeline.ingest_memory import release_memory
+from stswatch.pipeline.ingest_quarantine import write_day_quarantine
 from stswatch.pipeline.schemas import (
     POSITIONS,
-    QUARANTINE,
-    QUARANTINE_SCHEMA,
     VESSEL_SCHEMA,
     VESSELS,
 )
-from stswatch.pipeline.storage import ROW_GROUP_ROWS, Store
+from stswatch.pipeline.storage import ROW_GROUP_ROWS, StoreTransaction
 
 #: Static candidates held per day before compacting them (~100 bytes a row).
 STATIC_COMPACT_ROWS = 400_000
@@ -78,7 +76,6 @@ class DayParts:
     statics: list[pa.Table] = field(default_factory=list)
     #: change series of earlier chunks of candidates (being) compacted
     compacted: list[Future[pa.Table]] = field(default_factory=list)
-    quarantine: list[pa.Table] = field(default_factory=list)
     n_pending: int = 0
 
     def add_statics(self, table: pa.Table, compactor: Executor) -> None:
@@ -228,40 +225,55 @@ def _mmsi_bounds(runs: list[PositionBuffer], n_parts: int) -> np.ndarray:
 
 # ------------------------------------------------------------------ writing
 def write_day(
-    store: Store,
+    txn: StoreTransaction,
     day: date,
     parts: DayParts,
     file_names: list[str],
     cfg: CleaningConfig,
+    *,
+    reading_quarantine: list[Iterator[pa.Table]],
+    skip: set[int],
 ) -> DayOutcome:
-    """Merge ``parts`` with the stored day and rewrite what changed.
+    """Merge ``parts`` with the stored day and stage what changed in ``txn``.
 
-    ``file_names`` are the run's inputs, indexed by the buffers' ``origin``.
+    ``file_names`` are the run's inputs (their store names), indexed by the
+    buffers' ``origin``; ``reading_quarantine[i]`` the reading-phase
+    quarantine rows of input ``i`` on this day, appended to the stored
+    quarantine with the day's own, except for the inputs in ``skip`` (the
+    day already holds them: same content ingested before).
     """
     outcome = DayOutcome(
         accepted_per_file=np.zeros(len(file_names), dtype=np.int64),
         quarantined_per_file=[{} for _ in file_names],
     )
     release_memory()
-    quarantine_new = list(parts.quarantine)
+    day_quarantine: dict[int, list[pa.Table]] = {}
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vessels") as side:
         # the vessel series is built beside the positions (both cores busy)
         vessels: Future[str | None] | None = None
         if parts.statics or parts.compacted:
-            vessels = side.submit(lambda: _write_vessels(store, day, parts.day_statics()))
+            vessels = side.submit(lambda: _write_vessels(txn, day, parts.day_statics()))
         if parts.positions:
             runs, parts.positions = parts.positions, []
-            quarantine_new.extend(_write_positions(store, day, runs, outcome, file_names, cfg))
+            day_quarantine = _write_positions(txn, day, runs, outcome, file_names, cfg)
         if vessels is not None and (written := vessels.result()) is not None:
             outcome.partitions.insert(0, written)
-    if quarantine_new:
-        written = _write_quarantine(store, day, quarantine_new)
-        if written is not None:
-            outcome.partitions.append(written)
+
+    def new_rows() -> Iterator[pa.Table]:
+        for origin, tables in enumerate(reading_quarantine):
+            if origin in skip:
+                continue
+            yield from tables
+            yield from day_quarantine.get(origin, [])
+
+    written = write_day_quarantine(txn, day, new_rows())
+    if written is not None:
+        outcome.partitions.append(written)
     return outcome
 
 
-def _write_vessels(store: Store, day: date, statics: list[pa.Table]) -> str | None:
+def _write_vessels(txn: StoreTransaction, day: date, statics: list[pa.Table]) -> str | None:
+    store = txn.store
     stored = store.read_day(VESSELS, day)
     cand = pa.concat_tables([stored, *(t.cast(VESSEL_SCHEMA) for t in statics)])
     statics.clear()
@@ -269,40 +281,16 @@ def _write_vessels(store: Store, day: date, statics: list[pa.Table]) -> str | No
     del cand
     if series.equals(stored) and store.has_day(VESSELS, day):
         return None
-    store.write_day(VESSELS, day, series, presorted=True)
+    txn.write(VESSELS, day, series, presorted=True)
     return f"{VESSELS}/date={day.isoformat()}"
-
-
-def _write_quarantine(store: Store, day: date, new: list[pa.Table]) -> str | None:
-    stored = store.read_day(QUARANTINE, day)
-    merged = _distinct_sorted(pa.concat_tables([stored, *(q.cast(QUARANTINE_SCHEMA) for q in new)]))
-    if merged.num_rows == stored.num_rows and store.has_day(QUARANTINE, day):
-        return None
-    store.write_day(QUARANTINE, day, merged, presorted=True)
-    return f"{QUARANTINE}/date={day.isoformat()}"
-
-
-def _distinct_sorted(table: pa.Table) -> pa.Table:
-    """Drop exact duplicate rows; canonical order on every column (deterministic)."""
-    if table.num_rows < 2:
-        return table
-    keys = [(name, "ascending") for name in ("mmsi", "timestamp", "source_file", "row_number")]
-    keys += [(n, "ascending") for n in table.column_names if n not in dict(keys)]
-    table = table.take(pc.sort_indices(table, sort_keys=keys))
-    same = np.ones(table.num_rows - 1, dtype=bool)
-    for name in table.column_names:
-        col = table[name].combine_chunks()
-        a, b = col.slice(1), col.slice(0, table.num_rows - 1)
-        eq = pc.or_(pc.fill_null(pc.equal(a, b), False), pc.and_(pc.is_null(a), pc.is_null(b)))
-        same &= np.asarray(eq.to_numpy(zero_copy_only=False), dtype=bool)
-    keep = np.concatenate([[True], ~same])
-    return table.filter(pa.array(keep))
 
 
 @dataclass
 class _PartResult:
     batches: list[pa.RecordBatch]
     quarantine: pa.Table | None
+    #: input file index of each quarantine row
+    quarantine_origins: np.ndarray
     any_accepted: bool
     #: (input file index, quarantine reason) -> rows
     counts: dict[tuple[int, str], int]
@@ -313,14 +301,18 @@ class _UnchangedDayError(Exception):
 
 
 def _write_positions(
-    store: Store,
+    txn: StoreTransaction,
     day: date,
     runs: list[PositionBuffer],
     outcome: DayOutcome,
     file_names: list[str],
     cfg: CleaningConfig,
-) -> list[pa.Table]:
-    """Resolve the day's positions part by part and stream them to the store."""
+) -> dict[int, list[pa.Table]]:
+    """Resolve the day's positions part by part and stream them to the store.
+
+    Returns the day's duplicate/jump quarantine rows per input.
+    """
+    store = txn.store
     # new rows per input file, counted before the runs are merged
     for run in runs:
         if len(run):
@@ -333,7 +325,7 @@ def _write_positions(
     day_start_ms = (day.toordinal() - date(1970, 1, 1).toordinal()) * MS_PER_DAY
     parts = _DayPositions(plan, day_start_ms, file_names, cfg, outcome)
     try:
-        store.write_day(POSITIONS, day, parts.batches(had_day), presorted=True)
+        txn.write(POSITIONS, day, parts.batches(had_day), presorted=True)
         outcome.partitions.append(f"{POSITIONS}/date={day.isoformat()}")
     except _UnchangedDayError:
         pass
@@ -363,7 +355,8 @@ class _DayPositions:
         self.outcome = outcome
         # one dictionary of source names for the whole day file (data-determined)
         self.sources = plan.source_names()
-        self.quarantine: list[pa.Table] = []
+        #: the day's quarantine rows per input, in part (mmsi) order
+        self.quarantine: dict[int, list[pa.Table]] = {}
         self.any_accepted = False
         self._gathered: list[int] = []
 
@@ -375,7 +368,7 @@ class _DayPositions:
         if len(self._gathered) == len(plan):
             plan.release()  # the runs' memory goes back as soon as no part needs it
         res = resolve_day(buf, buf.cols["origin"] < 0, self.day_start_ms, self.cfg)
-        q, counts = self._part_quarantine(buf, res)
+        q, origins, counts = self._part_quarantine(buf, res)
         out = res.out_index
         batches = [
             b
@@ -384,16 +377,17 @@ class _DayPositions:
                 out[start : start + ROW_GROUP_ROWS], sources=self.sources
             ).to_batches()
         ]
-        return _PartResult(batches, q, bool((res.status == Status.ACCEPTED).any()), counts)
+        any_accepted = bool((res.status == Status.ACCEPTED).any())
+        return _PartResult(batches, q, origins, any_accepted, counts)
 
     def _part_quarantine(
         self, buf: PositionBuffer, res: DayResolution
-    ) -> tuple[pa.Table | None, dict[tuple[int, str], int]]:
-        """The part's quarantine rows and their counts per (input file, reason)."""
+    ) -> tuple[pa.Table | None, np.ndarray, dict[tuple[int, str], int]]:
+        """The part's quarantine rows, their inputs, and counts per (input file, reason)."""
         q_idx = np.flatnonzero(np.isin(res.status, list(STATUS_REASON)))
         counts: dict[tuple[int, str], int] = {}
         if not len(q_idx):
-            return None, counts
+            return None, np.empty(0, dtype=np.int64), counts
         q_status = res.status[q_idx]
         # stored rows are never judged: every quarantined row is new (origin >= 0)
         pairs = buf.cols["origin"][q_idx].astype(np.int64) * 16 + q_status
@@ -405,7 +399,7 @@ class _DayPositions:
             [res.details.get(int(s)) for s in q_status],
             self.file_names,
         )
-        return q, counts
+        return q, buf.cols["origin"][q_idx].astype(np.int64), counts
 
     def batches(self, had_day: bool) -> Iterator[pa.RecordBatch]:
         """Every part's row groups in order; cancels the write if nothing is new."""
@@ -427,7 +421,10 @@ class _DayPositions:
 
     def _tally(self, result: _PartResult) -> None:
         if result.quarantine is not None:
-            self.quarantine.append(result.quarantine)
+            origins = result.quarantine_origins
+            for origin in np.unique(origins):
+                table = result.quarantine.filter(pa.array(origins == origin))
+                self.quarantine.setdefault(int(origin), []).append(table)
         outcome = self.outcome
         for (origin, reason), n in result.counts.items():
             # accepted = new rows - quarantined (stored rows count as accepted)

@@ -158,6 +158,9 @@ class InputRecord:
     bytes: int
     format: str
     paths: list[str] = field(default_factory=list)
+    #: the ingest run that first brought it, and its place in that run
+    run: int = 0
+    position: int = 0
 
 
 @dataclass

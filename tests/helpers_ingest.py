@@ -90,10 +90,17 @@ def obs_table(rows: list[dict[str, Any]]) -> pa.Table:
     return pa.Table.from_pylist(full, schema=OBSERVATION_SCHEMA)
 
 
-def store_digest(root: Path) -> str:
-    """Hash of every file's relative path and bytes under ``root``."""
+def store_digest(root: Path, *, data_only: bool = False) -> str:
+    """Hash of every file's relative path and bytes under ``root``.
+
+    ``data_only``: the table files only, not the store's bookkeeping
+    (``_stswatch/``: manifests record when each input was ingested, so two
+    stores built at different times differ there, never in their data).
+    """
     h = hashlib.sha256()
     for p in sorted(Path(root).rglob("*")):
+        if data_only and "_stswatch" in p.relative_to(root).parts:
+            continue
         if p.is_file():
             h.update(str(p.relative_to(root)).encode())
             h.update(p.read_bytes())

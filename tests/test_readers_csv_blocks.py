@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 from helpers_ingest import MC_HEADER, mc_row
 
-from stswatch.pipeline.readers import ReaderError, csv_reader, read_any
+from stswatch.pipeline.readers import csv_reader, read_any
 from stswatch.pipeline.readers.csv_blocks import LineBlocks, ordered_map, record_numbers
 
 #: ~2-3 MarineCadastre rows per block.
@@ -240,21 +240,24 @@ def test_ordered_map_keeps_order_and_stops_early() -> None:
     assert len(pulled) <= 8  # bounded read-ahead
 
 
-def test_unreadable_later_block_raises_reader_error_naming_the_file(
+def test_invalid_utf8_in_a_later_block_quarantines_only_its_row(
     tmp_path: Path, monkeypatch
 ) -> None:
-    """Bytes no mode can read (invalid UTF-8 in a text column) fail with the file's name."""
+    """One byte that is not UTF-8 in a text field costs its row, not the file (issue 12)."""
     path = tmp_path / "a.csv"
     lines = rows(30)
     lines[25] = mc_row(time="2022-01-03T11:00:00", name="BAD\xff")
     path.write_bytes(("\n".join([MC_HEADER, *lines]) + "\n").encode().replace(b"\xc3\xbf", b"\xff"))
-    got = 0
     with monkeypatch.context() as m:
         m.setattr(csv_reader, "BLOCK_SIZE_BYTES", TINY)
-        with pytest.raises(ReaderError, match=r"a\.csv: not a readable marinecadastre CSV"):
-            for batch in read_any(path):
-                got += batch.n_records
-    assert 0 < got < 26  # the blocks before the bad one were handed out first
+        batches = list(read_any(path))
+    obs = pa.concat_tables([b.observations for b in batches])
+    rejects = pa.concat_tables([b.rejects for b in batches])
+    assert obs.num_rows == 29
+    assert rejects["reason"].to_pylist() == ["parse_error"]
+    assert rejects["row_number"].to_pylist() == [26]
+    assert "not UTF-8" in rejects["detail"][0].as_py()
+    assert "BAD\\xff" in rejects["raw"][0].as_py()  # the raw line, the byte escaped
 
 
 def test_recycled_blocks_are_reused_and_keep_the_content() -> None:

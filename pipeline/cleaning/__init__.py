@@ -46,7 +46,14 @@ from stswatch.pipeline.cleaning.day_resolution import (
 )
 from stswatch.pipeline.cleaning.jumps import EARTH_RADIUS_M, M_PER_NM, haversine_m, position_jumps
 from stswatch.pipeline.cleaning.position_buffer import BUFFER_DTYPES, PositionBuffer
-from stswatch.pipeline.cleaning.row_checks import REASON_ORDER, BatchSplit, row_reasons, split_batch
+from stswatch.pipeline.cleaning.row_checks import (
+    DEFAULT_WINDOW,
+    REASON_ORDER,
+    BatchSplit,
+    TimeWindow,
+    row_reasons,
+    split_batch,
+)
 from stswatch.pipeline.cleaning.vessel_series import (
     STATIC_COLUMNS,
     static_candidates,
@@ -57,6 +64,7 @@ from stswatch.pipeline.cleaning.whole_table import CleanResult, clean
 __all__ = [
     "BUFFER_DTYPES",
     "CLASS_VOCAB",
+    "DEFAULT_WINDOW",
     "EARTH_RADIUS_M",
     "MS_PER_DAY",
     "M_PER_NM",
@@ -71,6 +79,7 @@ __all__ = [
     "DayResolution",
     "PositionBuffer",
     "Status",
+    "TimeWindow",
     "batch_order",
     "clean",
     "day_bounds",

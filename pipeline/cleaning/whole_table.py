@@ -8,6 +8,7 @@ memory (tests, notebooks, the simulator, training).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 import pyarrow as pa
@@ -17,7 +18,7 @@ from stswatch.pipeline.cleaning.batch_order import MS_PER_DAY
 from stswatch.pipeline.cleaning.columns import to_numpy
 from stswatch.pipeline.cleaning.day_resolution import STATUS_REASON, resolve_day
 from stswatch.pipeline.cleaning.position_buffer import PositionBuffer
-from stswatch.pipeline.cleaning.row_checks import split_batch
+from stswatch.pipeline.cleaning.row_checks import TimeWindow, split_batch
 from stswatch.pipeline.cleaning.vessel_series import vessel_series
 from stswatch.pipeline.config import CleaningConfig
 from stswatch.pipeline.schemas import OBSERVATION_SCHEMA, POSITION_SCHEMA, VESSEL_SCHEMA
@@ -37,19 +38,22 @@ class CleanResult:
         return self.positions.num_rows + self.n_static_only
 
 
-def clean(observations: pa.Table, cfg: CleaningConfig | None = None) -> CleanResult:
+def clean(
+    observations: pa.Table, cfg: CleaningConfig | None = None, *, now: datetime | None = None
+) -> CleanResult:
     """Clean an in-memory OBSERVATION_SCHEMA table (all days at once).
 
     The streaming ingest (:mod:`stswatch.pipeline.ingest`) runs the same two stages
     batch by batch and day by day; this function is the same logic for a
     table that fits in memory (tests, notebooks, the simulator).
     Every input row ends in exactly one of ``positions``, static-only
-    accepted (``n_static_only``) or ``quarantine``.
+    accepted (``n_static_only``) or ``quarantine``. ``now`` is the time of
+    ingest for the plausible-time rule (None: only the earliest bound).
     """
     cfg = cfg or CleaningConfig()
     if not observations.schema.equals(OBSERVATION_SCHEMA):
         observations = observations.select(OBSERVATION_SCHEMA.names).cast(OBSERVATION_SCHEMA)
-    split = split_batch(observations)
+    split = split_batch(observations, TimeWindow.of(cfg, now))
     quarantine = [split.quarantine]
     files = sorted(set(pc.unique(split.positions["source_file"]).to_pylist()) - {None})
     origin_of = {f: i for i, f in enumerate(files)}

@@ -14,9 +14,17 @@ from datetime import datetime
 from pathlib import Path
 
 from stswatch.pipeline.readers.batch import ReaderBatch, ReaderError
-from stswatch.pipeline.readers.files import read_head
+from stswatch.pipeline.readers.files import InputLimits, InputTooLargeError, read_head
 
-__all__ = ["FORMATS", "ReaderBatch", "ReaderError", "read_any", "sniff_format"]
+__all__ = [
+    "FORMATS",
+    "InputLimits",
+    "InputTooLargeError",
+    "ReaderBatch",
+    "ReaderError",
+    "read_any",
+    "sniff_format",
+]
 
 #: What :func:`sniff_format` can return.
 FORMATS = ("marinecadastre", "dma", "stonesoup", "nmea")
@@ -57,26 +65,29 @@ def sniff_format(path: Path) -> str:
     raise ReaderError(f"{path}: unrecognised content (first line {line[:80]!r}); {EXPECTED}")
 
 
-def read_any(path: Path, *, default_time: datetime | None = None) -> Iterator[ReaderBatch]:
+def read_any(
+    path: Path, *, default_time: datetime | None = None, limits: InputLimits | None = None
+) -> Iterator[ReaderBatch]:
     """Stream any supported AIS file as :class:`ReaderBatch` objects.
 
     ``default_time`` is only used by the NMEA reader (logs without any
-    timestamp); CSV formats always carry their own times.
+    timestamp); CSV formats always carry their own times. ``limits`` caps
+    what the file may decompress to (:class:`InputTooLargeError`).
     """
     path = Path(path)
     fmt = sniff_format(path)
     if fmt == "nmea":
         from stswatch.pipeline.readers.nmea import read_nmea  # written separately; lazy on purpose
 
-        return read_nmea(path, default_time=default_time)
+        return read_nmea(path, default_time=default_time, limits=limits)
     if fmt == "dma":
         from stswatch.pipeline.readers.dma import read_dma
 
-        return read_dma(path)
+        return read_dma(path, limits)
     if fmt == "stonesoup":
         from stswatch.pipeline.readers.stonesoup import read_stonesoup
 
-        return read_stonesoup(path)
+        return read_stonesoup(path, limits)
     from stswatch.pipeline.readers.marinecadastre import read_marinecadastre
 
-    return read_marinecadastre(path)
+    return read_marinecadastre(path, limits)

@@ -14,6 +14,9 @@ same for all of them and live here once:
   one bad field; when that happens that block alone is re-parsed in *string
   mode* (every column as text, typed with vectorised validation), so clean
   blocks pay nothing for the safety net.
+* **Row-level tolerance**: a field with bytes that are not UTF-8 or an MMSI
+  with a fraction (``367379190.5``) quarantines its row (``parse_error``,
+  the raw text kept with the bad bytes escaped), never the file.
 * **Compressed inputs** (``.gz``, ``.zip``, :mod:`.files`) recognised from magic bytes.
 """
 
@@ -44,6 +47,7 @@ from stswatch.pipeline.readers.csv_blocks import (
     record_numbers,
 )
 from stswatch.pipeline.readers.files import (
+    InputLimits,
     compression_of,
     csv_input,
     member_header,
@@ -77,13 +81,18 @@ class CsvLayout:
     #: strptime format of timestamp columns (None = ISO 8601)
     timestamp_format: str | None = None
     null_values: tuple[str, ...] = ("",)
+    #: columns read as floats (``367752440.0`` occurs) that must hold whole
+    #: numbers: a fraction is a broken field, never truncated to an MMSI
+    whole_number_columns: tuple[str, ...] = ()
 
 
 def _present(layout: CsvLayout, header: list[str]) -> dict[str, pa.DataType]:
     return {name: typ for name, typ in layout.column_types.items() if name in header}
 
 
-def read_csv_batches(path: Path, layout: CsvLayout, convert: Converter) -> Iterator[ReaderBatch]:
+def read_csv_batches(
+    path: Path, layout: CsvLayout, convert: Converter, limits: InputLimits | None = None
+) -> Iterator[ReaderBatch]:
     """Stream ``path`` as :class:`ReaderBatch` objects using ``layout``.
 
     Row numbers are 1-based data-record numbers as pyarrow counts records:
@@ -100,7 +109,7 @@ def read_csv_batches(path: Path, layout: CsvLayout, convert: Converter) -> Itera
         if len(found) > 1:
             members = list(found)
     for member in members:
-        yield from _read_member(path, member, layout, convert)
+        yield from _read_member(path, member, layout, convert, limits)
 
 
 @dataclass(frozen=True)
@@ -118,10 +127,14 @@ class _Member:
 
 
 def _read_member(
-    path: Path, member: str | None, layout: CsvLayout, convert: Converter
+    path: Path,
+    member: str | None,
+    layout: CsvLayout,
+    convert: Converter,
+    limits: InputLimits | None,
 ) -> Iterator[ReaderBatch]:
     types = _present(layout, member_header(path, member))
-    with csv_input(path, member) as stream:
+    with csv_input(path, member, limits) as stream:
         blocks = LineBlocks(stream, BLOCK_SIZE_BYTES)
         ctx = _Member(
             path=path,
@@ -167,8 +180,9 @@ def _column_names(path: Path, layout: CsvLayout, header: bytes | None) -> list[s
 def _convert_options(
     layout: CsvLayout, types: dict[str, pa.DataType], *, as_strings: bool
 ) -> pacsv.ConvertOptions:
+    # string mode reads bytes: a field that is not UTF-8 fails its row, not the block
     return pacsv.ConvertOptions(
-        column_types=dict.fromkeys(types, pa.string()) if as_strings else dict(types),
+        column_types=dict.fromkeys(types, pa.binary()) if as_strings else dict(types),
         include_columns=list(types),
         null_values=list(layout.null_values),
         strings_can_be_null=True,
@@ -215,6 +229,8 @@ def _read_block(ctx: _Member, block: pa.Buffer) -> tuple[ReaderBatch, int]:
 
 def _typed_block(ctx: _Member, block: pa.Buffer) -> tuple[ReaderBatch, int]:
     table, invalid = parse_block(block, ctx.column_names, ctx.typed_options)
+    if _has_fractions(table, ctx.layout.whole_number_columns):
+        raise pa.ArrowInvalid("a whole-number column holds a fraction")  # -> string mode
     rows, n_records = record_numbers(table.num_rows, invalid)
     bad = _invalid_rejects(invalid, ctx)
     if table.num_rows == 0:
@@ -242,8 +258,13 @@ def _string_block(ctx: _Member, block: pa.Buffer) -> tuple[ReaderBatch, int]:
     detail = np.full(table.num_rows, None, dtype=object)
     ts_bad = np.zeros(table.num_rows, dtype=bool)
     for name, typ in types.items():
-        col = table.column(name).combine_chunks()
-        parsed, col_bad = parse_strings(col, typ, layout.timestamp_format)
+        col, not_utf8 = utf8_or_null(table.column(name).combine_chunks())
+        new = not_utf8 & ~bad_mask
+        if new.any():
+            detail[new] = f"{name}: bytes that are not UTF-8"
+        bad_mask |= not_utf8
+        whole = name in layout.whole_number_columns
+        parsed, col_bad = parse_strings(col, typ, layout.timestamp_format, whole_number=whole)
         typed_cols[name] = parsed
         new = col_bad & ~bad_mask
         if new.any():
@@ -256,8 +277,14 @@ def _string_block(ctx: _Member, block: pa.Buffer) -> tuple[ReaderBatch, int]:
     rejects = [bad]
     if bad_mask.any():
         sel = np.flatnonzero(bad_mask)
-        raw_cols = [pc.fill_null(table.column(n).combine_chunks().take(sel), "") for n in types]
-        raws = pc.binary_join_element_wise(*raw_cols, ",")
+        raw_cols = [pc.fill_null(table.column(n).combine_chunks().take(sel), b"") for n in types]
+        raws = pa.array(
+            [
+                r.decode("utf-8", "backslashreplace")
+                for r in pc.binary_join_element_wise(*raw_cols, b",").to_pylist()
+            ],
+            pa.string(),
+        )
         for reason, mask in (
             (QuarantineReason.INVALID_TIMESTAMP, ts_bad),
             (QuarantineReason.PARSE_ERROR, bad_mask & ~ts_bad),
@@ -318,13 +345,54 @@ _FLOAT_RE = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
 _ISO_RE = r"^\s*\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]00:?00)?\s*$"
 
 
+def utf8_or_null(values: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """A binary column as text: (strings, mask of values that are not UTF-8, now null).
+
+    Checked as a whole first (the common case costs one validation pass);
+    value by value only when that fails.
+    """
+    if not pa.types.is_binary(values.type):
+        return values, np.zeros(len(values), dtype=bool)
+    try:
+        return values.cast(pa.string()), np.zeros(len(values), dtype=bool)
+    except pa.ArrowInvalid:
+        pass
+    bad = np.zeros(len(values), dtype=bool)
+    for i, value in enumerate(values.to_pylist()):
+        if value is not None:
+            try:
+                value.decode("utf-8")
+            except UnicodeDecodeError:
+                bad[i] = True
+    kept = pc.if_else(pa.array(bad), pa.scalar(None, values.type), values)
+    return kept.cast(pa.string()), bad
+
+
+def _has_fractions(table: pa.Table, columns: tuple[str, ...]) -> bool:
+    for name in columns:
+        if name in table.column_names:
+            values = table.column(name)
+            if pa.types.is_floating(values.type):
+                vals = values.to_numpy()
+                with np.errstate(invalid="ignore"):
+                    if np.any(np.isfinite(vals) & (vals != np.floor(vals))):
+                        return True
+    return False
+
+
 def parse_strings(
-    values: pa.Array, typ: pa.DataType, timestamp_format: str | None = None
+    values: pa.Array,
+    typ: pa.DataType,
+    timestamp_format: str | None = None,
+    *,
+    whole_number: bool = False,
 ) -> tuple[pa.Array, np.ndarray]:
     """Type a string column without raising: (typed array, bad-value mask).
 
     Null/blank input is a null output and *not* bad; a non-blank value that
-    does not parse is null in the output and True in the mask.
+    does not parse is null in the output and True in the mask. With
+    ``whole_number`` (and for integer types) a value with a fraction is bad,
+    never truncated.
     """
     values = pc.utf8_trim_whitespace(values)
     blank = pc.fill_null(pc.equal(values, ""), True)
@@ -349,6 +417,10 @@ def parse_strings(
     else:
         ok = pc.fill_null(pc.match_substring_regex(values, _FLOAT_RE), False)
         parsed = pc.cast(pc.if_else(ok, values, pa.scalar(None, pa.string())), pa.float64())
+        if whole_number or not pa.types.is_floating(typ):
+            whole = pc.fill_null(pc.equal(parsed, pc.floor(parsed)), True)
+            ok = pc.and_(ok, whole)
+            parsed = pc.if_else(whole, parsed, pa.scalar(None, pa.float64()))
         if not pa.types.is_floating(typ):
             parsed = parsed.cast(typ, safe=False)
     bad = ~np.asarray(blank.to_numpy(zero_copy_only=False), dtype=bool) & ~np.asarray(

@@ -27,7 +27,7 @@ from stswatch.pipeline.readers.batch import (
     rejects_from_observations,
 )
 from stswatch.pipeline.readers.csv_reader import CsvLayout, read_csv_batches
-from stswatch.pipeline.readers.files import header_fields
+from stswatch.pipeline.readers.files import InputLimits, header_fields
 from stswatch.pipeline.readers.imo import imo_from_text
 from stswatch.pipeline.readers.observation_columns import map_text, position_columns, text_column
 from stswatch.pipeline.schemas import QuarantineReason, Source
@@ -174,7 +174,7 @@ def _convert(raw: pa.Table, rows: pa.Array, source_file: str) -> tuple[pa.Table,
     return obs.filter(pc.invert(non_vessel)), rejects
 
 
-def read_dma(path: Path) -> Iterator[ReaderBatch]:
+def read_dma(path: Path, limits: InputLimits | None = None) -> Iterator[ReaderBatch]:
     """Stream a DMA aisdk CSV (plain, .gz or .zip) as reader batches."""
     path = Path(path)
     header = header_fields(path)
@@ -182,5 +182,6 @@ def read_dma(path: Path) -> Iterator[ReaderBatch]:
         source=Source.DMA.value,
         column_types={k: v for k, v in COLUMN_TYPES.items() if k in header},
         timestamp_format=TIME_FORMAT,
+        whole_number_columns=("MMSI",),
     )
-    return read_csv_batches(path, layout, _convert)
+    return read_csv_batches(path, layout, _convert, limits)

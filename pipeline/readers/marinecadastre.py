@@ -34,7 +34,7 @@ from stswatch.pipeline.readers.arrow_arrays import (
 )
 from stswatch.pipeline.readers.batch import ReaderBatch, empty_rejects, observations_table
 from stswatch.pipeline.readers.csv_reader import CsvLayout, read_csv_batches
-from stswatch.pipeline.readers.files import header_fields
+from stswatch.pipeline.readers.files import InputLimits, header_fields
 from stswatch.pipeline.readers.imo import imo_from_text
 from stswatch.pipeline.readers.observation_columns import (
     distinct_or_rows,
@@ -239,12 +239,13 @@ def _make_converter(cols: dict[str, str]):
     return convert
 
 
-def read_marinecadastre(path: Path) -> Iterator[ReaderBatch]:
+def read_marinecadastre(path: Path, limits: InputLimits | None = None) -> Iterator[ReaderBatch]:
     """Stream a MarineCadastre CSV (plain, .gz or .zip) as reader batches."""
     path = Path(path)
     cols = column_map(header_fields(path))
     layout = CsvLayout(
         source=Source.MARINECADASTRE.value,
         column_types={cols[c]: _READ_TYPES[c] for c in cols},
+        whole_number_columns=(cols["mmsi"],) if "mmsi" in cols else (),
     )
-    return read_csv_batches(path, layout, _make_converter(cols))
+    return read_csv_batches(path, layout, _make_converter(cols), limits)

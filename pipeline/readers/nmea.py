@@ -66,14 +66,20 @@ decoding and the Arrow tables).
 
 from __future__ import annotations
 
-import gzip
+import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from stswatch.pipeline.readers.batch import ReaderBatch
+from stswatch.pipeline.readers.batch import ReaderBatch, ReaderError
+from stswatch.pipeline.readers.files import (
+    ARCHIVE_ERRORS,
+    InputLimits,
+    LimitedStream,
+    limited_binary,
+)
 from stswatch.pipeline.readers.nmea_decode import _Decoder
 from stswatch.pipeline.readers.nmea_lines import _to_ms
 
@@ -126,13 +132,13 @@ def read_nmea_lines(
     stats = stats if stats is not None else NmeaStats()
     default_ms = None if default_time is None else _to_ms(default_time)
     decoder = _Decoder(source_file, default_ms, stats, {})
-    yield from _run(decoder, lines, batch_records)
+    yield from _run(decoder, enumerate(lines, 1), batch_records)
 
 
 def _run(
-    decoder: _Decoder, lines: Iterable[bytes | str], batch_records: int
+    decoder: _Decoder, lines: Iterable[tuple[int, bytes | str]], batch_records: int
 ) -> Iterator[ReaderBatch]:
-    for line_no, line in enumerate(lines, 1):
+    for line_no, line in lines:
         if isinstance(line, str):
             line = line.encode("utf-8", "backslashreplace")
         decoder.feed_line(line_no, line)
@@ -143,12 +149,54 @@ def _run(
         yield from decoder.take_batches(batch_records)
 
 
+#: A line holding something other than white space (a record or a comment).
+_CONTENT_LINE = re.compile(rb"[^\n]*?[^\s][^\n]*")
+#: Bytes read at a time from a file.
+_CHUNK_BYTES = 1 << 20
+
+
+def _content_lines(stream: LimitedStream, stats: NmeaStats) -> Iterator[tuple[int, bytes]]:
+    """(physical line number, line) of every line that is not blank.
+
+    Blank lines are counted in bulk (``stats``), never looped over one by
+    one: a log of 200 million empty lines costs a scan at memory speed, not
+    minutes of Python.
+    """
+    line_no = 0  # lines before the current chunk
+    carry = b""
+    while True:
+        data = stream.read(_CHUNK_BYTES)
+        if not data:
+            break
+        data = carry + data
+        cut = data.rfind(b"\n") + 1
+        carry = data[cut:]
+        yield from _chunk_lines(data[:cut], line_no, stats)
+        line_no += data.count(b"\n", 0, cut)
+    if carry:
+        yield from _chunk_lines(carry, line_no, stats)
+
+
+def _chunk_lines(chunk: bytes, before: int, stats: NmeaStats) -> Iterator[tuple[int, bytes]]:
+    n_lines = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
+    pos, line_no, content = 0, before + 1, 0
+    for match in _CONTENT_LINE.finditer(chunk):
+        line_no += chunk.count(b"\n", pos, match.start())
+        pos = match.start()
+        content += 1
+        yield line_no, match.group()
+    blank = n_lines - content
+    stats.lines += blank
+    stats.blank_lines += blank
+
+
 def read_nmea(
     path: Path,
     *,
     default_time: datetime | None = None,
     batch_records: int = 200_000,
     stats: NmeaStats | None = None,
+    limits: InputLimits | None = None,
 ) -> Iterator[ReaderBatch]:
     """Stream an NMEA log (plain, ``.gz`` or ``.zip``, detected from content).
 
@@ -158,7 +206,8 @@ def read_nmea(
     without it they are quarantined ``missing_timestamp``. ``source_file`` is
     ``str(path)`` as in the CSV readers; a zip archive with several members is read
     member by member (``source_file`` = ``path!member``) and messages are never
-    assembled across members.
+    assembled across members. ``limits`` caps what the file may decompress to
+    (:class:`~stswatch.pipeline.readers.files.InputTooLargeError`).
     """
     path = Path(path)
     if batch_records < 1:
@@ -169,7 +218,11 @@ def read_nmea(
     with path.open("rb") as fh:
         magic = fh.read(4)
     if magic[:4] == b"PK\x03\x04":
-        with zipfile.ZipFile(path) as zf:
+        try:
+            zf = zipfile.ZipFile(path)
+        except ARCHIVE_ERRORS as exc:
+            raise ReaderError(f"{path}: damaged or unreadable ({exc})") from None
+        with zf:
             members = [  # macOS archivers add resource-fork junk under __MACOSX/
                 i
                 for i in zf.infolist()
@@ -177,11 +230,10 @@ def read_nmea(
             ]
             for info in members:
                 name = str(path) if len(members) == 1 else f"{path}!{info.filename}"
-                with zf.open(info) as fh:
-                    yield from _run(_Decoder(name, default_ms, stats, classes), fh, batch_records)
-    elif magic[:2] == b"\x1f\x8b":
-        with gzip.open(path, "rb") as fh:
-            yield from _run(_Decoder(str(path), default_ms, stats, classes), fh, batch_records)
-    else:
-        with path.open("rb") as fh:
-            yield from _run(_Decoder(str(path), default_ms, stats, classes), fh, batch_records)
+                with LimitedStream(zf.open(info), path, info.compress_size, limits) as fh:
+                    decoder = _Decoder(name, default_ms, stats, classes)
+                    yield from _run(decoder, _content_lines(fh, stats), batch_records)
+        return
+    with limited_binary(path, limits) as fh:
+        decoder = _Decoder(str(path), default_ms, stats, classes)
+        yield from _run(decoder, _content_lines(fh, stats), batch_records)

@@ -34,7 +34,22 @@ if TYPE_CHECKING:
 #: concatenation): a tag block followed by a sentence, or a bare sentence tag.
 _NEXT_UNIT = re.compile(rb"\\[^\\]*\\[!$]|[!$][A-Za-z]{2}[A-Za-z]{2,3},")
 
-_ERRORS = (AISBaseException, ValueError, IndexError, TypeError, KeyError, UnicodeDecodeError)
+#: What decoding one sentence may raise; each becomes a quarantine row. OverflowError:
+#: a numeric field too large for a C integer (``$PGHP,1,99999999999999999999,...``).
+_ERRORS = (
+    AISBaseException,
+    ValueError,
+    IndexError,
+    TypeError,
+    KeyError,
+    UnicodeDecodeError,
+    OverflowError,
+)
+#: Times the reader hands on, in ms since 1970: years 1..9999. Anything beyond
+#: is not a time (``c:1e300``, ``c:9e18``) and must not overflow an int64 or a
+#: datetime downstream; within it, the cleaner judges plausibility.
+MIN_MS = -62_135_596_800_000
+MAX_MS = 253_402_300_799_999
 
 
 def _split_units(line: bytes) -> list[bytes]:
@@ -67,11 +82,18 @@ def _split_units(line: bytes) -> list[bytes]:
 
 
 def _epoch_to_ms(text: str) -> int:
-    """Epoch seconds or milliseconds (by magnitude: > 1e11 cannot be seconds) to ms."""
+    """Epoch seconds or milliseconds (by magnitude: > 1e11 cannot be seconds) to ms.
+
+    ValueError for anything that is not a time of years 1..9999 (NaN, inf,
+    1e300): no value read from a file can make a time conversion raise later.
+    """
     value = float(text)
     if value != value or value in (float("inf"), float("-inf")):
         raise ValueError(text)
-    return round(value) if value > 1e11 else round(value * 1000)
+    ms = value if value > 1e11 else value * 1000
+    if not MIN_MS <= ms <= MAX_MS:
+        raise ValueError(text)
+    return round(ms)
 
 
 def _parse_tag_block(raw: bytes) -> tuple[int | None, str | None]:

@@ -21,7 +21,7 @@ import pyarrow as pa
 from stswatch.pipeline.readers.arrow_arrays import float_array, repeat_text, to_float
 from stswatch.pipeline.readers.batch import ReaderBatch, empty_rejects, observations_table
 from stswatch.pipeline.readers.csv_reader import CsvLayout, read_csv_batches
-from stswatch.pipeline.readers.files import header_fields
+from stswatch.pipeline.readers.files import InputLimits, header_fields
 from stswatch.pipeline.readers.observation_columns import sentinel_to_null, timestamp_utc
 
 SOURCE = "stonesoup"
@@ -63,11 +63,13 @@ def _convert(raw: pa.Table, rows: pa.Array, source_file: str) -> tuple[pa.Table,
     return observations_table(out, n), empty_rejects()
 
 
-def read_stonesoup(path: Path) -> Iterator[ReaderBatch]:
+def read_stonesoup(path: Path, limits: InputLimits | None = None) -> Iterator[ReaderBatch]:
     """Stream a Stone Soup AIS CSV as reader batches."""
     path = Path(path)
     header = header_fields(path)
     layout = CsvLayout(
-        source=SOURCE, column_types={k: v for k, v in COLUMN_TYPES.items() if k in header}
+        source=SOURCE,
+        column_types={k: v for k, v in COLUMN_TYPES.items() if k in header},
+        whole_number_columns=("MMSI",),
     )
-    return read_csv_batches(path, layout, _convert)
+    return read_csv_batches(path, layout, _convert, limits)

@@ -1,0 +1,156 @@
+"""Who an input is: its content (SHA-256), the name its rows carry, its tally per day.
+
+An input is identified by the SHA-256 of its bytes (what ``sha256sum``
+prints), never by the path string: ``./AIS.csv``, ``AIS.csv`` and a copy in
+another folder are one input. The store's registry
+(:class:`~stswatch.pipeline.store_manifest.InputRegistry`) gives each content
+one name, the path as first given, which its quarantine rows carry in
+``source_file``; so re-ingesting under another spelling changes nothing.
+
+Hashing runs on a background thread, file after file, while the first file
+is parsed: by the time a file's turn to be read comes, its hash is usually
+known, and an input given twice in one run is skipped before it is read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from stswatch.pipeline.store_manifest import InputRecord, InputRegistry, InputTally
+
+_HASH_CHUNK_BYTES = 1 << 20
+
+
+def sha256_file(path: Path) -> tuple[str, int]:
+    """(hex SHA-256, size in bytes) of a file's bytes."""
+    sha = hashlib.sha256()
+    size = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(_HASH_CHUNK_BYTES):
+            sha.update(chunk)
+            size += len(chunk)
+    return sha.hexdigest(), size
+
+
+class InputHasher:
+    """SHA-256 of each input, in order, on one background thread."""
+
+    def __init__(self, paths: list[Path]) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
+        self._futures: list[Future[tuple[str, int]]] = [
+            self._pool.submit(sha256_file, p) for p in paths
+        ]
+
+    def result(self, i: int) -> tuple[str, int]:
+        return self._futures[i].result()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> InputHasher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass
+class InputIdentity:
+    """One input of a run: its content, the name its rows carry, where it was read."""
+
+    origin: int
+    path: Path
+    format: str
+    sha256: str
+    bytes: int
+    #: ``source_file`` of its rows in the store (as first seen for this content)
+    name: str
+    #: index of an earlier input of the same run with the same content
+    duplicate_of: int | None = None
+
+    @property
+    def spelled(self) -> str:
+        """The path as given (what the readers write into ``source_file``)."""
+        return str(self.path)
+
+
+@dataclass
+class DayCounts:
+    """Reading-phase counts of one input on one day (the day phase adds its own)."""
+
+    static_accepted: int = 0
+    quarantined: Counter[str] = field(default_factory=Counter)
+
+
+def identify(
+    origin: int, path: Path, fmt: str, digest: tuple[str, int], registry: InputRegistry
+) -> InputIdentity:
+    sha, size = digest
+    return InputIdentity(origin, path, fmt, sha, size, registry.name_for(sha, str(path)))
+
+
+def first_with_content(identities: list[InputIdentity], sha: str) -> int | None:
+    for ident in identities:
+        if ident.sha256 == sha and ident.duplicate_of is None:
+            return ident.origin
+    return None
+
+
+@dataclass
+class RunInfo:
+    """What a run records about itself in every tally it writes."""
+
+    ingested_at: datetime
+    default_time: datetime | None
+
+
+def register(
+    registry: InputRegistry, identities: list[InputIdentity]
+) -> dict[str, tuple[int, int]]:
+    """Add this run's new contents to ``registry``; (run, position) of every input's content.
+
+    The run number only moves when something new arrives, so re-ingesting
+    known inputs leaves the registry byte-identical.
+    """
+    new = [i for i in identities if i.duplicate_of is None and i.sha256 not in registry.inputs]
+    if new:
+        registry.runs += 1
+    for position, ident in enumerate(new):
+        registry.inputs[ident.sha256] = InputRecord(
+            name=ident.name,
+            bytes=ident.bytes,
+            format=ident.format,
+            paths=[str(ident.path.resolve())],
+            run=registry.runs,
+            position=position,
+        )
+    return {sha: (rec.run, rec.position) for sha, rec in registry.inputs.items()}
+
+
+def day_tally(
+    ident: InputIdentity,
+    run_position: tuple[int, int],
+    info: RunInfo,
+    accepted: int,
+    quarantined: Counter[str],
+) -> InputTally:
+    """One input's tally on one day (``rows_in`` = what it filed there)."""
+    quarantined = Counter({k: v for k, v in quarantined.items() if v})
+    return InputTally(
+        sha256=ident.sha256,
+        name=ident.name,
+        bytes=ident.bytes,
+        format=ident.format,
+        run=run_position[0],
+        position=run_position[1],
+        ingested_at=info.ingested_at.isoformat(),
+        default_time=info.default_time.isoformat() if info.default_time is not None else None,
+        rows_in=accepted + sum(quarantined.values()),
+        accepted=accepted,
+        quarantined=dict(sorted(quarantined.items())),
+    )
