@@ -82,6 +82,9 @@ class DayManifest:
     day: date
     tables: dict[str, TableEntry] = field(default_factory=dict)
     inputs: list[InputTally] = field(default_factory=list)
+    #: the day also holds rows written before stswatch recorded its inputs
+    #: (its inputs then cannot re-derive it whole)
+    unrecorded_rows: bool = False
 
     def merge_inputs(self, tallies: list[InputTally]) -> None:
         """Replace the entries of inputs seen again (same content), append new ones."""
@@ -104,6 +107,8 @@ class DayManifest:
             "tables": {k: asdict(v) for k, v in sorted(self.tables.items())},
             "inputs": [asdict(t) for t in self.inputs],
         }
+        if self.unrecorded_rows:
+            body["unrecorded_rows"] = True
         return json.dumps(body, indent=1, sort_keys=False) + "\n"
 
     @classmethod
@@ -114,6 +119,7 @@ class DayManifest:
                 day=date.fromisoformat(body["day"]),
                 tables={k: TableEntry(**v) for k, v in body["tables"].items()},
                 inputs=[InputTally(**t) for t in body.get("inputs", [])],
+                unrecorded_rows=bool(body.get("unrecorded_rows", False)),
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise StoreError(f"damaged day manifest {where}: {exc}") from None

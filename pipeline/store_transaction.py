@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from stswatch.pipeline.schemas import TABLES
+from stswatch.pipeline.schemas import POSITIONS, QUARANTINE, TABLES, VESSELS
 from stswatch.pipeline.store_commit import Staging, write_bytes_durably
 from stswatch.pipeline.store_format import (
     HashingWriter,
@@ -43,6 +43,9 @@ from stswatch.pipeline.store_manifest import (
 
 if TYPE_CHECKING:
     from stswatch.pipeline.storage import Store
+
+#: Tables filled from inputs (the rendezvous record is derived from positions).
+INPUT_TABLES = (POSITIONS, VESSELS, QUARANTINE)
 
 
 @dataclass
@@ -79,6 +82,23 @@ class StoreTransaction:
         writing fails (including an exception raised by the iterable), the
         staged file is removed and the error propagates.
         """
+        return self._stage(
+            table, day, lambda out: write_table_file(out, table, as_batches(table, data, presorted))
+        )
+
+    def copy_file(self, table: str, day: date, source: Path) -> Path:
+        """Stage a copy of another store's file of ``table`` (byte for byte)."""
+
+        def copy(out: HashingWriter) -> int:
+            with source.open("rb") as src:
+                while chunk := src.read(1 << 20):
+                    out.write(chunk)
+            return pq.ParquetFile(source).metadata.num_rows
+
+        return self._stage(table, day, copy)
+
+    def _stage(self, table: str, day: date, produce: Callable[[HashingWriter], int]) -> Path:
+        """Write a temporary file with ``produce`` (returns its rows), fsync it, stage it."""
         check_table(table)
         final = self.store.path(table, day)
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -86,9 +106,8 @@ class StoreTransaction:
         try:
             with tmp.open("wb") as fh:
                 out = HashingWriter(fh)
-                rows = write_table_file(out, table, as_batches(table, data, presorted))
+                rows = produce(out)
                 fh.flush()
-
                 os.fsync(fh.fileno())
         except BaseException:
             self.staging.discard(tmp)
@@ -126,17 +145,27 @@ class StoreTransaction:
             registry = self._registry
         days = sorted({d for _, d in tables} | set(inputs))
         for day in days:
-            manifest = read_manifest(self.store.root, day) or DayManifest(day)
+            manifest = read_manifest(self.store.root, day)
+            if manifest is None:
+                manifest = DayManifest(day)
+                # a day written before manifests: whatever it holds came from unrecorded inputs
+                manifest.unrecorded_rows = any(self.store.has_day(t, day) for t in INPUT_TABLES)
             for table in TABLES:
                 staged = tables.get((table, day))
                 if staged is not None:
                     manifest.tables[table] = staged.entry
                 elif table not in manifest.tables and self.store.has_day(table, day):
                     manifest.tables[table] = _adopt(self.store.path(table, day))
+                    manifest.unrecorded_rows |= table in INPUT_TABLES
             manifest.merge_inputs(inputs.get(day, []))
-            self._stage_text(manifest_path(self.store.root, day), manifest.to_json())
+            text = manifest.to_json()
+            final = manifest_path(self.store.root, day)
+            if not (final.is_file() and final.read_text(encoding="utf-8") == text):
+                self._stage_text(final, text)
         if registry is not None:
-            self._stage_text(registry_path(self.store.root), registry.to_json())
+            text, final = registry.to_json(), registry_path(self.store.root)
+            if not (final.is_file() and final.read_text(encoding="utf-8") == text):
+                self._stage_text(final, text)
         data_files = [self.store.path(t, d) for t, d in tables]
         self.staging.commit(timeout_s=self.store.lock_timeout_s)
         return sorted(data_files)
