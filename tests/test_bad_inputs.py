@@ -227,3 +227,18 @@ def test_same_content_twice_in_one_run_is_read_once(tmp_path: Path) -> None:
     assert report.files[1].duplicate_of == str(a) and report.files[1].rows_in == 0
     assert report.rows_in == 20 and report.quarantined == 0
     assert "same content as" in report.summary()
+
+
+def test_malformed_line_with_bytes_that_are_not_utf8_costs_only_its_row(
+    tmp_path: Path, capsys
+) -> None:
+    """Found by the fuzz test: such a line made pyarrow fail the block (and print a traceback)."""
+    rows = [r.encode() for r in good_rows(10)]
+    rows.insert(3, b"636092733,2022-01-03T11:00:00,BAD\xff,short")
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"\n".join([MC_HEADER.encode(), *rows]) + b"\n")
+    assert main(["ingest", str(path), "--store", str(tmp_path / "s")]) == 0
+    assert capsys.readouterr().err == ""  # no "Exception ignored" noise
+    (row,) = quarantine(tmp_path / "s")
+    assert (row["reason"], row["row_number"]) == ("parse_error", 4)
+    assert row["raw"] == "636092733,2022-01-03T11:00:00,BAD\\xff,short"

@@ -24,10 +24,11 @@ the caller adds the number of records of the blocks before it.
 
 from __future__ import annotations
 
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import IO, TypeVar
+from typing import IO, Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -167,6 +168,28 @@ def header_names(header: bytes) -> list[str]:
         pa.py_buffer(header + b"\n"), read_options=pacsv.ReadOptions(use_threads=False)
     )
     return table.column_names
+
+
+def _quiet_undecodable_invalid_rows(unraisable: Any) -> None:
+    """``sys.unraisablehook`` that drops one known, handled message.
+
+    pyarrow decodes a malformed line to UTF-8 before it calls the
+    invalid-row handler of :func:`parse_block`; when the line holds other
+    bytes, the decoding fails inside pyarrow, which prints the error as
+    "Exception ignored" and fails the parse. The caller handles that parse
+    failure (``csv_reader.mend_utf8``), so the message is noise on a user's
+    terminal. Everything else goes to the previous hook.
+    """
+    handler = getattr(unraisable.object, "__qualname__", "")
+    if isinstance(unraisable.exc_value, UnicodeDecodeError) and handler.startswith(
+        "parse_block.<locals>.collect"
+    ):
+        return
+    _PREVIOUS_HOOK(unraisable)
+
+
+_PREVIOUS_HOOK = sys.unraisablehook
+sys.unraisablehook = _quiet_undecodable_invalid_rows
 
 
 def parse_block(

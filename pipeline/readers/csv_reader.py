@@ -22,6 +22,7 @@ same for all of them and live here once:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
@@ -65,6 +66,9 @@ PARSE_WORKERS = 2
 
 #: Blocks read but not yet handed to the caller: bounds the reader's memory.
 BLOCKS_IN_FLIGHT = 4
+
+#: Line ends as pyarrow's CSV parser sees them (kept by the split: a capture group).
+_LINE_ENDS = re.compile(rb"(\r\n|\r|\n)")
 
 
 #: converter(raw typed table, row_numbers, source_file) -> (observations, rejects)
@@ -224,7 +228,39 @@ def _read_block(ctx: _Member, block: pa.Buffer) -> tuple[ReaderBatch, int]:
     try:
         return _string_block(ctx, block)
     except pa.ArrowInvalid as exc:
+        error = exc
+    # A malformed line holding bytes that are not UTF-8 defeats pyarrow's
+    # invalid-row handler (it decodes the line to report it): mend those
+    # lines' bytes, parse again, and quarantine them with the original text.
+    mended, originals = mend_utf8(block)
+    if not originals:
+        raise _unreadable(ctx, error) from None
+    try:
+        return _string_block(ctx, mended, originals)
+    except pa.ArrowInvalid as exc:
         raise _unreadable(ctx, exc) from None
+
+
+def mend_utf8(block: pa.Buffer) -> tuple[pa.Buffer, dict[int, bytes]]:
+    """The block with undecodable bytes replaced, and the original lines by record number.
+
+    Record numbers count non-empty lines from 1, as pyarrow does; line ends
+    are kept, so every record keeps its number.
+    """
+    parts = _LINE_ENDS.split(block.to_pybytes())
+    originals: dict[int, bytes] = {}
+    record = 0
+    for i in range(0, len(parts), 2):  # lines at even indices, line ends between
+        line = parts[i]
+        if not line:
+            continue
+        record += 1
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            originals[record] = line
+            parts[i] = line.decode("utf-8", "replace").encode("utf-8")
+    return pa.py_buffer(b"".join(parts)), originals
 
 
 def _typed_block(ctx: _Member, block: pa.Buffer) -> tuple[ReaderBatch, int]:
@@ -241,15 +277,20 @@ def _typed_block(ctx: _Member, block: pa.Buffer) -> tuple[ReaderBatch, int]:
     return ReaderBatch(obs, rej), n_records
 
 
-def _string_block(ctx: _Member, block: pa.Buffer) -> tuple[ReaderBatch, int]:
+def _string_block(
+    ctx: _Member, block: pa.Buffer, originals: dict[int, bytes] | None = None
+) -> tuple[ReaderBatch, int]:
     """Parse with every column as text, typing each value defensively.
 
     Fields that cannot be typed quarantine their record (``invalid_timestamp``
     or ``parse_error``, with the raw text and the offending field).
+    ``originals``: record number -> original line, for lines whose bytes
+    :func:`mend_utf8` replaced (each quarantined with its original text).
     """
+    originals = originals or {}
     table, invalid = parse_block(block, ctx.column_names, ctx.string_options)
     rows, n_records = record_numbers(table.num_rows, invalid)
-    bad = _invalid_rejects(invalid, ctx)
+    bad = _invalid_rejects(invalid, ctx, originals)
     if table.num_rows == 0:
         return ReaderBatch(empty_obs(), bad), n_records
     layout, types = ctx.layout, ctx.types
@@ -257,6 +298,9 @@ def _string_block(ctx: _Member, block: pa.Buffer) -> tuple[ReaderBatch, int]:
     bad_mask = np.zeros(table.num_rows, dtype=bool)
     detail = np.full(table.num_rows, None, dtype=object)
     ts_bad = np.zeros(table.num_rows, dtype=bool)
+    if originals:
+        bad_mask |= np.isin(rows, list(originals))
+        detail[bad_mask] = "bytes that are not UTF-8"
     for name, typ in types.items():
         col, not_utf8 = utf8_or_null(table.column(name).combine_chunks())
         new = not_utf8 & ~bad_mask
@@ -278,10 +322,11 @@ def _string_block(ctx: _Member, block: pa.Buffer) -> tuple[ReaderBatch, int]:
     if bad_mask.any():
         sel = np.flatnonzero(bad_mask)
         raw_cols = [pc.fill_null(table.column(n).combine_chunks().take(sel), b"") for n in types]
+        joined = pc.binary_join_element_wise(*raw_cols, b",").to_pylist()
         raws = pa.array(
             [
-                r.decode("utf-8", "backslashreplace")
-                for r in pc.binary_join_element_wise(*raw_cols, b",").to_pylist()
+                originals.get(int(n), r).decode("utf-8", "backslashreplace")
+                for n, r in zip(rows[sel], joined, strict=True)
             ],
             pa.string(),
         )
@@ -309,14 +354,22 @@ def _string_block(ctx: _Member, block: pa.Buffer) -> tuple[ReaderBatch, int]:
     return ReaderBatch(obs, pa.concat_tables(rejects)), n_records
 
 
-def _invalid_rejects(invalid: list[pacsv.InvalidRow], ctx: _Member) -> pa.Table:
+def _invalid_rejects(
+    invalid: list[pacsv.InvalidRow], ctx: _Member, originals: dict[int, bytes] | None = None
+) -> pa.Table:
     """Malformed lines (wrong column count) as parse_error rows with their raw text."""
     if not invalid:
         return empty_rejects()
+    originals = originals or {}
     return raw_rejects(
         QuarantineReason.PARSE_ERROR,
         [f"expected {r.expected_columns} columns, got {r.actual_columns}" for r in invalid],
-        [r.text for r in invalid],
+        [
+            originals[r.number].decode("utf-8", "backslashreplace")
+            if r.number in originals
+            else r.text
+            for r in invalid
+        ],
         [r.number for r in invalid],  # record number within the block
         source=ctx.layout.source,
         source_file=ctx.source_file,
