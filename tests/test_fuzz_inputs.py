@@ -17,7 +17,7 @@ quotes and separators). Properties, through the real ingest:
 Bounded in CI (``STSWATCH_FUZZ_EXAMPLES``, default 40 files per format, a
 few seconds each); run it longer by hand, e.g.::
 
-    STSWATCH_FUZZ_EXAMPLES=5000 .venv/bin/python -m pytest tests/test_fuzz_inputs.py -p no:cacheprovider
+    STSWATCH_FUZZ_EXAMPLES=5000 .venv/bin/python -m pytest tests/test_fuzz_inputs.py
 """
 
 from __future__ import annotations
