@@ -177,7 +177,7 @@ def _quiet_undecodable_invalid_rows(unraisable: Any) -> None:
     invalid-row handler of :func:`parse_block`; when the line holds other
     bytes, the decoding fails inside pyarrow, which prints the error as
     "Exception ignored" and fails the parse. The caller handles that parse
-    failure (``csv_reader.mend_utf8``), so the message is noise on a user's
+    failure (``csv_values.mend_utf8``), so the message is noise on a user's
     terminal. Everything else goes to the previous hook.
     """
     handler = getattr(unraisable.object, "__qualname__", "")
