@@ -197,17 +197,29 @@ class _Run:
         registry = self.txn.registry()
         bar = _progress(progress, "reading")
         with InputHasher([p for p, _ in inputs]) as hasher:
+
+            def identify_upto(last: int) -> None:
+                """Identities of inputs 0..last (waits for their hashes)."""
+                for i in range(len(self.identities), last + 1):
+                    path, fmt = inputs[i]
+                    ident = identify(i, path, fmt, hasher.result(i), registry)
+                    ident.duplicate_of = first_with_content(self.identities, ident.sha256)
+                    self.identities.append(ident)
+
             for origin, (path, fmt) in enumerate(inputs):
                 tally = FileTally(path=str(path), format=fmt)
                 report.files.append(tally)
-                ident = identify(origin, path, fmt, hasher.result(origin), registry)
-                ident.duplicate_of = first_with_content(self.identities, ident.sha256)
-                self.identities.append(ident)
-                tally.sha256 = ident.sha256
-                if ident.duplicate_of is not None:
-                    tally.duplicate_of = str(inputs[ident.duplicate_of][0])
-                    continue
-                self._read_file(ident, tally, bar)
+                if origin > 0:
+                    # hashed while the previous file was read: same content is read once
+                    identify_upto(origin)
+                    first = self.identities[origin].duplicate_of
+                    if first is not None:
+                        tally.duplicate_of = str(inputs[first][0])
+                        continue
+                self._read_file(path, fmt, origin, tally, bar)
+            identify_upto(len(inputs) - 1)  # the first file's hash ran beside its reading
+        for ident, tally in zip(self.identities, report.files, strict=True):
+            tally.sha256 = ident.sha256
         if bar is not None:
             bar.close()
         positions = register(registry, self.identities)
@@ -215,9 +227,8 @@ class _Run:
         report.days_written = sorted(set(report.days_written))
         return report
 
-    def _read_file(self, ident: InputIdentity, tally: FileTally, bar: Any) -> None:
+    def _read_file(self, path: Path, fmt: str, origin: int, tally: FileTally, bar: Any) -> None:
         """Stream one file through the row checks into the days (the reading phase)."""
-        path, origin = ident.path, ident.origin
         first_day: int | None = None
         max_rows = self.cfg.input_limits.max_rows_per_input
         check = partial(_check_batch, origin=origin, window=self.window)
@@ -246,7 +257,7 @@ class _Run:
         except ReaderError as exc:
             raise IngestError(str(exc)) from None
         except READ_ERRORS as exc:
-            raise IngestError(f"{path}: cannot read as {ident.format} ({exc})") from None
+            raise IngestError(f"{path}: cannot read as {fmt} ({exc})") from None
         # rows without a usable time go under the file's first day
         fallback = first_day
         if fallback is None and self.info.default_time is not None:

@@ -14,27 +14,14 @@ known, and an input given twice in one run is skipped before it is read.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from stswatch.pipeline.store_format import sha256_file
 from stswatch.pipeline.store_manifest import InputRecord, InputRegistry, InputTally
-
-_HASH_CHUNK_BYTES = 1 << 20
-
-
-def sha256_file(path: Path) -> tuple[str, int]:
-    """(hex SHA-256, size in bytes) of a file's bytes."""
-    sha = hashlib.sha256()
-    size = 0
-    with path.open("rb") as fh:
-        while chunk := fh.read(_HASH_CHUNK_BYTES):
-            sha.update(chunk)
-            size += len(chunk)
-    return sha.hexdigest(), size
 
 
 class InputHasher:

@@ -321,6 +321,17 @@ def iter_table_file(path: Path, table: str) -> Iterator[pa.RecordBatch]:
         raise DamagedPartitionError(path, _first_line(exc)) from None
 
 
+def sha256_file(path: Path) -> tuple[str, int]:
+    """(hex SHA-256, size in bytes) of a file's bytes, read in 1 MiB chunks."""
+    sha = hashlib.sha256()
+    size = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            sha.update(chunk)
+            size += len(chunk)
+    return sha.hexdigest(), size
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__

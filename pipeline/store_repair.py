@@ -26,11 +26,10 @@ from datetime import date, datetime
 from pathlib import Path
 
 from stswatch.pipeline.config import DEFAULT_CONFIG, Config
-from stswatch.pipeline.ingest_inputs import sha256_file
 from stswatch.pipeline.schemas import RENDEZVOUS
 from stswatch.pipeline.storage import Store
 from stswatch.pipeline.store_commit import TEMP_RE
-from stswatch.pipeline.store_format import iter_table_file
+from stswatch.pipeline.store_format import iter_table_file, sha256_file
 from stswatch.pipeline.store_lock import META_DIR
 from stswatch.pipeline.store_manifest import InputTally, read_registry, registry_path
 from stswatch.pipeline.store_transaction import INPUT_TABLES

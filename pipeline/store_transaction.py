@@ -10,7 +10,6 @@ store is exactly as before.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 from collections.abc import Callable, Iterable
@@ -28,6 +27,7 @@ from stswatch.pipeline.store_format import (
     HashingWriter,
     as_batches,
     check_table,
+    sha256_file,
     write_table_file,
 )
 from stswatch.pipeline.store_manifest import (
@@ -186,12 +186,5 @@ class StoreTransaction:
 
 def _adopt(path: Path) -> TableEntry:
     """Describe a file written before the store kept manifests (it was just read and merged)."""
-    sha = hashlib.sha256()
-    size = 0
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            sha.update(chunk)
-            size += len(chunk)
-    return TableEntry(
-        rows=pq.ParquetFile(path).metadata.num_rows, bytes=size, sha256=sha.hexdigest()
-    )
+    sha, size = sha256_file(path)
+    return TableEntry(rows=pq.ParquetFile(path).metadata.num_rows, bytes=size, sha256=sha)

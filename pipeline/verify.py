@@ -18,7 +18,6 @@ re-derives damaged days from their recorded inputs (``--repair``).
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,7 +27,7 @@ import pyarrow as pa
 
 from stswatch.pipeline.schemas import QUARANTINE, TABLES
 from stswatch.pipeline.storage import Store
-from stswatch.pipeline.store_format import DamagedPartitionError, iter_table_file
+from stswatch.pipeline.store_format import DamagedPartitionError, iter_table_file, sha256_file
 from stswatch.pipeline.store_lock import META_DIR, StoreError
 from stswatch.pipeline.store_manifest import DayManifest, TableEntry, manifest_days
 
@@ -142,7 +141,7 @@ def check_file(
     """One table file: checksums, schema, size/rows/hash; quarantine counts by (file, reason)."""
     path = store.path(table, day)
     rel = path.relative_to(store.root).as_posix()
-    size, sha = _hash_file(path)
+    sha, size = sha256_file(path)
     if entry is not None and (size, sha) != (entry.bytes, entry.sha256):
         what = f"{size:,} bytes" if size != entry.bytes else "same size, other bytes"
         report.problems.append(
@@ -164,16 +163,6 @@ def check_file(
             Problem(day, table, rel, f"{rows:,} rows, its commit recorded {entry.rows:,}")
         )
     return counts if table == QUARANTINE else None
-
-
-def _hash_file(path: Path) -> tuple[int, str]:
-    sha = hashlib.sha256()
-    size = 0
-    with path.open("rb") as fh:
-        while chunk := fh.read(4 << 20):
-            sha.update(chunk)
-            size += len(chunk)
-    return size, sha.hexdigest()
 
 
 def _count_quarantine(batch: pa.RecordBatch, counts: Counter[tuple[str, str]]) -> None:

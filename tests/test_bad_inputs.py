@@ -242,3 +242,35 @@ def test_malformed_line_with_bytes_that_are_not_utf8_costs_only_its_row(
     (row,) = quarantine(tmp_path / "s")
     assert (row["reason"], row["row_number"]) == ("parse_error", 4)
     assert row["raw"] == "636092733,2022-01-03T11:00:00,BAD\\xff,short"
+
+
+@pytest.mark.parametrize("command", ["run", "detect"])
+def test_model_file_that_is_not_a_model_is_one_line(
+    tmp_path: Path, monkeypatch, capsys, command: str
+) -> None:
+    """Garbage whose SHA-256 the card does record (a card rewritten too): skops refuses it."""
+    import hashlib
+    import json
+    import shutil
+
+    from stswatch.pipeline.scoring.persistence import CARD_FILE, DEFAULT_MODEL_DIR, MODEL_FILE
+
+    model_dir = tmp_path / "model"
+    shutil.copytree(DEFAULT_MODEL_DIR, model_dir)
+    garbage = b"PK\x03\x04 this is not a model"
+    (model_dir / MODEL_FILE).write_bytes(garbage)
+    card = json.loads((model_dir / CARD_FILE).read_text())
+    card["sha256"] = hashlib.sha256(garbage).hexdigest()
+    (model_dir / CARD_FILE).write_text(json.dumps(card))
+    path = write_mc_csv(tmp_path / "a.csv", good_rows())
+    store = tmp_path / "s"
+    ingest_files([path], store)
+    monkeypatch.setenv("STSWATCH_MODEL_DIR", str(model_dir))
+    out = tmp_path / "o.geojson"
+    args = {
+        "run": ["run", str(path), "--store", str(store), "--out", str(out)],
+        "detect": ["detect", "--store", str(store), "--start", "2022-01-03", "--out", str(out)],
+    }[command]
+    assert main(args) == 2
+    assert "suspicion.skops" in one_line_error(capsys)
+    assert not out.exists()

@@ -14,8 +14,8 @@ quotes and separators). Properties, through the real ingest:
   (the ``OverflowError`` that crashed ``run`` and ``detect``);
 * ingesting the same file again changes nothing.
 
-Bounded in CI (``STSWATCH_FUZZ_EXAMPLES``, default 40 files per format, a
-few seconds each); run it longer by hand, e.g.::
+Bounded in CI (``STSWATCH_FUZZ_EXAMPLES``, default 100 files per format, ~10 s
+in all); run it longer by hand, e.g.::
 
     STSWATCH_FUZZ_EXAMPLES=5000 .venv/bin/python -m pytest tests/test_fuzz_inputs.py
 """
@@ -37,7 +37,7 @@ from stswatch.pipeline.ingest import IngestError, ingest_files
 from stswatch.pipeline.storage import Store
 from stswatch.pipeline.verify import check_store
 
-EXAMPLES = int(os.environ.get("STSWATCH_FUZZ_EXAMPLES", "40"))
+EXAMPLES = int(os.environ.get("STSWATCH_FUZZ_EXAMPLES", "100"))
 NOW = datetime(2026, 12, 4, tzinfo=UTC)
 FUZZ = settings(
     max_examples=EXAMPLES,
