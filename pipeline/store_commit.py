@@ -53,7 +53,7 @@ import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
-from stswatch.pipeline.store_lock import META_DIR, commit_lock
+from stswatch.pipeline.store_lock import META_DIR, StoreError, commit_lock
 
 JOURNAL_PREFIX = "journal-"
 WRITERS_DIR = "writers"
@@ -127,6 +127,11 @@ def apply_journal(root: Path, journal: Path) -> None:
         entries = json.loads(journal.read_text(encoding="utf-8"))["renames"]
     except FileNotFoundError:
         return  # applied meanwhile by someone else
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise StoreError(
+            f"unreadable commit journal {journal}: {exc}; the commit it records cannot be "
+            "finished (move the file aside, then run `stswatch verify --store STORE`)"
+        ) from None
     folders: set[Path] = set()
     for tmp_rel, final_rel in entries:
         tmp, final = root / tmp_rel, root / final_rel

@@ -128,10 +128,12 @@ def _open_lock_file(root: Path, name: str, create: bool) -> int | None:
     if create:
         meta.mkdir(parents=True, exist_ok=True)
         return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    if not root.is_dir():
+        return None  # no store yet: nothing to read, nobody committing
     try:
         return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except FileNotFoundError:
-        try:  # a store written before the locks existed, or a fresh one
+        try:  # a store written before the locks existed
             meta.mkdir(parents=True, exist_ok=True)
             return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         except OSError:

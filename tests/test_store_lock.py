@@ -129,3 +129,9 @@ def test_concurrent_read_merge_write_loses_nothing(tmp_path: Path) -> None:
         assert proc.returncode == 0, err
     ids = Store(tmp_path).read_day("rendezvous", date(2022, 1, 3))["event_id"].to_pylist()
     assert sorted(ids) == sorted([f"{t}-{i}" for t in "ab" for i in range(30)])
+
+
+def test_reading_a_store_that_does_not_exist_creates_nothing(tmp_path: Path) -> None:
+    store = Store(tmp_path / "none")
+    assert store.read("positions", date(2022, 1, 3)).num_rows == 0
+    assert not (tmp_path / "none").exists()
