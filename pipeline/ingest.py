@@ -75,6 +75,7 @@ from stswatch.pipeline.readers import (
     sniff_format,
 )
 from stswatch.pipeline.storage import Store, StoreTransaction
+from stswatch.pipeline.store_manifest import InputTally
 
 EPOCH_DAY = date(1970, 1, 1)
 _T = TypeVar("_T")
@@ -280,7 +281,7 @@ class _Run:
             parts = self.days.pop(d, DayParts())
             if parts.positions:
                 report.days_covered.append(day)
-            skip = _recorded_inputs(store, day, self.identities)
+            recorded, skip = _recorded_inputs(store, day, self.identities)
             outcome = write_day(
                 self.txn,
                 day,
@@ -289,20 +290,24 @@ class _Run:
                 self.cfg.cleaning,
                 reading_quarantine=self._reading_quarantine(d, skip),
                 skip=skip,
+                skip_positions=set(recorded),
             )
             tallies = []
             for ident, tally in zip(self.identities, report.files, strict=True):
+                if ident.duplicate_of is not None:
+                    continue
                 o = ident.origin
+                counts = self.counts.get((o, d)) or DayCounts()
+                if o in recorded:  # the day holds this content already: its record stands
+                    _replace_day_counts(tally, counts, recorded[o])
+                    tallies.append(recorded[o])
+                    continue
                 accepted = int(outcome.accepted_per_file[o])
-                tally.accepted += accepted
-                tally.quarantined_by_reason.update(outcome.quarantined_per_file[o])
-                counts = self.counts.get((o, d))
                 day_quarantine = outcome.quarantined_per_file[o]
-                if ident.duplicate_of is not None or (
-                    counts is None and not accepted and not day_quarantine
-                ):
+                tally.accepted += accepted
+                tally.quarantined_by_reason.update(day_quarantine)
+                if (o, d) not in self.counts and not accepted and not day_quarantine:
                     continue  # nothing of this input on this day
-                counts = counts or DayCounts()
                 quarantined = counts.quarantined + Counter(day_quarantine)
                 tallies.append(
                     day_tally(
@@ -336,19 +341,39 @@ class _Run:
         return out
 
 
-def _recorded_inputs(store: Store, day: date, identities: list[InputIdentity]) -> set[int]:
-    """Inputs of this run whose rows the day already holds (their quarantine is not added again).
+def _recorded_inputs(
+    store: Store, day: date, identities: list[InputIdentity]
+) -> tuple[dict[int, InputTally], set[int]]:
+    """Inputs of this run the day already holds: (their recorded tallies, all to skip).
 
-    The day's manifest names them by content; a day written before manifests
-    by the name its quarantine rows carry.
+    An input the day's manifest records (same content) adds nothing to the
+    day: neither its positions (re-judged beside other files, a row could
+    change its verdict) nor its quarantine, and its recorded tally stands. A
+    day written before manifests is matched by the name its quarantine rows
+    carry, for the quarantine only (there is no tally to stand for the rest).
     """
     skip = {i.origin for i in identities if i.duplicate_of is not None}
     manifest = store.manifest(day)
     if manifest is not None:
-        recorded = {t.sha256 for t in manifest.inputs}
-        return skip | {i.origin for i in identities if i.sha256 in recorded}
+        by_sha = {t.sha256: t for t in manifest.inputs}
+        recorded = {
+            i.origin: by_sha[i.sha256]
+            for i in identities
+            if i.duplicate_of is None and i.sha256 in by_sha
+        }
+        return recorded, skip | set(recorded)
     names = stored_source_files(store, day)
-    return skip | {i.origin for i in identities if i.name in names}
+    return {}, skip | {i.origin for i in identities if i.name in names}
+
+
+def _replace_day_counts(tally: FileTally, read: DayCounts, recorded: InputTally) -> None:
+    """In a file's tally, the day's counts from this reading -> the day's recorded counts."""
+    tally.accepted += recorded.accepted - read.static_accepted
+    reasons = tally.quarantined_by_reason
+    reasons.update(recorded.quarantined)
+    reasons.subtract(read.quarantined)
+    for reason in [r for r, n in reasons.items() if n == 0]:
+        del reasons[reason]
 
 
 @dataclass

@@ -233,6 +233,7 @@ def write_day(
     *,
     reading_quarantine: list[Iterator[pa.Table]],
     skip: set[int],
+    skip_positions: set[int] | None = None,
 ) -> DayOutcome:
     """Merge ``parts`` with the stored day and stage what changed in ``txn``.
 
@@ -240,7 +241,9 @@ def write_day(
     buffers' ``origin``; ``reading_quarantine[i]`` the reading-phase
     quarantine rows of input ``i`` on this day, appended to the stored
     quarantine with the day's own, except for the inputs in ``skip`` (the
-    day already holds them: same content ingested before).
+    day already holds them: same content ingested before). The position rows
+    of the inputs in ``skip_positions`` are left out too (their day's record
+    stands).
     """
     outcome = DayOutcome(
         accepted_per_file=np.zeros(len(file_names), dtype=np.int64),
@@ -253,8 +256,10 @@ def write_day(
         vessels: Future[str | None] | None = None
         if parts.statics or parts.compacted:
             vessels = side.submit(lambda: _write_vessels(txn, day, parts.day_statics()))
-        if parts.positions:
-            runs, parts.positions = parts.positions, []
+        runs, parts.positions = parts.positions, []
+        if skip_positions:  # each run comes from one reader batch: one input
+            runs = [r for r in runs if len(r) and int(r.cols["origin"][0]) not in skip_positions]
+        if runs:
             day_quarantine = _write_positions(txn, day, runs, outcome, file_names, cfg)
         if vessels is not None and (written := vessels.result()) is not None:
             outcome.partitions.insert(0, written)

@@ -274,3 +274,28 @@ def test_model_file_that_is_not_a_model_is_one_line(
     assert main(args) == 2
     assert "suspicion.skops" in one_line_error(capsys)
     assert not out.exists()
+
+
+def test_known_input_beside_a_new_one_keeps_its_record(tmp_path: Path) -> None:
+    """Re-ingested with another file, an input the day holds adds nothing and keeps its tally."""
+    x_rows = [
+        mc_row(time="2022-01-03T10:00:00", lat=10.0),
+        mc_row(time="2022-01-03T10:10:00", lat=12.0),  # a jump between two fixes
+        mc_row(time="2022-01-03T10:20:00", lat=10.002),
+        mc_row(mmsi=123, time="2022-01-03T10:30:00"),
+    ]
+    x = write_mc_csv(tmp_path / "x.csv", x_rows)
+    # beside y's ping, x's jump would be judged a fix: x must not be judged again
+    y = write_mc_csv(tmp_path / "y.csv", [mc_row(time="2022-01-03T10:09:00", lat=11.99)])
+    store = tmp_path / "s"
+    first = ingest_files([x], store, now=NOW)
+    both = ingest_files([x, y], store, now=NOW)
+    x_again = both.files[0]
+    assert (x_again.accepted, x_again.quarantined_by_reason) == (
+        first.files[0].accepted,
+        first.files[0].quarantined_by_reason,
+    )
+    assert both.files[1].rows_in == 1
+    assert main(["verify", "--store", str(store)]) == 0
+    lats = Store(store).read_day("positions", DAY)["lat"].to_pylist()
+    assert 12.0 not in lats  # x's jump stays in the quarantine, not in both tables
