@@ -33,11 +33,10 @@ from __future__ import annotations
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -45,7 +44,8 @@ import pyarrow.compute as pc
 
 from stswatch.pipeline.cleaning import MS_PER_DAY, PositionBuffer, day_bounds, split_batch
 from stswatch.pipeline.config import DEFAULT_CONFIG, Config
-from stswatch.pipeline.ingest_day import LIBC, DayParts, write_day
+from stswatch.pipeline.ingest_day import DayParts, write_day
+from stswatch.pipeline.ingest_memory import jemalloc_pool, tune_malloc
 from stswatch.pipeline.readers import ReaderBatch, ReaderError, read_any, sniff_format
 from stswatch.pipeline.storage import Store
 
@@ -189,76 +189,6 @@ def check_inputs(paths: Iterable[Path | str]) -> list[tuple[Path, str]]:
     return out
 
 
-#: glibc malloc, tuned for a large ingest. Every page the process gets afresh
-#: costs a fault and a page zeroed by the kernel (~6 us on the 2-core VM); on
-#: some days that was a quarter of the CPU time at 1e7 rows (1.1 M faults),
-#: on others half as many faults, depending on the host, not on the code.
-#:
-#: * the mmap threshold normally grows up to 32 MB after large frees, after
-#:   which the day's 10-80 MB numpy columns come from the heap and stay
-#:   resident once freed. Pinned at 8 MiB, the day's columns are mapped and
-#:   returned to the OS on free (peak RSS ~1460 -> ~1300 MiB), while a
-#:   batch's arrays (80k rows), a row group's (256k rows: 2 MiB a column)
-#:   and a static compaction's (~400k rows) come from the heap and are
-#:   reused. At 2 MiB they were mapped afresh each time: on a high-fault
-#:   day ~250k more faults and ~1.3 s more kernel time, for ~40 MiB less RSS;
-#: * pinning the mmap threshold also pins the trim threshold at its 128 KiB
-#:   default, so every batch's freed temporaries were handed back to the OS
-#:   and faulted in again by the next batch. Keeping up to 256 MiB of free
-#:   heap (never more than the batches in flight use) saved ~25% of the
-#:   faults of such a day, for ~40 MiB of peak RSS.
-_MMAP_THRESHOLD_BYTES = 8 << 20
-_TRIM_THRESHOLD_BYTES = 256 << 20
-_TOP_PAD_BYTES = 16 << 20
-_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3
-
-
-def _tune_malloc() -> None:
-    if LIBC is not None:
-        LIBC.mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_BYTES)
-        LIBC.mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD_BYTES)
-        LIBC.mallopt(_M_TOP_PAD, _TOP_PAD_BYTES)
-
-
-#: How long jemalloc keeps freed pages before returning them (see _jemalloc_pool).
-_JEMALLOC_DECAY_MS = 5_000
-
-
-@contextmanager
-def _jemalloc_pool() -> Iterator[None]:
-    """Allocate Arrow memory from jemalloc for the duration of an ingest.
-
-    Measured on the 1e6..1e7-row benchmark: pyarrow's default mimalloc pool
-    keeps ~25-30% more resident memory than jemalloc for this allocation
-    pattern (many short-lived ~10 MB batch buffers next to a large long-lived
-    day buffer), which decides whether a 10-million-row day fits in 1.5 GB.
-    Falls back silently where pyarrow was built without jemalloc.
-
-    Freed pages are kept for :data:`_JEMALLOC_DECAY_MS` before they go back
-    to the OS (Arrow's default is 1 s): the batches allocate and free the
-    same sizes over and over, and each page returned is a page fault and a
-    page zeroed by the kernel when the next batch takes it again (on a
-    high-fault day ~130k fewer faults, ~1 s less kernel time at 1e7 rows,
-    for ~60 MiB more RSS before the purges below). The day phase purges
-    the pool explicitly (:func:`stswatch.pipeline.ingest_day.release_memory`) where
-    its peak would otherwise include those pages. The setting applies to
-    the arenas jemalloc creates from then on, which in a fresh process are
-    nearly all of them.
-    """
-    try:
-        pool = pa.jemalloc_memory_pool()
-        pa.jemalloc_set_decay_ms(_JEMALLOC_DECAY_MS)
-    except (NotImplementedError, AttributeError):
-        yield
-        return
-    previous = pa.default_memory_pool()
-    pa.set_memory_pool(pool)
-    try:
-        yield
-    finally:
-        pa.set_memory_pool(previous)
-
-
 def ingest_files(
     paths: Sequence[Path | str],
     store_root: Path | str,
@@ -274,9 +204,9 @@ def ingest_files(
     while streaming (days of earlier files are not written either: the store
     only changes at the end, one atomic day file at a time).
     """
-    _tune_malloc()
+    tune_malloc()
     with (
-        _jemalloc_pool(),
+        jemalloc_pool(),
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="statics") as compactor,
     ):
         return _ingest_files(
@@ -304,46 +234,79 @@ def _ingest_files(
     days: dict[int, DayParts] = defaultdict(DayParts)
     file_names = [str(p) for p, _ in inputs]
     bar = _progress(progress, "reading")
-
     for origin, (path, fmt) in enumerate(inputs):
         tally = FileTally(path=str(path), format=fmt)
         report.files.append(tally)
-        undated: list[pa.Table] = []
-        first_day: int | None = None
-        try:
-            batches = read_any(path, default_time=default_time)
-            for checked in _parallel_map(_check_batch, batches, origin):
-                tally.rows_in += checked.n_records
-                if bar is not None:
-                    bar.update(checked.n_records)
-                tally.quarantined_by_reason.update(checked.quarantined_by_reason)
-                tally.accepted += checked.n_static_only
-                undated.extend(checked.quarantine)
-                for d, statics in checked.statics.items():
-                    days[d].add_statics(statics, compactor)
-                for d, buf in checked.positions.items():
-                    days[d].positions.append(buf)
-                    first_day = d if first_day is None else min(first_day, d)
-        except ReaderError as exc:
-            raise IngestError(str(exc)) from None
-        except (pa.ArrowInvalid, UnicodeDecodeError, OSError, EOFError) as exc:
-            raise IngestError(f"{path}: cannot read as {fmt} ({exc})") from None
-        # File quarantine rows under their own day (or the file's first day).
-        fallback = first_day
-        if fallback is None and default_time is not None:
-            aware = default_time if default_time.tzinfo else default_time.replace(tzinfo=UTC)
-            fallback = (aware.astimezone(UTC).date() - EPOCH_DAY).days
-        for q in undated:
-            qday = _days_of(q["timestamp"])
-            qday[qday < 0] = fallback if fallback is not None else 0
-            qdays = np.unique(qday)
-            for d in qdays:
-                days[int(d)].quarantine.append(
-                    q if len(qdays) == 1 else q.filter(pa.array(qday == d))
-                )
+        _read_file(path, fmt, origin, tally, days, default_time, compactor, bar)
     if bar is not None:
         bar.close()
+    _write_days(store, days, file_names, cfg, report, progress)
+    report.days_written = sorted(set(report.days_written))
+    return report
 
+
+def _read_file(
+    path: Path,
+    fmt: str,
+    origin: int,
+    tally: FileTally,
+    days: dict[int, DayParts],
+    default_time: datetime | None,
+    compactor: Executor,
+    bar: Any,
+) -> None:
+    """Stream one file through the row checks into ``days`` (the reading phase)."""
+    undated: list[pa.Table] = []
+    first_day: int | None = None
+    try:
+        batches = read_any(path, default_time=default_time)
+        for checked in _parallel_map(_check_batch, batches, origin):
+            tally.rows_in += checked.n_records
+            if bar is not None:
+                bar.update(checked.n_records)
+            tally.quarantined_by_reason.update(checked.quarantined_by_reason)
+            tally.accepted += checked.n_static_only
+            undated.extend(checked.quarantine)
+            for d, statics in checked.statics.items():
+                days[d].add_statics(statics, compactor)
+            for d, buf in checked.positions.items():
+                days[d].positions.append(buf)
+                first_day = d if first_day is None else min(first_day, d)
+    except ReaderError as exc:
+        raise IngestError(str(exc)) from None
+    except (pa.ArrowInvalid, UnicodeDecodeError, OSError, EOFError) as exc:
+        raise IngestError(f"{path}: cannot read as {fmt} ({exc})") from None
+    _file_quarantine(undated, first_day, default_time, days)
+
+
+def _file_quarantine(
+    undated: list[pa.Table],
+    first_day: int | None,
+    default_time: datetime | None,
+    days: dict[int, DayParts],
+) -> None:
+    """File a file's quarantine rows under their own day (or the file's first day)."""
+    fallback = first_day
+    if fallback is None and default_time is not None:
+        aware = default_time if default_time.tzinfo else default_time.replace(tzinfo=UTC)
+        fallback = (aware.astimezone(UTC).date() - EPOCH_DAY).days
+    for q in undated:
+        qday = _days_of(q["timestamp"])
+        qday[qday < 0] = fallback if fallback is not None else 0
+        qdays = np.unique(qday)
+        for d in qdays:
+            days[int(d)].quarantine.append(q if len(qdays) == 1 else q.filter(pa.array(qday == d)))
+
+
+def _write_days(
+    store: Store,
+    days: dict[int, DayParts],
+    file_names: list[str],
+    cfg: Config,
+    report: IngestReport,
+    progress: bool,
+) -> None:
+    """Resolve and write each UTC day in turn (the writing phase), tallying per file."""
     day_bar = _progress(progress, "writing", unit=" days")
     for d in sorted(days):
         parts = days.pop(d)
@@ -362,8 +325,6 @@ def _ingest_files(
             day_bar.update(1)
     if day_bar is not None:
         day_bar.close()
-    report.days_written = sorted(set(report.days_written))
-    return report
 
 
 @dataclass

@@ -20,7 +20,6 @@ own thread meanwhile: the day's tail uses both cores instead of one.
 
 from __future__ import annotations
 
-import ctypes
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
@@ -35,12 +34,14 @@ from stswatch.pipeline.cleaning import (
     BUFFER_DTYPES,
     MS_PER_DAY,
     STATUS_REASON,
+    DayResolution,
     PositionBuffer,
     Status,
     resolve_day,
     vessel_series,
 )
 from stswatch.pipeline.config import CleaningConfig
+from stswatch.pipeline.ingest_memory import release_memory
 from stswatch.pipeline.schemas import (
     POSITIONS,
     QUARANTINE,
@@ -117,24 +118,6 @@ class DayOutcome:
     quarantined_per_file: list[dict[str, int]]
     #: store partitions (re)written, e.g. "positions/date=2022-01-03"
     partitions: list[str] = field(default_factory=list)
-
-
-# ------------------------------------------------------------------ malloc
-def _glibc() -> ctypes.CDLL | None:
-    try:
-        return ctypes.CDLL("libc.so.6")
-    except OSError:  # not glibc (macOS, musl...): nothing to tune
-        return None
-
-
-LIBC = _glibc()
-
-
-def release_memory() -> None:
-    """Return freed heap and Arrow pool memory to the OS at phase boundaries."""
-    if LIBC is not None:
-        LIBC.malloc_trim(0)
-    pa.default_memory_pool().release_unused()
 
 
 # ------------------------------------------------------------ mmsi ranges
@@ -347,71 +330,108 @@ def _write_positions(
     # stored rows (origin -1) come first in every part: its stored prefix
     plan = DayRuns.plan([stored, *runs], DAY_PARTS)
     del stored, runs
-    # one dictionary of source names for the whole day file (data-determined)
-    sources = plan.source_names()
     day_start_ms = (day.toordinal() - date(1970, 1, 1).toordinal()) * MS_PER_DAY
-    quarantine: list[pa.Table] = []
-    state = {"any_accepted": False}
-    gathered: list[int] = []
+    parts = _DayPositions(plan, day_start_ms, file_names, cfg, outcome)
+    try:
+        store.write_day(POSITIONS, day, parts.batches(had_day), presorted=True)
+        outcome.partitions.append(f"{POSITIONS}/date={day.isoformat()}")
+    except _UnchangedDayError:
+        pass
+    return parts.quarantine
 
-    def resolve_part(p: int) -> _PartResult:
-        buf = plan.gather(p, day_start_ms)
-        gathered.append(p)
-        if len(gathered) == len(plan):
+
+class _DayPositions:
+    """A day's mmsi-range parts, resolved on two threads and handed on in order.
+
+    :meth:`batches` feeds the Parquet writer the row groups of each part as
+    soon as it is resolved (:meth:`resolve`), at most ``_PARTS_AHEAD`` ahead,
+    and tallies each part's quarantine into the day's outcome.
+    """
+
+    def __init__(
+        self,
+        plan: DayRuns,
+        day_start_ms: int,
+        file_names: list[str],
+        cfg: CleaningConfig,
+        outcome: DayOutcome,
+    ) -> None:
+        self.plan = plan
+        self.day_start_ms = day_start_ms
+        self.file_names = file_names
+        self.cfg = cfg
+        self.outcome = outcome
+        # one dictionary of source names for the whole day file (data-determined)
+        self.sources = plan.source_names()
+        self.quarantine: list[pa.Table] = []
+        self.any_accepted = False
+        self._gathered: list[int] = []
+
+    def resolve(self, p: int) -> _PartResult:
+        """Gather, resolve and encode part ``p`` (in a worker thread)."""
+        plan = self.plan
+        buf = plan.gather(p, self.day_start_ms)
+        self._gathered.append(p)
+        if len(self._gathered) == len(plan):
             plan.release()  # the runs' memory goes back as soon as no part needs it
-        res = resolve_day(buf, buf.cols["origin"] < 0, day_start_ms, cfg)
-        q_idx = np.flatnonzero(np.isin(res.status, list(STATUS_REASON)))
-        q = None
-        counts: dict[tuple[int, str], int] = {}
-        if len(q_idx):
-            q_status = res.status[q_idx]
-            # stored rows are never judged: every quarantined row is new (origin >= 0)
-            pairs = buf.cols["origin"][q_idx].astype(np.int64) * 16 + q_status
-            for pair, n in zip(*np.unique(pairs, return_counts=True), strict=True):
-                counts[(int(pair) // 16, STATUS_REASON[int(pair) % 16].value)] = int(n)
-            q = buf.to_quarantine(
-                q_idx,
-                [STATUS_REASON[int(s)].value for s in q_status],
-                [res.details.get(int(s)) for s in q_status],
-                file_names,
-            )
+        res = resolve_day(buf, buf.cols["origin"] < 0, self.day_start_ms, self.cfg)
+        q, counts = self._part_quarantine(buf, res)
         out = res.out_index
         batches = [
             b
             for start in range(0, len(out), ROW_GROUP_ROWS)
             for b in buf.to_positions(
-                out[start : start + ROW_GROUP_ROWS], sources=sources
+                out[start : start + ROW_GROUP_ROWS], sources=self.sources
             ).to_batches()
         ]
         return _PartResult(batches, q, bool((res.status == Status.ACCEPTED).any()), counts)
 
-    def stream() -> Iterator[pa.RecordBatch]:
+    def _part_quarantine(
+        self, buf: PositionBuffer, res: DayResolution
+    ) -> tuple[pa.Table | None, dict[tuple[int, str], int]]:
+        """The part's quarantine rows and their counts per (input file, reason)."""
+        q_idx = np.flatnonzero(np.isin(res.status, list(STATUS_REASON)))
+        counts: dict[tuple[int, str], int] = {}
+        if not len(q_idx):
+            return None, counts
+        q_status = res.status[q_idx]
+        # stored rows are never judged: every quarantined row is new (origin >= 0)
+        pairs = buf.cols["origin"][q_idx].astype(np.int64) * 16 + q_status
+        for pair, n in zip(*np.unique(pairs, return_counts=True), strict=True):
+            counts[(int(pair) // 16, STATUS_REASON[int(pair) % 16].value)] = int(n)
+        q = buf.to_quarantine(
+            q_idx,
+            [STATUS_REASON[int(s)].value for s in q_status],
+            [res.details.get(int(s)) for s in q_status],
+            self.file_names,
+        )
+        return q, counts
+
+    def batches(self, had_day: bool) -> Iterator[pa.RecordBatch]:
+        """Every part's row groups in order; cancels the write if nothing is new."""
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="day-part") as pool:
             pending: deque[Future[_PartResult]] = deque()
-            todo = deque(range(len(plan)))
+            todo = deque(range(len(self.plan)))
             while todo or pending:
                 while todo and len(pending) < _PARTS_AHEAD:
-                    pending.append(pool.submit(resolve_part, todo.popleft()))
+                    pending.append(pool.submit(self.resolve, todo.popleft()))
                 result = pending.popleft().result()
-                if result.quarantine is not None:
-                    quarantine.append(result.quarantine)
-                for (origin, reason), n in result.counts.items():
-                    # accepted = new rows - quarantined (stored rows count as accepted)
-                    outcome.accepted_per_file[origin] -= n
-                    per_file = outcome.quarantined_per_file[origin]
-                    per_file[reason] = per_file.get(reason, 0) + n
-                state["any_accepted"] |= result.any_accepted
+                self._tally(result)
                 yield from result.batches
                 del result
                 # the part's gathered rows are encoded and freed: hand the
                 # pages back before the next parts fill up (the day's peak)
                 release_memory()
-        if had_day and not state["any_accepted"]:
+        if had_day and not self.any_accepted:
             raise _UnchangedDayError  # nothing new: keep the stored file as it is
 
-    try:
-        store.write_day(POSITIONS, day, stream(), presorted=True)
-        outcome.partitions.append(f"{POSITIONS}/date={day.isoformat()}")
-    except _UnchangedDayError:
-        pass
-    return quarantine
+    def _tally(self, result: _PartResult) -> None:
+        if result.quarantine is not None:
+            self.quarantine.append(result.quarantine)
+        outcome = self.outcome
+        for (origin, reason), n in result.counts.items():
+            # accepted = new rows - quarantined (stored rows count as accepted)
+            outcome.accepted_per_file[origin] -= n
+            per_file = outcome.quarantined_per_file[origin]
+            per_file[reason] = per_file.get(reason, 0) + n
+        self.any_accepted |= result.any_accepted

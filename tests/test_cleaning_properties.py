@@ -191,7 +191,7 @@ def test_vessel_series_same_with_and_without_background_compaction(rows: list) -
     from unittest import mock
 
     from stswatch.pipeline import ingest_day
-    from stswatch.pipeline.readers import common
+    from stswatch.pipeline.readers import csv_reader
 
     lines = [
         mc_row(
@@ -207,7 +207,7 @@ def test_vessel_series_same_with_and_without_background_compaction(rows: list) -
         path = write_mc_csv(Path(tmp) / "a.csv", lines)
         for chunk_rows in (10**9, 1):
             with (
-                mock.patch.object(common, "BLOCK_SIZE_BYTES", 300),  # a few lines a batch
+                mock.patch.object(csv_reader, "BLOCK_SIZE_BYTES", 300),  # a few lines a batch
                 mock.patch.object(ingest_day, "STATIC_COMPACT_ROWS", chunk_rows),
             ):
                 ingest_files([path], Path(tmp) / f"store{chunk_rows}")
@@ -223,7 +223,7 @@ def test_vessel_series_same_with_and_without_background_compaction(rows: list) -
 )
 def test_static_comparison_treats_nulls_as_equal(values: list, typ: pa.DataType, skip: int) -> None:
     """Adjacent-row equality of static columns: raw values + validity (and text codes)."""
-    from stswatch.pipeline.cleaning import _same_as_next
+    from stswatch.pipeline.cleaning.vessel_series import _same_as_next
 
     # text: "", one-word values that differ in one byte or only in length
     # (a NUL byte), and values longer than a word
@@ -247,7 +247,7 @@ def test_static_comparison_treats_nulls_as_equal(values: list, typ: pa.DataType,
 def test_text_comparison_exact(values: list) -> None:
     """Neighbouring text values are equal only when every byte and the
     length match ("A" is not "A\\0"), and null is not ""."""
-    from stswatch.pipeline.cleaning import _same_as_next
+    from stswatch.pipeline.cleaning.vessel_series import _same_as_next
 
     arr = pa.array(values, pa.string())
     got = _same_as_next(arr, np.arange(len(values)))
@@ -261,7 +261,7 @@ def test_text_comparison_exact(values: list) -> None:
 )
 def test_class_codes_from_string_buffers(values: list, skip: int) -> None:
     """Transceiver class codes read off the string buffers = a vocabulary lookup."""
-    from stswatch.pipeline.cleaning import CLASS_VOCAB, _char_codes
+    from stswatch.pipeline.cleaning.columns import CLASS_VOCAB, _char_codes
 
     arr = pa.array(values, pa.string()).slice(min(skip, len(values)))
     expected = [CLASS_VOCAB.index(v) if v in CLASS_VOCAB else -1 for v in arr.to_pylist()]
@@ -281,7 +281,7 @@ def test_single_source_read_off_the_buffers(
 ) -> None:
     """A batch's source column is recognised as one value only when every row
     holds exactly that value (checked on the bytes, not by hashing)."""
-    from stswatch.pipeline.cleaning import _one_value
+    from stswatch.pipeline.cleaning.columns import one_value
 
     values: list[str | None] = [value] * n
     if n and at < n:
@@ -289,7 +289,7 @@ def test_single_source_read_off_the_buffers(
     arr = pa.array(values, pa.string()).slice(min(skip, n))
     rows = arr.to_pylist()
     expected = rows[0] if rows and None not in rows and len(set(rows)) == 1 else None
-    assert _one_value(arr) == expected
+    assert one_value(arr) == expected
 
 
 MS_PER_DAY = 86_400_000

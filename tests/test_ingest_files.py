@@ -311,7 +311,7 @@ def test_batch_across_midnight_routes_each_day_its_rows() -> None:
 
     from stswatch.pipeline.ingest import _check_batch
     from stswatch.pipeline.readers import ReaderBatch
-    from stswatch.pipeline.readers.common import empty_rejects
+    from stswatch.pipeline.readers.batch import empty_rejects
 
     midnight = datetime(2022, 1, 4, tzinfo=UTC)
     rows = [

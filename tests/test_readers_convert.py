@@ -14,22 +14,21 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stswatch.pipeline.readers.common import (
-    NUMERIC_FIELDS,
-    float_array,
-    imo_from_text,
-    per_distinct,
-    position_columns,
-    range_to_null,
-    sentinel_to_null,
-    to_float,
-)
-from stswatch.pipeline.readers.common import _imo_from_strings as imo_from_strings
+from stswatch.pipeline.readers.arrow_arrays import float_array, to_float
+from stswatch.pipeline.readers.imo import _imo_from_strings as imo_from_strings
+from stswatch.pipeline.readers.imo import imo_from_text
 from stswatch.pipeline.readers.marinecadastre import (
     _ship_type,
     _transceiver_class,
     ship_type_column,
     transceiver_class_column,
+)
+from stswatch.pipeline.readers.observation_columns import (
+    NUMERIC_FIELDS,
+    per_distinct,
+    position_columns,
+    range_to_null,
+    sentinel_to_null,
 )
 
 SPECIAL = [0.0, -0.0, 0.1, 91.0, 181.0, 102.3, 360.0, 511.0, 1000.0, 30.0, 2.0**62, -(2.0**62)]
@@ -104,7 +103,7 @@ def test_imo_spellings():
 
 
 def test_common_spellings_take_the_byte_kernels():
-    from stswatch.pipeline.readers.common import _imo_fast
+    from stswatch.pipeline.readers.imo import _imo_fast
     from stswatch.pipeline.readers.marinecadastre import _ship_type_fast
 
     imo = pa.array(["IMO1234567", "IMO0000000", "IMO9999999", "IMO0123456"])

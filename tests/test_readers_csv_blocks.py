@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 from helpers_ingest import MC_HEADER, mc_row
 
-from stswatch.pipeline.readers import ReaderError, common, read_any
+from stswatch.pipeline.readers import ReaderError, csv_reader, read_any
 from stswatch.pipeline.readers.csv_blocks import LineBlocks, ordered_map, record_numbers
 
 #: ~2-3 MarineCadastre rows per block.
@@ -42,7 +42,7 @@ def read_all(path: Path) -> tuple[pa.Table, pa.Table]:
 
 def read_blocks(path: Path, block_size: int, monkeypatch: pytest.MonkeyPatch):
     with monkeypatch.context() as m:
-        m.setattr(common, "BLOCK_SIZE_BYTES", block_size)
+        m.setattr(csv_reader, "BLOCK_SIZE_BYTES", block_size)
         return read_all(path)
 
 
@@ -61,7 +61,7 @@ def quarantine(rej: pa.Table) -> list[tuple]:
 def test_tiny_blocks_really_split_the_file(tmp_path: Path, monkeypatch) -> None:
     path = write(tmp_path / "a.csv", rows(40))
     with monkeypatch.context() as m:
-        m.setattr(common, "BLOCK_SIZE_BYTES", TINY)
+        m.setattr(csv_reader, "BLOCK_SIZE_BYTES", TINY)
         assert len(list(read_any(path))) >= 10
 
 
@@ -250,7 +250,7 @@ def test_unreadable_later_block_raises_reader_error_naming_the_file(
     path.write_bytes(("\n".join([MC_HEADER, *lines]) + "\n").encode().replace(b"\xc3\xbf", b"\xff"))
     got = 0
     with monkeypatch.context() as m:
-        m.setattr(common, "BLOCK_SIZE_BYTES", TINY)
+        m.setattr(csv_reader, "BLOCK_SIZE_BYTES", TINY)
         with pytest.raises(ReaderError, match=r"a\.csv: not a readable marinecadastre CSV"):
             for batch in read_any(path):
                 got += batch.n_records

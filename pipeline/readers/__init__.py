@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-from stswatch.pipeline.readers.batch import ReaderBatch
-from stswatch.pipeline.readers.common import ReaderError, read_head
+from stswatch.pipeline.readers.batch import ReaderBatch, ReaderError
+from stswatch.pipeline.readers.files import read_head
 
 __all__ = ["FORMATS", "ReaderBatch", "ReaderError", "read_any", "sniff_format"]
 

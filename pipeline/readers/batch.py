@@ -1,13 +1,21 @@
-"""The unit every reader yields: typed observations plus the rows it could not type."""
+"""What every reader yields and raises: typed observations, the rows it could not type.
+
+Also the builders of those tables (observations with missing columns as
+nulls, quarantine rows for typed or raw records), shared by the CSV dialects.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
 
-from stswatch.pipeline.schemas import OBSERVATION_SCHEMA, QUARANTINE_SCHEMA, QuarantineReason
+from stswatch.pipeline.readers.arrow_arrays import one_array
+from stswatch.pipeline.schemas import OBSERVATION_SCHEMA, QUARANTINE_SCHEMA
+
+
+class ReaderError(ValueError):
+    """The input cannot be read as the expected format (message names the file)."""
 
 
 @dataclass(frozen=True)
@@ -34,32 +42,78 @@ class ReaderBatch:
         return self.observations.num_rows + self.rejects.num_rows
 
 
-def empty_observations() -> pa.Table:
-    return OBSERVATION_SCHEMA.empty_table()
+def observations_table(columns: dict[str, pa.Array], n: int) -> pa.Table:
+    """Assemble an OBSERVATION_SCHEMA table; missing columns become nulls."""
+    arrays = []
+    for f in OBSERVATION_SCHEMA:
+        col = columns.get(f.name)
+        if col is None:
+            arrays.append(pa.nulls(n, f.type))
+        else:
+            col = one_array(col)
+            arrays.append(col if col.type == f.type else col.cast(f.type))
+    return pa.Table.from_arrays(arrays, schema=OBSERVATION_SCHEMA)
 
 
-def rejects_table(
-    reasons: Sequence[QuarantineReason | str],
+def rejects_from_observations(
+    obs: pa.Table, reasons: list[str] | str, details: pa.Array | list[str | None] | None
+) -> pa.Table:
+    """Quarantine rows for typed observations (keeps mmsi/time/position)."""
+    n = obs.num_rows
+    if isinstance(reasons, str):
+        reasons = [reasons] * n
+    cols = {
+        "reason": pa.array(reasons, pa.string()),
+        "detail": pa.array(details, pa.string())
+        if not isinstance(details, pa.Array)
+        else details.cast(pa.string())
+        if details is not None
+        else pa.nulls(n, pa.string()),
+        "raw": pa.nulls(n, pa.string()),
+    }
+    arrays = []
+    for f in QUARANTINE_SCHEMA:
+        if f.name in cols:
+            arrays.append(cols[f.name])
+        else:
+            arrays.append(obs.column(f.name).combine_chunks().cast(f.type))
+    return pa.Table.from_arrays(arrays, schema=QUARANTINE_SCHEMA)
+
+
+def raw_rejects(
+    reason: str,
+    details: list[str | None],
+    raws: list[str | None],
+    row_numbers: list[int | None],
     *,
-    details: Sequence[str | None],
     source: str,
     source_file: str,
-    row_numbers: Sequence[int],
-    raws: Sequence[str | None],
 ) -> pa.Table:
-    """Build reader rejects (rows that never became typed observations)."""
-    n = len(reasons)
-    if not (len(details) == len(row_numbers) == len(raws) == n):
-        raise ValueError("rejects_table: all sequences must have the same length")
-    columns = {
-        "reason": pa.array([str(r) for r in reasons], pa.string()),
-        "detail": pa.array(list(details), pa.string()),
+    """Quarantine rows for records that never became observations (raw text kept)."""
+    n = len(raws)
+    cols = {
+        "reason": pa.array([reason] * n, pa.string()),
+        "detail": pa.array(details, pa.string()),
         "source": pa.array([source] * n, pa.string()),
         "source_file": pa.array([source_file] * n, pa.string()),
-        "row_number": pa.array(list(row_numbers), pa.int64()),
-        "raw": pa.array(list(raws), pa.string()),
+        "row_number": pa.array(row_numbers, pa.int64()),
+        "raw": pa.array(raws, pa.string()),
     }
-    for f in QUARANTINE_SCHEMA:
-        if f.name not in columns:
-            columns[f.name] = pa.nulls(n, f.type)
-    return pa.table([columns[f.name] for f in QUARANTINE_SCHEMA], schema=QUARANTINE_SCHEMA)
+    return pa.Table.from_arrays(
+        [cols.get(f.name, pa.nulls(n, f.type)) for f in QUARANTINE_SCHEMA],
+        schema=QUARANTINE_SCHEMA,
+    )
+
+
+_EMPTY_REJECTS = QUARANTINE_SCHEMA.empty_table()
+_EMPTY_OBS = OBSERVATION_SCHEMA.empty_table()
+
+
+def empty_rejects() -> pa.Table:
+    """The empty quarantine table (one shared instance)."""
+    return _EMPTY_REJECTS
+
+
+def empty_obs() -> pa.Table:
+    """The empty observations table (one shared instance)."""
+    return _EMPTY_OBS

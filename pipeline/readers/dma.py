@@ -19,21 +19,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from stswatch.pipeline.readers.batch import ReaderBatch
-from stswatch.pipeline.readers.common import (
-    CsvLayout,
+from stswatch.pipeline.readers.arrow_arrays import float_array, repeat_text, to_float
+from stswatch.pipeline.readers.batch import (
+    ReaderBatch,
     empty_rejects,
-    float_array,
-    imo_from_text,
-    map_text,
     observations_table,
-    position_columns,
-    read_csv_batches,
     rejects_from_observations,
-    repeat_text,
-    text_column,
-    to_float,
 )
+from stswatch.pipeline.readers.csv_reader import CsvLayout, read_csv_batches
+from stswatch.pipeline.readers.files import header_fields
+from stswatch.pipeline.readers.imo import imo_from_text
+from stswatch.pipeline.readers.observation_columns import map_text, position_columns, text_column
 from stswatch.pipeline.schemas import QuarantineReason, Source
 
 TIME_FORMAT = "%d/%m/%Y %H:%M:%S"
@@ -181,8 +177,6 @@ def _convert(raw: pa.Table, rows: pa.Array, source_file: str) -> tuple[pa.Table,
 def read_dma(path: Path) -> Iterator[ReaderBatch]:
     """Stream a DMA aisdk CSV (plain, .gz or .zip) as reader batches."""
     path = Path(path)
-    from stswatch.pipeline.readers.common import header_fields
-
     header = header_fields(path)
     layout = CsvLayout(
         source=Source.DMA.value,

@@ -23,25 +23,24 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from stswatch.pipeline.readers.batch import ReaderBatch
-from stswatch.pipeline.readers.common import (
-    CsvLayout,
+from stswatch.pipeline.readers.arrow_arrays import (
     ascii_digits,
-    distinct_or_rows,
-    empty_rejects,
     float_array,
     float_values,
-    header_fields,
-    imo_from_text,
     masked_array,
-    observations_table,
-    per_distinct,
-    position_columns,
-    read_csv_batches,
     repeat_text,
     string_parts,
-    text_column,
     to_float,
+)
+from stswatch.pipeline.readers.batch import ReaderBatch, empty_rejects, observations_table
+from stswatch.pipeline.readers.csv_reader import CsvLayout, read_csv_batches
+from stswatch.pipeline.readers.files import header_fields
+from stswatch.pipeline.readers.imo import imo_from_text
+from stswatch.pipeline.readers.observation_columns import (
+    distinct_or_rows,
+    per_distinct,
+    position_columns,
+    text_column,
     with_fallback,
 )
 from stswatch.pipeline.schemas import Source

@@ -73,6 +73,59 @@ def _dims(to_bow: Any, to_stern: Any, to_port: Any, to_starboard: Any) -> tuple[
     return (float(length) if length else None, float(width) if width else None)
 
 
+def _truncation(msg: Any, ais_id: int) -> str | None:
+    """Why a position or static message is too short to hold its fields, or None."""
+    n_bits = len(msg.payload) * 6 - msg.fill_bits
+    if ais_id == 24:
+        part_no = msg.bv.get(38, 2) if n_bits >= 40 else -1
+        if part_no not in _MIN_BITS_24:
+            return f"type 24 part number {part_no} is neither 0 (A) nor 1 (B)"
+        min_bits = _MIN_BITS_24[part_no]
+    else:
+        min_bits = _MIN_BITS[ais_id]
+    if n_bits < min_bits:
+        return f"type {ais_id} payload of {n_bits} bits, needs {min_bits}"
+    return None
+
+
+def _row(ais_id: int, d: Any, mmsi: int, ts_ms: int, cls: str | None, line: int) -> tuple[Any, ...]:
+    """One observation row in _ROW_FIELDS order (cheaper than 18 list appends)."""
+    if ais_id in _POSITION_TYPES:
+        name = ship_type = length = width = None
+        if ais_id == 27:
+            sog = None if d.speed == _T27_SPEED_NA else d.speed
+            cog = None if d.course == _T27_COURSE_NA else d.course
+            heading = None
+        else:
+            sog, cog, heading = d.speed, d.course, d.heading
+        nav = int(d.status) if ais_id in (1, 2, 3, 27) else None
+        if ais_id == 19:
+            name = _str_or_none(d.shipname)
+            ship_type = _positive_or_none(int(d.ship_type))
+            length, width = _dims(d.to_bow, d.to_stern, d.to_port, d.to_starboard)
+        return (mmsi, ts_ms, d.lat, d.lon, sog, cog, heading, nav, cls,
+                name, None, None, ship_type, length, width, None, True, line)  # fmt: skip
+    if ais_id == 5:
+        length, width = _dims(d.to_bow, d.to_stern, d.to_port, d.to_starboard)
+        return (mmsi, ts_ms, None, None, None, None, None, None, cls,
+                _str_or_none(d.shipname), _positive_or_none(d.imo), _str_or_none(d.callsign),
+                _positive_or_none(int(d.ship_type)), length, width,
+                _positive_or_none(d.draught), False, line)  # fmt: skip
+    if d.partno == 0:  # 24 A: name only
+        name = _str_or_none(d.shipname)
+        return (mmsi, ts_ms, None, None, None, None, None, None, cls,
+                name, None, None, None, None, None, None, False, line)  # fmt: skip
+    # 24 B; auxiliary craft carry a mothership MMSI instead of dimensions
+    length, width = (
+        _dims(d.to_bow, d.to_stern, d.to_port, d.to_starboard)
+        if hasattr(d, "to_bow")
+        else (None, None)
+    )
+    return (mmsi, ts_ms, None, None, None, None, None, None, cls,
+            None, None, _str_or_none(d.callsign), _positive_or_none(int(d.ship_type)),
+            length, width, None, False, line)  # fmt: skip
+
+
 #: Observation columns the decoder fills per row (``source``/``source_file`` are constant).
 _ROW_FIELDS = [f.name for f in OBSERVATION_SCHEMA if f.name not in ("source", "source_file")]
 _REJ_FIELDS = ["reason", "detail", "row_number", "raw", "mmsi", "timestamp", "lat", "lon", "sog_kn"]
@@ -133,34 +186,12 @@ class _Decoder(_LineReader, _Assembler):
             self._reject(QuarantineReason.PARSE_ERROR, "empty payload", m.line, m.raw)
             return
         ais_id = msg.ais_id
-        n_bits = len(msg.payload) * 6 - msg.fill_bits
         if ais_id not in _POSITION_TYPES and ais_id not in _STATIC_TYPES:
-            reason = (
-                QuarantineReason.NON_VESSEL_MMSI
-                if ais_id in _NON_VESSEL_TYPES
-                else QuarantineReason.UNSUPPORTED_MESSAGE
-            )
-            mmsi = lat = lon = None
-            try:
-                decoded = msg.decode()
-                mmsi = getattr(decoded, "mmsi", None)
-                lat, lon = getattr(decoded, "lat", None), getattr(decoded, "lon", None)
-            except _ERRORS:
-                pass
-            self._reject(reason, f"AIS message type {ais_id}", m.line, m.raw, mmsi, None, lat, lon)
+            self._reject_other_type(m, ais_id)
             return
-        if ais_id == 24:
-            part_no = msg.bv.get(38, 2) if n_bits >= 40 else -1
-            if part_no not in _MIN_BITS_24:
-                detail = f"type 24 part number {part_no} is neither 0 (A) nor 1 (B)"
-                self._reject(QuarantineReason.PARSE_ERROR, detail, m.line, m.raw)
-                return
-            min_bits = _MIN_BITS_24[part_no]
-        else:
-            min_bits = _MIN_BITS[ais_id]
-        if n_bits < min_bits:
-            detail = f"type {ais_id} payload of {n_bits} bits, needs {min_bits}"
-            self._reject(QuarantineReason.PARSE_ERROR, detail, m.line, m.raw)
+        problem = _truncation(msg, ais_id)
+        if problem is not None:
+            self._reject(QuarantineReason.PARSE_ERROR, problem, m.line, m.raw)
             return
         try:
             d = msg.decode()
@@ -169,66 +200,54 @@ class _Decoder(_LineReader, _Assembler):
             detail = f"type {ais_id}: {type(exc).__name__}: {exc}"[:200]
             self._reject(QuarantineReason.PARSE_ERROR, detail, m.line, m.raw)
             return
-
-        ts_ms = m.pghp_ms
+        ts_ms = self._time_ms(m)
         if ts_ms is None:
-            ts_ms = m.tag_ms if m.tag_ms is not None else m.trail_ms
-        if ts_ms is None:
-            ts_ms = self.default_ms
-        if ts_ms is None:
-            lat = getattr(d, "lat", None)
-            lon = getattr(d, "lon", None)
-            if m.ts_error is not None:
-                reason, detail = QuarantineReason.INVALID_TIMESTAMP, m.ts_error
-            else:
-                reason = QuarantineReason.MISSING_TIMESTAMP
-                detail = "no tag block, trailing epoch or $PGHP time, and no default_time"
-            self._reject(reason, detail, m.line, m.raw, mmsi, None, lat, lon)
+            self._reject_untimed(m, d, mmsi)
             return
-
         cls = _CLASS_BY_TYPE.get(ais_id)
         if cls is not None:
             self.class_by_mmsi[mmsi] = cls
         else:
             cls = self.class_by_mmsi.get(mmsi)
-        # One tuple per row in _ROW_FIELDS order (cheaper than 18 list appends).
-        if ais_id in _POSITION_TYPES:
-            name = ship_type = length = width = None
-            if ais_id == 27:
-                sog = None if d.speed == _T27_SPEED_NA else d.speed
-                cog = None if d.course == _T27_COURSE_NA else d.course
-                heading = None
-            else:
-                sog, cog, heading = d.speed, d.course, d.heading
-            nav = int(d.status) if ais_id in (1, 2, 3, 27) else None
-            if ais_id == 19:
-                name = _str_or_none(d.shipname)
-                ship_type = _positive_or_none(int(d.ship_type))
-                length, width = _dims(d.to_bow, d.to_stern, d.to_port, d.to_starboard)
-            row = (mmsi, ts_ms, d.lat, d.lon, sog, cog, heading, nav, cls,
-                   name, None, None, ship_type, length, width, None, True, m.line)  # fmt: skip
-        elif ais_id == 5:
-            length, width = _dims(d.to_bow, d.to_stern, d.to_port, d.to_starboard)
-            row = (mmsi, ts_ms, None, None, None, None, None, None, cls,
-                   _str_or_none(d.shipname), _positive_or_none(d.imo), _str_or_none(d.callsign),
-                   _positive_or_none(int(d.ship_type)), length, width,
-                   _positive_or_none(d.draught), False, m.line)  # fmt: skip
-        elif d.partno == 0:  # 24 A: name only
-            name = _str_or_none(d.shipname)
-            row = (mmsi, ts_ms, None, None, None, None, None, None, cls,
-                   name, None, None, None, None, None, None, False, m.line)  # fmt: skip
-        else:  # 24 B; auxiliary craft carry a mothership MMSI instead of dimensions
-            length, width = (
-                _dims(d.to_bow, d.to_stern, d.to_port, d.to_starboard)
-                if hasattr(d, "to_bow")
-                else (None, None)
-            )
-            row = (mmsi, ts_ms, None, None, None, None, None, None, cls,
-                   None, None, _str_or_none(d.callsign), _positive_or_none(int(d.ship_type)),
-                   length, width, None, False, m.line)  # fmt: skip
-        self.rows.append(row)
+        self.rows.append(_row(ais_id, d, mmsi, ts_ms, cls, m.line))
         self.stats.accepted += 1
         self.stats.records += 1
+
+    def _reject_other_type(self, m: _Message, ais_id: int) -> None:
+        """A message type that is neither a position nor a static report."""
+        reason = (
+            QuarantineReason.NON_VESSEL_MMSI
+            if ais_id in _NON_VESSEL_TYPES
+            else QuarantineReason.UNSUPPORTED_MESSAGE
+        )
+        mmsi = lat = lon = None
+        try:
+            decoded = m.msg.decode()
+            mmsi = getattr(decoded, "mmsi", None)
+            lat, lon = getattr(decoded, "lat", None), getattr(decoded, "lon", None)
+        except _ERRORS:
+            pass
+        self._reject(reason, f"AIS message type {ais_id}", m.line, m.raw, mmsi, None, lat, lon)
+
+    def _time_ms(self, m: _Message) -> int | None:
+        """The message's time: ``$PGHP``, then tag block, trailing epoch, default."""
+        ts_ms = m.pghp_ms
+        if ts_ms is None:
+            ts_ms = m.tag_ms if m.tag_ms is not None else m.trail_ms
+        if ts_ms is None:
+            ts_ms = self.default_ms
+        return ts_ms
+
+    def _reject_untimed(self, m: _Message, d: Any, mmsi: int) -> None:
+        """A decoded message without a (valid) time: quarantined with what it said."""
+        lat = getattr(d, "lat", None)
+        lon = getattr(d, "lon", None)
+        if m.ts_error is not None:
+            reason, detail = QuarantineReason.INVALID_TIMESTAMP, m.ts_error
+        else:
+            reason = QuarantineReason.MISSING_TIMESTAMP
+            detail = "no tag block, trailing epoch or $PGHP time, and no default_time"
+        self._reject(reason, detail, m.line, m.raw, mmsi, None, lat, lon)
 
     # -- output ----------------------------------------------------------- #
     def take_batches(self, batch_records: int) -> Iterator[ReaderBatch]:

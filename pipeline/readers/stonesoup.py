@@ -18,19 +18,11 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from stswatch.pipeline.readers.batch import ReaderBatch
-from stswatch.pipeline.readers.common import (
-    CsvLayout,
-    empty_rejects,
-    float_array,
-    header_fields,
-    observations_table,
-    read_csv_batches,
-    repeat_text,
-    sentinel_to_null,
-    timestamp_utc,
-    to_float,
-)
+from stswatch.pipeline.readers.arrow_arrays import float_array, repeat_text, to_float
+from stswatch.pipeline.readers.batch import ReaderBatch, empty_rejects, observations_table
+from stswatch.pipeline.readers.csv_reader import CsvLayout, read_csv_batches
+from stswatch.pipeline.readers.files import header_fields
+from stswatch.pipeline.readers.observation_columns import sentinel_to_null, timestamp_utc
 
 SOURCE = "stonesoup"
 COLUMN_TYPES: dict[str, pa.DataType] = {
