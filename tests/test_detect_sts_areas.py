@@ -50,7 +50,11 @@ def test_transfer_inside_a_lightering_zone_next_to_waiting_tankers_is_reported()
     assert ev.iloc[0]["sts_area_source"] == "listed"
     # the old rule (waiting tankers = anchorage, 10 km exclusion) would have dropped it
     old_rule = Config().with_overrides(
-        sts_areas={"use_listed": False, "learned_min_distance_to_coast_m": 1e9}
+        sts_areas={
+            "use_listed": False,
+            "learned_min_distance_to_coast_m": 1e9,
+            "learned_min_distance_to_port_m": 1e9,
+        }
     )
     assert detect_frames(pos, None, old_rule).rendezvous.empty
 
@@ -84,6 +88,18 @@ def test_anchorage_crowd_off_a_port_still_gives_no_rendezvous() -> None:
     res = detect_frames(positions(*crowd), None)
     assert res.rendezvous.empty
     assert res.loitering.empty
+
+
+def test_crowd_near_an_empty_shore_far_from_any_port_is_an_sts_area() -> None:
+    # 12 km off Padre Island (inside 12 nm) but ~90 km from the nearest listed
+    # port: nobody waits there for a berth.
+    where = (27.0, -97.25)
+    pos = positions(
+        *waiting_tankers(*where),
+        meeting(A, B, at(2), 6.0, *offset(*where, north_m=3_000.0)),
+    )
+    row = detect_frames(pos, None).rendezvous.iloc[0]
+    assert row["sts_area_source"] == "learned"
 
 
 def test_event_outside_every_area_has_no_area_context() -> None:
