@@ -6,9 +6,10 @@ vessels sitting still in one place) means two different things:
 * near a port it is where ships wait for a berth, and meetings there are
   routine: the away-from-port rule keeps rendezvous 10 km from it;
 * offshore (beyond 12 nm, or far from any port), or inside a listed
-  STS/lightering area, it is where ships wait for a *transfer*: the Gulf of Mexico's lightering zones fill with waiting
-  tankers. Treating such a place as an anchorage drops every transfer in it,
-  the legitimate ones and the illicit ones hiding among them.
+  STS/lightering area, it is where ships wait for a *transfer*: the Gulf of
+  Mexico's lightering zones fill with waiting tankers. Treating such a place
+  as an anchorage drops every transfer in it, the legitimate ones and the
+  illicit ones hiding among them.
 
 :func:`split_anchorages` sorts the learned cells into port anchorages (which
 keep the away-from-anchorage rule) and learned STS areas (which do not).
@@ -43,8 +44,9 @@ def split_anchorages(
 
     A cell is an STS area when it lies inside a listed area, or at least
     ``cfg.learned_min_distance_to_coast_m`` from the coast, or at least
-    ``cfg.learned_min_distance_to_port_m`` from every listed port. Learned STS cells within two anchorage cells of each other form one
-    area, named after its centre ("learned STS area 28.72N 94.38W"); each cell
+    ``cfg.learned_min_distance_to_port_m`` from every listed port. Learned STS
+    cells within two anchorage cells of each other form one area, named after
+    its centre ("learned STS area 28.72N 94.38W"); each cell
     contributes a disc of ``cfg.learned_area_radius_m`` to it. Cells inside a
     listed area take the listed name instead (they are not learned areas).
     """
