@@ -63,11 +63,32 @@ TACTIC_RATES: dict[str, tuple[float, float]] = {
     "no_name": (0.05, 0.01),
 }
 
+#: How many tactics one transfer uses: (illicit, legitimate) shares per count.
+TACTIC_COUNT_SHARES: tuple[dict[int, float], dict[int, float]] = (
+    {0: 0.05, 1: 0.12, 2: 0.28, 3: 0.30, 4: 0.25},
+    {0: 0.80, 1: 0.17, 2: 0.03},
+)
+
 #: Registries that the simulated fleets use when a transfer draws
 #: ``registry_of_concern``: flags named in shadow-fleet and Panel of Experts
 #: reporting (Palau, Sierra Leone, Tuvalu, Cameroon, Comoros, Togo, Gabon,
 #: Mongolia, Cook Islands, Eswatini, São Tomé, Tanzania, Moldova, Djibouti).
-CONCERN_MIDS: tuple[int, ...] = (511, 667, 572, 613, 620, 671, 626, 457, 518, 669, 668, 677, 214, 621)
+CONCERN_MIDS: tuple[int, ...] = (
+    511,
+    667,
+    572,
+    613,
+    620,
+    671,
+    626,
+    457,
+    518,
+    669,
+    668,
+    677,
+    214,
+    621,
+)
 
 #: Pair types, shared by both classes: (name, share).
 PAIR_TYPES: tuple[tuple[str, float], ...] = (
@@ -187,14 +208,27 @@ def _pair(
 
 
 def draw_tactics(rng: np.random.Generator, illicit: bool) -> dict[str, str]:
-    """Which tactics one transfer uses, and on which vessel (``a``, ``b`` or ``ab``)."""
+    """Which tactics one transfer uses, and on which vessel (``a``, ``b`` or ``ab``).
+
+    Tactics come in bundles, as reporting describes dark-fleet operations (a
+    weak registry *and* identity games *and* AIS off): first how many
+    (:data:`TACTIC_COUNT_SHARES`), then which, weighted by :data:`TACTIC_RATES`.
+    """
     col = 0 if illicit else 1
+    counts, shares = zip(*TACTIC_COUNT_SHARES[col].items(), strict=True)
+    k = int(rng.choice(counts, p=np.asarray(shares) / sum(shares)))
+    names = list(TACTIC_RATES)
+    weights = np.array([TACTIC_RATES[name][col] for name in names])
+    picked = set(rng.choice(names, size=k, replace=False, p=weights / weights.sum()).tolist())
     tactics: dict[str, str] = {}
-    for name, rates in TACTIC_RATES.items():
-        if rng.random() < rates[col]:
-            tactics[name] = str(rng.choice(["a", "b", "ab"], p=[0.4, 0.45, 0.15]))
-    if "small_receiver" in tactics:
-        tactics["small_receiver"] = "b"  # the receiver is vessel b by construction
+    for name in names:  # fixed order: a registry change comes before a call-sign mismatch
+        if name in picked:
+            side = (
+                "b"
+                if name == "small_receiver"
+                else rng.choice(["a", "b", "ab"], p=[0.4, 0.45, 0.15])
+            )
+            tactics[name] = str(side)
     return tactics
 
 
