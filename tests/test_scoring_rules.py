@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
 from helpers_scoring import T0, day_of_pings, rendezvous_frame, rendezvous_row
 
 from stswatch.pipeline.scoring.features import compute_features
