@@ -59,8 +59,16 @@ def test_detector_finds_every_true_rendezvous_and_no_decoy(tmp_path, seed, regio
     observations = pa.concat_tables(b.observations for f in files for b in read_any(f))
     cleaned = clean(observations)
     result = detect_frames(cleaned.positions.to_pandas(), cleaned.vessels.to_pandas())
-    n_true, found, false_pos = score_against_truth(result.rendezvous, data.truth)
+    events = result.rendezvous
+    seen = events[events["kind"] == "rendezvous"]
+    n_true, found, false_pos = score_against_truth(seen, data.truth)
     print(f"seed {seed} {region}: recall {found}/{n_true}, false positives {false_pos}")
     assert n_true == 8
     assert found == n_true
     assert false_pos == 0
+    # the simulated dark transfer (a loiterer and a partner with AIS off) is the
+    # ranked list's dark_rendezvous, and nothing else is
+    dark_truth = data.truth[data.truth["kind"] == "dark_transfer"].assign(is_rendezvous=True)
+    dark = events[events["kind"] == "dark_rendezvous"]
+    n_dark, found_dark, false_dark = score_against_truth(dark, dark_truth)
+    assert n_dark == 1 and found_dark == 1 and false_dark == 0
