@@ -157,11 +157,13 @@ class DarkTransferConfig:
     """
 
     #: The partner's last fix before and first fix after its silence must lie
-    #: this close to the loitering position. About one hour's steaming: a
-    #: partner switches AIS off shortly before arriving and on after leaving;
-    #: wider ends make the geometry loose enough for a ship crossing a
-    #: reception hole nearby to pair.
-    max_partner_fix_distance_m: float = 20_000.0
+    #: this close to the loitering position. A partner switches AIS off some
+    #: 0.2-1 h before arriving (up to ~20 km at 12 kn), and offshore its last
+    #: *received* fix may be a satellite pass 15-45 min earlier still: 30 km.
+    #: Ends this close cannot both belong to a ship passing at transit speed
+    #: (10 kn or more): the time test below needs a silence whose ends lie
+    #: farther apart than 60 km for such a ship (ships under ~7 kn can pair).
+    max_partner_fix_distance_m: float = 30_000.0
     #: Speed assumed for the partner's legs in and out of the meeting. The top
     #: of tanker service speeds (12-15 kn), so no real partner is rejected for
     #: lack of time; a ship merely passing by still is (its ends lie too far).
@@ -273,6 +275,14 @@ class ScoringConfig:
     #: spot": designated lightering areas see transfers every week, so a
     #: quarter of history finds them; older traffic patterns may have moved.
     recurrence_lookback_days: int = 90
+    #: A vessel's first (last) fix in the window read that lies within this
+    #: distance of a meeting, hours after the window began (before it ended),
+    #: is AIS switched on (off) at sea next to the meeting. 30 km is about
+    #: 1.5 h at a tanker's 11 kn: the approach, not a passage elsewhere.
+    switch_at_sea_radius_m: float = 30_000.0
+    #: ...and only this far off the coast: a track starting inshore is a ship
+    #: leaving harbour or entering a coastal receiver's range.
+    switch_at_sea_min_distance_to_coast_m: float = 10_000.0
 
     def __post_init__(self) -> None:
         _positive(self)
