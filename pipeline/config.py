@@ -193,11 +193,16 @@ class StsAreaConfig:
     #: Users' own areas: GeoJSON files of Polygon/MultiPolygon features, or
     #: Point features with a ``radius_m`` property, each with a ``name``.
     extra_files: tuple[str, ...] = ()
-    #: A learned anchorage this far from the coast is an STS area, not a port
-    #: anchorage: 12 nautical miles, the territorial sea's outer limit. Port
+    #: A learned anchorage at least this far from the coast is an STS area, not a
+    #: port anchorage: 12 nautical miles, the territorial sea's outer limit. Port
     #: authorities anchor waiting ships inside their waters; a crowd of
     #: stationary ships beyond them waits to transfer cargo, not for a berth.
     learned_min_distance_to_coast_m: float = 22_224.0
+    #: ...or this far from every listed port: a port's waiting anchorages lie
+    #: within ~25 km of it (Galveston's 10-20 km, Fujairah's up to 25 km); a
+    #: crowd nearer the coast but far from any port (an offshore lightering
+    #: area 15 km off an empty shore) waits for a transfer, not for a berth.
+    learned_min_distance_to_port_m: float = 30_000.0
     #: An event this close to a learned STS area's cell is in that area (the
     #: same 10 km a port anchorage keeps meetings away).
     learned_area_radius_m: float = 10_000.0

@@ -119,7 +119,13 @@ def _add_gap_columns(
 ) -> pd.DataFrame:
     """Link AIS gaps of either vessel around each event (one-sided hours, see link_gaps)."""
     if not events.empty and gaps is not None:
-        return link_gaps(events, gaps, cfg.gaps, silences=silences)
+        return link_gaps(
+            events,
+            gaps,
+            cfg.gaps,
+            silences=silences,
+            tolerance_min=cfg.tracks.resample_interval_min / 2.0,
+        )
     out = events.copy()
     for col in ("gap_before_h_a", "gap_before_h_b", "gap_after_h_a", "gap_after_h_b"):
         if col not in out.columns:

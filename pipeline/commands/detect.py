@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from stswatch.pipeline.commands._common import add_output_arguments, fail, iso_date
+from stswatch.pipeline.commands._common import (
+    add_detection_arguments,
+    add_output_arguments,
+    detection_config,
+    fail,
+    iso_date,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,6 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="last UTC day, inclusive (default: --start)",
     )
     add_output_arguments(parser)
+    add_detection_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,10 +45,14 @@ def run(args: argparse.Namespace) -> int:
             f"{args.store} is not an stswatch store (no positions/ folder); "
             "run `stswatch ingest` first"
         )
+    try:
+        cfg = detection_config(args)
+    except ValueError as exc:
+        return fail(str(exc))
     from stswatch.pipeline.spine import detect_and_publish
 
     try:
-        result = detect_and_publish(args.store, args.start, end, args.out, top_n=args.top)
+        result = detect_and_publish(args.store, args.start, end, args.out, cfg=cfg, top_n=args.top)
     except (ValueError, OSError) as exc:
         return fail(str(exc))
     print(result.summary_markdown())

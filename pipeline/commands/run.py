@@ -6,7 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from stswatch.pipeline.commands._common import add_output_arguments, fail
+from stswatch.pipeline.commands._common import (
+    add_detection_arguments,
+    add_output_arguments,
+    detection_config,
+    fail,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="Parquet store root (created if missing)",
     )
     add_output_arguments(parser)
+    add_detection_arguments(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -32,11 +38,15 @@ def run(args: argparse.Namespace) -> int:
     missing = [str(f) for f in args.files if not f.exists()]
     if missing:
         return fail(f"no such file: {', '.join(missing)}")
+    try:
+        cfg = detection_config(args)
+    except ValueError as exc:
+        return fail(str(exc))
     from stswatch.pipeline.spine import run_files
 
     try:
         result = run_files(
-            args.files, args.store, args.out, progress=not args.no_progress, top_n=args.top
+            args.files, args.store, args.out, cfg=cfg, progress=not args.no_progress, top_n=args.top
         )
     except (ValueError, OSError) as exc:
         return fail(str(exc))

@@ -9,8 +9,9 @@ layout *without* any speed, so detection judges speed from the positions
 themselves (:func:`stswatch.detectors.tracks.resample_tracks`). Other columns
 (e.g. ``distance_from_shore_m``) are ignored; rows carry no static data.
 
-Timestamps must carry a zone (``Z`` or ``+00:00``): a naive time in this
-layout is ambiguous, so such rows are quarantined as unparseable, never guessed.
+Times are read as ISO 8601 with a zone; a block holding naive times goes
+through the readers' text fallback, which takes them as UTC like every other
+layout (AIS archives are UTC by convention).
 """
 
 from __future__ import annotations

@@ -307,7 +307,10 @@ def context_line(row: Row) -> str | None:
         parts.append(f"{_km(coast)} off the coast")
     shared = _num(row, "shared_silence_h")
     if shared > 0:
-        parts.append(f"both silent together {shared:.1f} h mid-meeting (reception, not dark)")
+        parts.append(
+            f"both silent together {shared:.1f} h mid-meeting "
+            "(a reception hole, not counted as AIS off)"
+        )
     return "context: " + ", ".join(parts) if parts else None
 
 

@@ -14,7 +14,8 @@ passing                    False           crossing within 80-400 m at 10-16 kn
 convoy                     False           parallel 200-400 m apart at 8-12 kn for hours
 pair_trawl                 False           300-480 m apart at 2.7-4 kn for hours
 short_meeting              False           drifting alongside for 0.5-1.4 h only
-loitering_dark_partner     False           one ship drifting offshore, partner never there
+loitering_dark_partner     False           one ship drifting offshore; partner silent alongside
+                                           (a dark transfer) or never seen
 =========================  ==============  =========================================
 
 Places (:data:`LOCATION_KINDS`): inside a lightering / STS zone, offshore
