@@ -98,7 +98,8 @@ def test_dark_partner_is_published_as_a_dark_rendezvous_in_the_ranked_list(
 ) -> None:
     _, _, doc = run_output
     _, truth = simulated
-    scenario = truth[(truth["kind"] == "loitering_dark_partner") & truth["mmsi_b"].notna()]
+    kinds = ("loitering_dark_partner", "dark_transfer")  # both put a partner dark alongside
+    scenario = truth[truth["kind"].isin(kinds) & truth["mmsi_b"].notna()]
     assert not scenario.empty, "the simulated days must hold a partner silent alongside"
     expected = {
         (min(int(a), int(b)), max(int(a), int(b)))
