@@ -672,6 +672,18 @@ def observations_table(columns: dict[str, pa.Array], n: int) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=OBSERVATION_SCHEMA)
 
 
+def csv_observations(
+    columns: dict[str, pa.Array], n: int, source: str, source_file: str, rows: pa.Array
+) -> pa.Table:
+    """A CSV block's typed columns as observations: every row has a position
+    column set, and carries its source, file and record number."""
+    columns["has_position"] = pa.array(np.ones(n, dtype=bool))
+    columns["source"] = repeat_text(source, n)
+    columns["source_file"] = repeat_text(source_file, n)
+    columns["row_number"] = rows
+    return observations_table(columns, n)
+
+
 def rejects_from_observations(
     obs: pa.Table, reasons: list[str] | str, details: pa.Array | list[str | None] | None
 ) -> pa.Table:

@@ -19,18 +19,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 
 from stswatch.pipeline.readers.batch import ReaderBatch
 from stswatch.pipeline.readers.common import (
     CsvLayout,
+    csv_observations,
     empty_rejects,
     header_fields,
-    observations_table,
     position_columns,
     read_csv_batches,
-    repeat_text,
 )
 
 SOURCE = "gfw"
@@ -85,11 +83,7 @@ def _make_converter(cols: dict[str, str]):
             return raw.column(name) if name is not None else None
 
         out = position_columns(get)
-        out["has_position"] = pa.array(np.ones(n, dtype=bool))
-        out["source"] = repeat_text(SOURCE, n)
-        out["source_file"] = repeat_text(source_file, n)
-        out["row_number"] = rows
-        return observations_table(out, n), empty_rejects()
+        return csv_observations(out, n, SOURCE, source_file, rows), empty_rejects()
 
     return convert
 
