@@ -34,7 +34,7 @@ from stswatch.pipeline.scoring.provenance import code_fingerprint
 
 MODEL_FAMILY = "suspicion"
 #: Bump when features, labels or the model family change meaning.
-MODEL_SCHEMA_VERSION = "1"
+MODEL_SCHEMA_VERSION = "2"
 
 
 #: Split -> location mix per class ((zone, offshore, coastal) for illicit, legit).
