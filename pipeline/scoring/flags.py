@@ -70,9 +70,6 @@ FOC_MIDS: dict[int, str] = {
     720: "Bolivia",
 }
 
-_FOC_ARRAY = np.zeros(1000, dtype=bool)
-_FOC_ARRAY[list(FOC_MIDS)] = True
-
 #: MID -> registry named in sanctions reporting: the UN 1718 Panel of Experts
 #: (false or fraudulent registrations used by DPRK-linked tankers: Sierra
 #: Leone, Togo, Mongolia, Comoros, Tanzania, Cambodia, DPRK itself), IMO's
@@ -115,11 +112,6 @@ _CONCERN_ARRAY[list(CONCERN_MIDS)] = True
 def mid_of(mmsi: np.ndarray) -> np.ndarray:
     """Maritime Identification Digits of ship MMSIs (9 digits, MID first)."""
     return (np.asarray(mmsi, dtype=np.int64) // 1_000_000) % 1000
-
-
-def is_flag_of_convenience(mmsi: np.ndarray) -> np.ndarray:
-    """True where the MMSI's MID belongs to a flag-of-convenience registry."""
-    return _FOC_ARRAY[mid_of(mmsi)]
 
 
 def mmsi_country(mmsi: np.ndarray) -> list[str | None]:
