@@ -40,7 +40,7 @@ def simulated(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], pd.
         n_convoys=1,
         n_pair_trawls=1,
         n_short_meetings=2,
-        n_dark_transfers=2,
+        n_loitering_dark_partner=2,
     )
     data = simulate(cfg)
     files = sorted(p for p in map(Path, write_marinecadastre(data, out)) if p.suffix == ".csv")
@@ -99,7 +99,8 @@ def test_dark_partner_is_published_as_a_dark_rendezvous_in_the_ranked_list(
 ) -> None:
     _, _, doc = run_output
     _, truth = simulated
-    scenario = truth[truth["kind"] == "dark_transfer"]
+    kinds = ("loitering_dark_partner", "dark_transfer")  # both put a partner dark alongside
+    scenario = truth[truth["kind"].isin(kinds) & truth["mmsi_b"].notna()]
     assert not scenario.empty, "the simulated days must hold a partner silent alongside"
     expected = {
         (min(int(a), int(b)), max(int(a), int(b)))
