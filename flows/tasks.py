@@ -157,12 +157,13 @@ def warm_reference_data() -> None:
 @task(name="publish-day", cache_policy=NO_CACHE)
 def publish_day(day: date, store: str, out_dir: str, top_n: int) -> PublishSummary:
     """Detect, score and write ``OUT/rendezvous-DAY.geojson`` for events starting that day."""
+    from stswatch.flows.settings import detection_config
     from stswatch.pipeline.spine import detect_and_publish
 
     warm_reference_data()
     out_path = geojson_path(out_dir, day)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    result = detect_and_publish(Path(store), day, day, out_path, cfg=DEFAULT_CONFIG)
+    result = detect_and_publish(Path(store), day, day, out_path, cfg=detection_config())
     scored = result.scored
     event_ids = sorted(str(e) for e in scored["event_id"]) if "event_id" in scored.columns else []
     top = result.top_events.head(top_n)

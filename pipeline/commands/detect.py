@@ -6,7 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from stswatch.pipeline.commands._common import add_output_arguments, fail, iso_date
+from stswatch.pipeline.commands._common import (
+    add_detection_arguments,
+    add_output_arguments,
+    detection_config,
+    fail,
+    iso_date,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,6 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="last UTC day, inclusive (default: --start)",
     )
     add_output_arguments(parser)
+    add_detection_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,6 +46,10 @@ def run(args: argparse.Namespace) -> int:
             f"{args.store} is not an stswatch store (no positions/ folder); "
             "run `stswatch ingest` first"
         )
+    try:
+        cfg = detection_config(args)
+    except ValueError as exc:
+        return fail(str(exc))
     from stswatch.pipeline.preflight import (
         PreflightError,
         check_output_path,
@@ -62,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         ready = preflight(store_root=args.store, out_dir=check_output_path(args.out), model=None)
         result = detect_and_publish(
-            args.store, args.start, end, args.out, model=ready.model, top_n=args.top
+            args.store, args.start, end, args.out, cfg=cfg, model=ready.model, top_n=args.top
         )
     except (PreflightError, ValueError, OSError) as exc:
         return fail(str(exc))

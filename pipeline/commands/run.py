@@ -6,7 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from stswatch.pipeline.commands._common import add_output_arguments, fail
+from stswatch.pipeline.commands._common import (
+    add_detection_arguments,
+    add_output_arguments,
+    detection_config,
+    fail,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="Parquet store root (created if missing)",
     )
     add_output_arguments(parser)
+    add_detection_arguments(parser)
     parser.add_argument(
         "--no-progress",
         action="store_true",
@@ -36,6 +42,10 @@ def run(args: argparse.Namespace) -> int:
     missing = [str(f) for f in args.files if not f.exists()]
     if missing:
         return fail(f"no such file: {', '.join(missing)}")
+    try:
+        cfg = detection_config(args)
+    except ValueError as exc:
+        return fail(str(exc))
     from stswatch.pipeline.preflight import PreflightError
     from stswatch.pipeline.spine import run_files
 
@@ -44,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
             args.files,
             args.store,
             args.out,
+            cfg=cfg,
             # tqdm's carriage returns belong on a terminal, not in log files
             progress=not args.no_progress and sys.stderr.isatty(),
             top_n=args.top,
