@@ -157,11 +157,13 @@ class DarkTransferConfig:
     """
 
     #: The partner's last fix before and first fix after its silence must lie
-    #: this close to the loitering position. About one hour's steaming: a
-    #: partner switches AIS off shortly before arriving and on after leaving;
-    #: wider ends make the geometry loose enough for a ship crossing a
-    #: reception hole nearby to pair.
-    max_partner_fix_distance_m: float = 20_000.0
+    #: this close to the loitering position. A partner switches AIS off some
+    #: 0.2-1 h before arriving (up to ~20 km at 12 kn), and offshore its last
+    #: *received* fix may be a satellite pass 15-45 min earlier still: 30 km.
+    #: Ends this close cannot both belong to a ship passing at transit speed
+    #: (10 kn or more): the time test below needs a silence whose ends lie
+    #: farther apart than 60 km for such a ship (ships under ~7 kn can pair).
+    max_partner_fix_distance_m: float = 30_000.0
     #: Speed assumed for the partner's legs in and out of the meeting. The top
     #: of tanker service speeds (12-15 kn), so no real partner is rejected for
     #: lack of time; a ship merely passing by still is (its ends lie too far).

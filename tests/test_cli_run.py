@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from stswatch.pipeline.cli import main
+from stswatch.pipeline.config import Config
 from stswatch.pipeline.simulator import SimulationConfig, simulate, write_marinecadastre
 
 DAY0 = date(2024, 2, 10)
@@ -116,8 +117,9 @@ def test_dark_partner_is_published_as_a_dark_rendezvous_in_the_ranked_list(
         assert p["mmsi_a"] < p["mmsi_b"] and p["dark_mmsi"] in (p["mmsi_a"], p["mmsi_b"])
         assert pd.Timestamp(p["end_time"]) - pd.Timestamp(p["start_time"]) >= pd.Timedelta("100min")
         assert 0.0 <= p["score"] <= 1.0 and isinstance(p["reasons"], list)
-        assert 0 <= p["partner_last_fix_distance_m"] <= 20_000
-        assert 0 <= p["partner_first_fix_distance_m"] <= 20_000
+        radius = Config().dark_transfers.max_partner_fix_distance_m
+        assert 0 <= p["partner_last_fix_distance_m"] <= radius
+        assert 0 <= p["partner_first_fix_distance_m"] <= radius
         for key in ("draught_before_m_a", "draught_after_m_b", "shared_silence_h", "sts_area_name"):
             assert key in p
         assert p["min_distance_m"] is None  # never seen together

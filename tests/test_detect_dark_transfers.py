@@ -94,7 +94,7 @@ def test_dark_transfer_id_is_stable_and_differs_from_a_rendezvous_id() -> None:
 
 def test_transit_gap_near_a_loiterer_does_not_pair() -> None:
     # A ship at 12 kn passes 1 km north of the tanker and is silent for 6.5 h meanwhile:
-    # its fixes either side of the silence lie ~80 km apart, far outside the 20 km radius.
+    # its fixes either side of the silence lie ~145 km apart, far outside the 30 km radius.
     lat, lon = OFFSHORE
     start = offset(lat, lon, north_m=1_000.0, east_m=-12 * 1852 * 3.0)
     passing = steaming(PASSER, at(0), 10.0, *start, sog_kn=12.0)
@@ -122,7 +122,7 @@ def test_waiting_tanker_with_no_partner_is_only_loitering() -> None:
 
 
 def test_partner_silence_far_from_the_loiterer_does_not_pair() -> None:
-    # Same silence, but 60 km away from the tanker.
+    # Same silence, but 60 km north of the tanker.
     far = dark_partner(1.0, 9.0, 6_000.0, 3_000.0).assign(
         lat=lambda f: f["lat"] + 60_000 / 111_195.0
     )
@@ -146,9 +146,9 @@ def test_pairing_is_near_linear_not_all_pairs() -> None:
     (the KD-tree only offers silences that start near a loiterer)."""
     frames = []
     for i in range(40):
-        where = offset(*OFFSHORE, north_m=50_000.0 * (i % 8), east_m=50_000.0 * (i // 8))
+        where = offset(*OFFSHORE, north_m=100_000.0 * (i % 8), east_m=100_000.0 * (i // 8))
         frames.append(drifting(600000000 + i, at(0), 8.0, *where, every_min=30.0))
-        far = offset(*where, north_m=30_000.0)
+        far = offset(*where, north_m=50_000.0, east_m=50_000.0)  # > 50 km from every loiterer
         frames.append(steaming(700000000 + i, at(0), 0.5, *far, every_min=30.0))
         frames.append(steaming(700000000 + i, at(8), 0.5, *far, every_min=30.0))
     pos = positions(*frames)

@@ -105,3 +105,32 @@ def test_silences_of_two_ships_that_went_dark_in_different_places_both_count() -
     row = detect_frames(pos, None).rendezvous.iloc[0]
     assert row["gap_before_h_a"] == pytest.approx(8.0, abs=0.1)
     assert row["gap_before_h_b"] == pytest.approx(8.0, abs=0.1)
+
+
+def test_meeting_resuming_after_a_reception_hole_past_the_days_read_has_one_end(
+    tmp_path,
+) -> None:
+    """A daily run reads one day past its own; a meeting that resumes after a shared
+    silence beyond that must still get the end a backfill gives it."""
+    from datetime import timedelta
+
+    from helpers_tracks import DAY, write_store
+
+    from stswatch.pipeline.detection import detect_range
+
+    # alongside from day 1 22:00 to day 2 18:00, both silent 10 h, alongside again
+    # day 3 04:00-07:00
+    write_store(
+        tmp_path,
+        positions(
+            meeting(A, B, at(22), 20.0, *OFFSHORE),
+            meeting(A, B, at(52), 3.0, *OFFSHORE),
+        ),
+    )
+    d1 = DAY.date()
+    daily = detect_range(tmp_path, d1, d1).rendezvous
+    backfill = detect_range(tmp_path, d1, d1 + timedelta(days=2)).rendezvous
+    assert len(daily) == 1 and daily.iloc[0]["end_time"] == at(55)
+    assert daily.iloc[0]["shared_silence_h"] == pytest.approx(10.0, abs=0.2)
+    assert backfill["event_id"].tolist() == daily["event_id"].tolist()
+    assert backfill["end_time"].tolist() == daily["end_time"].tolist()

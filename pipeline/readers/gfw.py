@@ -24,6 +24,7 @@ import pyarrow as pa
 from stswatch.pipeline.readers.batch import ReaderBatch
 from stswatch.pipeline.readers.common import (
     CsvLayout,
+    column_getter,
     csv_observations,
     empty_rejects,
     header_fields,
@@ -77,11 +78,7 @@ def looks_like(header: list[str]) -> bool:
 def _make_converter(cols: dict[str, str]):
     def convert(raw: pa.Table, rows: pa.Array, source_file: str) -> tuple[pa.Table, pa.Table]:
         n = raw.num_rows
-
-        def get(canon: str) -> pa.ChunkedArray | None:
-            name = cols.get(canon)
-            return raw.column(name) if name is not None else None
-
+        get = column_getter(raw, cols)
         out = position_columns(get)
         return csv_observations(out, n, SOURCE, source_file, rows), empty_rejects()
 

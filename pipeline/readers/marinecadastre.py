@@ -27,6 +27,7 @@ from stswatch.pipeline.readers.batch import ReaderBatch
 from stswatch.pipeline.readers.common import (
     CsvLayout,
     ascii_digits,
+    column_getter,
     csv_observations,
     distinct_or_rows,
     empty_rejects,
@@ -205,11 +206,7 @@ def _transceiver_class(values: pa.Array) -> pa.Array:
 def _make_converter(cols: dict[str, str]):
     def convert(raw: pa.Table, rows: pa.Array, source_file: str) -> tuple[pa.Table, pa.Table]:
         n = raw.num_rows
-
-        def get(canon: str) -> pa.ChunkedArray | None:
-            name = cols.get(canon)
-            return raw.column(name) if name is not None else None
-
+        get = column_getter(raw, cols)
         out = position_columns(get)
         status = get("nav_status")
         if status is not None:
