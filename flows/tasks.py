@@ -25,12 +25,12 @@ from stswatch.pipeline.config import DEFAULT_CONFIG, Config
 _ORCH = DEFAULT_CONFIG.orchestration
 
 
-def store_config() -> Config:
-    """The default config with the lock timeout of ``$STSWATCH_LOCK_TIMEOUT_S`` (if set)."""
+def with_lock_timeout(cfg: Config = DEFAULT_CONFIG) -> Config:
+    """``cfg`` with the store lock timeout of ``$STSWATCH_LOCK_TIMEOUT_S`` (if set)."""
     from stswatch.pipeline.store_lock import lock_timeout_from_env
 
-    timeout_s = lock_timeout_from_env(DEFAULT_CONFIG.store.lock_timeout_s)
-    return DEFAULT_CONFIG.with_overrides(store={"lock_timeout_s": timeout_s})
+    timeout_s = lock_timeout_from_env(cfg.store.lock_timeout_s)
+    return cfg.with_overrides(store={"lock_timeout_s": timeout_s})
 
 
 def _retry_download(task: Any, task_run: Any, state: Any) -> bool:
@@ -81,7 +81,7 @@ def ingest_day(day: date, input_path: str, store: str) -> IngestSummary:
     """
     from stswatch.pipeline.ingest import ingest_files
 
-    report = ingest_files([Path(input_path)], Path(store), cfg=store_config())
+    report = ingest_files([Path(input_path)], Path(store), cfg=with_lock_timeout())
     get_run_logger().info("%s: %s", day, report.summary())
     return IngestSummary(
         day=day,
@@ -146,12 +146,14 @@ def warm_reference_data() -> None:
 @task(name="publish-day", cache_policy=NO_CACHE)
 def publish_day(day: date, store: str, out_dir: str, top_n: int) -> PublishSummary:
     """Detect, score and write ``OUT/rendezvous-DAY.geojson`` for events starting that day."""
+    from stswatch.flows.settings import detection_config
     from stswatch.pipeline.spine import detect_and_publish
 
     warm_reference_data()
     out_path = geojson_path(out_dir, day)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    result = detect_and_publish(Path(store), day, day, out_path, cfg=store_config())
+    cfg = with_lock_timeout(detection_config())
+    result = detect_and_publish(Path(store), day, day, out_path, cfg=cfg)
     scored = result.scored
     event_ids = sorted(str(e) for e in scored["event_id"]) if "event_id" in scored.columns else []
     top = result.top_events.head(top_n)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from stswatch.pipeline.config import DEFAULT_CONFIG, Config
@@ -20,11 +21,13 @@ from stswatch.pipeline.config import DEFAULT_CONFIG, Config
 #: Columns of the "top events" table shown in run summaries and artifacts.
 TOP_EVENT_COLUMNS = (
     "score",
+    "kind",
     "event_id",
     "mmsi_a",
     "vessel_name_a",
     "mmsi_b",
     "vessel_name_b",
+    "dark_mmsi",
     "start_time",
     "end_time",
     "duration_h",
@@ -46,6 +49,8 @@ class PublishResult:
     n_gaps: int
     scored: pd.DataFrame = field(repr=False)
     top_events: pd.DataFrame = field(repr=False)
+    #: Dark transfers (``kind`` "dark_rendezvous"), ranked with the rendezvous.
+    n_dark_rendezvous: int = 0
 
     def summary_markdown(self) -> str:
         """A short Markdown report (Prefect artifact, CLI summary)."""
@@ -54,6 +59,7 @@ class PublishResult:
             f"### stswatch events, {period}",
             "",
             f"- rendezvous: **{self.n_rendezvous}**",
+            f"- dark transfers (partner's AIS off): **{self.n_dark_rendezvous}**",
             f"- loitering: {self.n_loitering}",
             f"- AIS gaps: {self.n_gaps}",
             f"- GeoJSON: `{self.geojson_path}`",
@@ -62,9 +68,14 @@ class PublishResult:
             lines += ["", "| score | event | vessels | start (UTC) | hours | reasons |"]
             lines += ["|---:|---|---|---|---:|---|"]
             for row in self.top_events.to_dict("records"):
+                dark = row.get("dark_mmsi")
+                marks = {
+                    side: " (AIS off)" if not pd.isna(dark) and dark == row[f"mmsi_{side}"] else ""
+                    for side in ("a", "b")
+                }
                 vessels = (
-                    f"{row['mmsi_a']} {_text(row.get('vessel_name_a'))} / "
-                    f"{row['mmsi_b']} {_text(row.get('vessel_name_b'))}"
+                    f"{row['mmsi_a']} {_text(row.get('vessel_name_a'))}{marks['a']} / "
+                    f"{row['mmsi_b']} {_text(row.get('vessel_name_b'))}{marks['b']}"
                 )
                 reasons = "; ".join(row.get("reasons") or [])
                 lines.append(
@@ -138,11 +149,13 @@ def detect_and_publish(
     record_rendezvous(store, result.rendezvous, start, end)
     gaps = gaps_to_publish(result.gaps, scored, cfg)
     path = write_geojson(Path(out_path), scored, result.event_tracks, result.loitering, gaps)
+    dark = scored["kind"].eq("dark_rendezvous").to_numpy() if "kind" in scored else False
     return PublishResult(
         geojson_path=path,
         start=start,
         end=end,
-        n_rendezvous=len(scored),
+        n_rendezvous=int(len(scored) - np.sum(dark)),
+        n_dark_rendezvous=int(np.sum(dark)),
         n_loitering=len(result.loitering),
         n_gaps=len(gaps),
         scored=scored,

@@ -226,9 +226,19 @@ def write_table_file(out: HashingWriter, table: str, batches: Iterable[pa.Record
     return rows
 
 
+#: Columns a table gained after files of it were written: older files lack
+#: them and are still the table's (readers fill them with nulls, e.g.
+#: :func:`stswatch.pipeline.event_history.conform`).
+ADDED_LATER: dict[str, tuple[str, ...]] = {
+    RENDEZVOUS: ("kind", "dark_mmsi", "shared_silence_h", "sts_area_name", "sts_area_source"),
+}
+
+
 def _check_schema(path: Path, table: str, got: pa.Schema, columns: Sequence[str] | None) -> None:
     expected = SCHEMAS[table]
     names = list(columns) if columns is not None else expected.names
+    later = ADDED_LATER.get(table, ())
+    names = [n for n in names if n in got.names or n not in later]
     want = [(n, expected.field(n).type) for n in names]
     have = [(f.name, f.type) for f in got]
     if want != have:

@@ -16,6 +16,8 @@ from stswatch.pipeline.config import Config
 CFG = Config()
 #: 4 km off the Landes beach (Bay of Biscay), > 50 km from any listed port.
 NEAR_COAST = (44.05, -1.4)
+#: Off Freeport, Texas: 10 km from the coast, 21 km from the nearest listed port.
+OFF_FREEPORT = (29.04, -95.0)
 
 
 def rendezvous(pos: pd.DataFrame, cfg: Config = CFG) -> pd.DataFrame:
@@ -115,12 +117,16 @@ def test_fragments_three_hours_apart_merge_before_the_duration_rule() -> None:
 
 def test_long_silence_is_not_interpolated_into_a_meeting() -> None:
     # Both ships report for 1 h, go silent 3 h, report 1 h: no tick in the gap.
+    # (With the default 12 h, a shared silence this short is bridged as a
+    # reception hole: see test_detect_reception_holes.py. Here it may not be.)
     lat, lon = OFFSHORE
     pos = positions(
         meeting(412000001, 412000002, at(0), 1.0, lat, lon),
         meeting(412000001, 412000002, at(4), 1.0, lat, lon),
     )
-    cfg = CFG.with_overrides(rendezvous={"max_merge_gap_h": 1.0, "min_duration_h": 1.5})
+    cfg = CFG.with_overrides(
+        rendezvous={"max_merge_gap_h": 1.0, "min_duration_h": 1.5, "max_shared_silence_h": 1.0}
+    )
     assert rendezvous(pos, cfg).empty
     cands = find_rendezvous(
         resample_tracks(pos, cfg.tracks), cfg.rendezvous, resample_interval_min=10
@@ -152,8 +158,12 @@ def test_port_rule_holds_along_the_whole_event_not_its_mean() -> None:
 
 
 def test_anchorage_crowd_gives_none() -> None:
+    # Off Freeport, Texas: 10 km from the coast and 21 km from the port, so only
+    # the anchorage rule can reject the crowd. (A crowd sitting still together
+    # 500 km out in the ocean is no port anchorage but an STS area, where the
+    # meetings are reported: see test_detect_sts_areas.py.)
     pytest.importorskip("stswatch.detectors.anchorages")
-    lat, lon = OFFSHORE
+    lat, lon = OFF_FREEPORT
     crowd = [
         drifting(
             412000010 + k, at(0), 6.0, *offset(lat, lon, 120 * (k % 3), 120 * (k // 3)), sog_kn=0.1

@@ -59,3 +59,24 @@ def test_history_is_causal_and_feeds_recurrence(tmp_path) -> None:
     seen_before = features_from_result(day3, None, history=history)
     assert alone["recurrence_count"].tolist() == [0.0]
     assert seen_before["recurrence_count"].tolist() == [1.0]
+
+
+def test_history_written_before_issue_14_still_reads_and_verifies(tmp_path) -> None:
+    """A recorded day without the columns added since (kind, dark_mmsi, ...) is not damage."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from stswatch.pipeline.schemas import RENDEZVOUS_SCHEMA
+    from stswatch.pipeline.verify import check_store
+
+    old = pa.schema([f for f in RENDEZVOUS_SCHEMA if f.name not in ("kind", "dark_mmsi",
+                     "shared_silence_h", "sts_area_name", "sts_area_source")])  # fmt: skip
+    row = {"event_id": "e1", "mmsi_a": A, "mmsi_b": B, "start_time": at(6), "end_time": at(10),
+           "duration_h": 4.0, "min_distance_m": 50.0, "mean_lat": 1.0, "mean_lon": 2.0}  # fmt: skip
+    store = Store(tmp_path)
+    path = store.path(RENDEZVOUS, D1)
+    path.parent.mkdir(parents=True)
+    pq.write_table(pa.Table.from_pylist([row], schema=old), path)
+    history = read_history(store, D2, 30)
+    assert history["event_id"].tolist() == ["e1"] and history["kind"].isna().all()
+    assert check_store(store).clean

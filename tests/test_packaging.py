@@ -33,3 +33,17 @@ def test_package_data_ships_the_model_and_its_card():
     assert "model/*.skops" in data and "model/*.json" in data
     assert (REPO / "data" / "model" / "suspicion.skops").is_file()
     assert (REPO / "LICENSE").read_text().lstrip().startswith("Apache License")
+
+
+#: A module past this many lines holds more than one concept: split it by concept.
+MAX_MODULE_LINES = 500
+
+
+def test_no_module_holds_more_than_a_few_hundred_lines():
+    too_long = {
+        str(path.relative_to(REPO)): n
+        for folder in ("pipeline", "detectors", "geo", "flows")
+        for path in (REPO / folder).rglob("*.py")
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert not too_long, f"split these by concept: {too_long}"

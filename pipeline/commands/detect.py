@@ -7,8 +7,10 @@ import sys
 from pathlib import Path
 
 from stswatch.pipeline.commands._common import (
+    add_detection_arguments,
     add_lock_argument,
     add_output_arguments,
+    detection_config,
     fail,
     iso_date,
     store_cfg,
@@ -34,6 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="last UTC day, inclusive (default: --start)",
     )
     add_output_arguments(parser)
+    add_detection_arguments(parser)
     add_lock_argument(parser)
 
 
@@ -46,6 +49,10 @@ def run(args: argparse.Namespace) -> int:
             f"{args.store} is not an stswatch store (no positions/ folder); "
             "run `stswatch ingest` first"
         )
+    try:
+        cfg = store_cfg(args, detection_config(args))
+    except ValueError as exc:
+        return fail(str(exc))
     from stswatch.pipeline.preflight import (
         PreflightError,
         check_output_path,
@@ -70,13 +77,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         ready = preflight(store_root=args.store, out_dir=check_output_path(args.out), model=None)
         result = detect_and_publish(
-            args.store,
-            args.start,
-            end,
-            args.out,
-            cfg=store_cfg(args),
-            model=ready.model,
-            top_n=args.top,
+            args.store, args.start, end, args.out, cfg=cfg, model=ready.model, top_n=args.top
         )
     except (PreflightError, StoreError, ValueError, OSError) as exc:
         return fail(str(exc))

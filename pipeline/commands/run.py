@@ -7,8 +7,10 @@ import sys
 from pathlib import Path
 
 from stswatch.pipeline.commands._common import (
+    add_detection_arguments,
     add_lock_argument,
     add_output_arguments,
+    detection_config,
     fail,
     store_cfg,
 )
@@ -30,6 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="Parquet store root (created if missing)",
     )
     add_output_arguments(parser)
+    add_detection_arguments(parser)
     parser.add_argument(
         "--no-progress",
         action="store_true",
@@ -42,6 +45,10 @@ def run(args: argparse.Namespace) -> int:
     missing = [str(f) for f in args.files if not f.exists()]
     if missing:
         return fail(f"no such file: {', '.join(missing)}")
+    try:
+        cfg = store_cfg(args, detection_config(args))
+    except ValueError as exc:
+        return fail(str(exc))
     from stswatch.pipeline.ingest import IngestError
     from stswatch.pipeline.preflight import PreflightError
     from stswatch.pipeline.spine import run_files
@@ -52,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
             args.files,
             args.store,
             args.out,
-            cfg=store_cfg(args),
+            cfg=cfg,
             # tqdm's carriage returns belong on a terminal, not in log files
             progress=not args.no_progress and sys.stderr.isatty(),
             top_n=args.top,

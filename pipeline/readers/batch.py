@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
 
-from stswatch.pipeline.readers.arrow_arrays import one_array
+from stswatch.pipeline.readers.arrow_arrays import one_array, repeat_text
 from stswatch.pipeline.schemas import OBSERVATION_SCHEMA, QUARANTINE_SCHEMA
 
 
@@ -53,6 +54,18 @@ def observations_table(columns: dict[str, pa.Array], n: int) -> pa.Table:
             col = one_array(col)
             arrays.append(col if col.type == f.type else col.cast(f.type))
     return pa.Table.from_arrays(arrays, schema=OBSERVATION_SCHEMA)
+
+
+def csv_observations(
+    columns: dict[str, pa.Array], n: int, source: str, source_file: str, rows: pa.Array
+) -> pa.Table:
+    """A CSV block's typed columns as observations: every row has a position
+    column set, and carries its source, file and record number."""
+    columns["has_position"] = pa.array(np.ones(n, dtype=bool))
+    columns["source"] = repeat_text(source, n)
+    columns["source_file"] = repeat_text(source_file, n)
+    columns["row_number"] = rows
+    return observations_table(columns, n)
 
 
 def rejects_from_observations(

@@ -28,15 +28,15 @@ from stswatch.pipeline.readers.arrow_arrays import (
     float_array,
     float_values,
     masked_array,
-    repeat_text,
     string_parts,
     to_float,
 )
-from stswatch.pipeline.readers.batch import ReaderBatch, empty_rejects, observations_table
+from stswatch.pipeline.readers.batch import ReaderBatch, csv_observations, empty_rejects
 from stswatch.pipeline.readers.csv_reader import CsvLayout, read_csv_batches
 from stswatch.pipeline.readers.files import InputLimits, header_fields
 from stswatch.pipeline.readers.imo import imo_from_text
 from stswatch.pipeline.readers.observation_columns import (
+    column_getter,
     distinct_or_rows,
     per_distinct,
     position_columns,
@@ -206,10 +206,7 @@ def _make_converter(cols: dict[str, str]):
     def convert(raw: pa.Table, rows: pa.Array, source_file: str) -> tuple[pa.Table, pa.Table]:
         n = raw.num_rows
 
-        def get(canon: str) -> pa.ChunkedArray | None:
-            name = cols.get(canon)
-            return raw.column(name) if name is not None else None
-
+        get = column_getter(raw, cols)
         out = position_columns(get)
         status = get("nav_status")
         if status is not None:
@@ -230,11 +227,8 @@ def _make_converter(cols: dict[str, str]):
             out["imo"] = imo_from_text(c)
         if (c := get("ship_type")) is not None:
             out["ship_type"] = ship_type_column(c)
-        out["has_position"] = pa.array(np.ones(n, dtype=bool))
-        out["source"] = repeat_text(Source.MARINECADASTRE.value, n)
-        out["source_file"] = repeat_text(source_file, n)
-        out["row_number"] = rows
-        return observations_table(out, n), empty_rejects()
+        obs = csv_observations(out, n, Source.MARINECADASTRE.value, source_file, rows)
+        return obs, empty_rejects()
 
     return convert
 

@@ -131,6 +131,18 @@ NUMERIC_FIELDS: tuple[tuple[str, str, float | None, float, float], ...] = (
 )
 
 
+def column_getter(
+    raw: pa.Table, columns: dict[str, str]
+) -> Callable[[str], pa.ChunkedArray | None]:
+    """``get(canonical name)`` -> the layout's column of ``raw``, or None when it lacks it."""
+
+    def get(canon: str) -> pa.ChunkedArray | None:
+        name = columns.get(canon)
+        return raw.column(name) if name is not None else None
+
+    return get
+
+
 def position_columns(
     get: Callable[[str], pa.Array | pa.ChunkedArray | None],
 ) -> dict[str, pa.Array]:

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from stswatch.pipeline.readers.arrow_arrays import float_array, repeat_text, to_float
-from stswatch.pipeline.readers.batch import ReaderBatch, empty_rejects, observations_table
+from stswatch.pipeline.readers.arrow_arrays import float_array, to_float
+from stswatch.pipeline.readers.batch import ReaderBatch, csv_observations, empty_rejects
 from stswatch.pipeline.readers.csv_reader import CsvLayout, read_csv_batches
 from stswatch.pipeline.readers.files import InputLimits, header_fields
 from stswatch.pipeline.readers.observation_columns import sentinel_to_null, timestamp_utc
@@ -56,11 +56,7 @@ def _convert(raw: pa.Table, rows: pa.Array, source_file: str) -> tuple[pa.Table,
     if "COG_degrees" in raw.column_names:
         cog = sentinel_to_null(to_float(raw.column("COG_degrees")), sentinel=360, lo=0, hi=360)
         out["cog_deg"] = float_array(cog, pa.float32())
-    out["has_position"] = pa.array(np.ones(n, dtype=bool))
-    out["source"] = repeat_text(SOURCE, n)
-    out["source_file"] = repeat_text(source_file, n)
-    out["row_number"] = rows
-    return observations_table(out, n), empty_rejects()
+    return csv_observations(out, n, SOURCE, source_file, rows), empty_rejects()
 
 
 def read_stonesoup(path: Path, limits: InputLimits | None = None) -> Iterator[ReaderBatch]:

@@ -19,7 +19,7 @@ history, as past days in the Parquet store do in production.
 from __future__ import annotations
 
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date
 
 import numpy as np
@@ -34,44 +34,57 @@ from stswatch.pipeline.scoring.provenance import code_fingerprint
 
 MODEL_FAMILY = "suspicion"
 #: Bump when features, labels or the model family change meaning.
-MODEL_SCHEMA_VERSION = "1"
+MODEL_SCHEMA_VERSION = "2"
+
+
+#: Split -> location mix per class ((zone, offshore, coastal) for illicit, legit).
+#: Every split but "reversed" draws both classes from the same mix, so location
+#: carries no label; "reversed" puts illicit transfers only in zones and near
+#: coasts and legitimate ones only far offshore: the days of issue 14 on which
+#: a model that learned distance fails.
+SPLIT_LOCATION_MIX: dict[str, tuple[tuple[float, float, float], tuple[float, float, float]]] = {
+    "reversed": ((0.5, 0.0, 0.5), (0.0, 1.0, 0.0)),
+}
+
+SPLITS = ("train", "test", "shifted", "reversed")
 
 
 @dataclass(frozen=True)
 class TrainingPlan:
-    """Which simulated days make the train, test and shifted sets (all from ``seed``)."""
+    """Which simulated days make the train and evaluation sets (all from ``seed``).
+
+    ``test``: held-out regions, location decoupled from the label (both
+    classes placed alike). ``shifted``: another region with satellite-like
+    sparse reporting. ``reversed``: held-out regions with location reversed
+    against the old pattern (illicit inshore and in zones, legitimate far out).
+    """
 
     seed: int = 42
     train_regions: tuple[str, ...] = ("gulf_of_mexico", "east_china_sea", "gulf_of_oman")
     test_regions: tuple[str, ...] = ("west_africa",)
     shifted_regions: tuple[str, ...] = ("malacca",)
-    days_per_region_train: int = 8
-    days_per_region_test: int = 6
+    reversed_regions: tuple[str, ...] = ("west_africa", "malacca")
+    days_per_region_train: int = 14
+    days_per_region_test: int = 10
     days_per_region_shifted: int = 6
+    days_per_region_reversed: int = 3
     #: Simulation size per day: background traffic is only there for decoys and
     #: realism, the events are what the model learns from.
     n_background_vessels: int = 60
     n_illicit_rendezvous: int = 8
     n_legit_transfers: int = 12
+    n_dark_transfers: int = 3
     n_days: int = 2
 
     def seeds(self, split: str, region_index: int) -> list[int]:
         """Disjoint simulator seeds per split and region, derived from ``seed``."""
-        n = {
-            "train": self.days_per_region_train,
-            "test": self.days_per_region_test,
-            "shifted": self.days_per_region_shifted,
-        }[split]
-        offset = {"train": 0, "test": 1, "shifted": 2}[split]
+        n = getattr(self, f"days_per_region_{split}")
+        offset = SPLITS.index(split)
         base = self.seed * 100_000 + offset * 10_000 + region_index * 1_000
         return [base + i for i in range(n)]
 
     def regions(self, split: str) -> tuple[str, ...]:
-        return {
-            "train": self.train_regions,
-            "test": self.test_regions,
-            "shifted": self.shifted_regions,
-        }[split]
+        return getattr(self, f"{split}_regions")
 
     def jobs(self, split: str) -> list[tuple[int, str, bool]]:
         return [
@@ -92,6 +105,13 @@ class LabelledSet:
     @property
     def matrix(self) -> pd.DataFrame:
         return as_feature_matrix(self.features, FEATURE_COLUMNS)
+
+    @classmethod
+    def concat(cls, *sets: LabelledSet) -> LabelledSet:
+        """Rows of several sets in order (metadata of the first, plus the row count)."""
+        features = pd.concat([s.features for s in sets], ignore_index=True)
+        labels = np.concatenate([np.asarray(s.labels, dtype=int) for s in sets])
+        return cls(features, labels, {**sets[0].meta, "n_events": len(labels)})
 
 
 # --------------------------------------------------------------------------- data
@@ -119,8 +139,11 @@ def match_truth(rendezvous: pd.DataFrame, truth: pd.DataFrame) -> tuple[np.ndarr
     """Label detected events from the simulator's truth: (is_illicit, matched).
 
     A detection matches a truth row with the same unordered MMSI pair whose
-    time interval overlaps it. Detections matching nothing (a decoy the
-    detector let through) are labelled not illicit.
+    time interval overlaps it. A detection matching no pair is labelled
+    illicit when either of its vessels was in an illicit scenario at that time
+    (a dark pairing in a crowded STS area that picked the wrong partner still
+    reports a ship that was transferring illicitly: the evidence it carries is
+    that ship's), else not illicit (a decoy the detector let through).
     """
     n = len(rendezvous)
     if n == 0 or truth.empty:
@@ -152,16 +175,46 @@ def match_truth(rendezvous: pd.DataFrame, truth: pd.DataFrame) -> tuple[np.ndarr
     matched = np.zeros(n, dtype=bool)
     labels[illicit.index.to_numpy()] = illicit.to_numpy(dtype=bool).astype(int)
     matched[illicit.index.to_numpy()] = True
+    labels[~matched & _involves_illicit_vessel(ev, truth)] = 1
     return labels, matched
 
 
-def _simulate_and_detect(job: tuple[int, str, bool, TrainingPlan, Config]) -> dict:
+def _involves_illicit_vessel(ev: pd.DataFrame, truth: pd.DataFrame) -> np.ndarray:
+    """Per event (``lo``, ``hi``, ``s``, ``e``): a vessel of it in an overlapping illicit one."""
+    ill = truth[truth["is_illicit"].astype("boolean").fillna(False).astype(bool)]
+    if ill.empty:
+        return np.zeros(len(ev), dtype=bool)
+    if "mmsis" in ill.columns:
+        members = ill["mmsis"].astype(str).str.split(";")
+    else:
+        members = ill[["mmsi_a", "mmsi_b"]].apply(lambda r: [x for x in r if pd.notna(x)], axis=1)
+    vessels = pd.DataFrame(
+        {
+            "mmsi": members,
+            "ts": pd.to_datetime(ill["start_time"], utc=True).to_numpy(),
+            "te": pd.to_datetime(ill["end_time"], utc=True).to_numpy(),
+        }
+    ).explode("mmsi")
+    vessels["mmsi"] = vessels["mmsi"].astype(np.int64)
+    hit = np.zeros(len(ev), dtype=bool)
+    for side in ("lo", "hi"):
+        cand = ev[["i", side, "s", "e"]].merge(vessels, left_on=side, right_on="mmsi")
+        cand = cand[(cand["s"] <= cand["te"]) & (cand["ts"] <= cand["e"])]
+        hit[cand["i"].to_numpy()] = True
+    return hit
+
+
+def _simulate_and_detect(job: tuple[int, str, bool, str, TrainingPlan, Config]) -> dict:
     """One simulated window through cleaner and detector (runs in a worker process)."""
     from stswatch.pipeline.cleaning import clean
     from stswatch.pipeline.detection import detect_frames
     from stswatch.pipeline.simulator.engine import SimulationConfig, simulate
+    from stswatch.pipeline.simulator.scenarios import DEFAULT_LOCATION_MIX
 
-    seed, region, sparse, plan, cfg = job
+    seed, region, sparse, split, plan, cfg = job
+    mix_illicit, mix_legit = SPLIT_LOCATION_MIX.get(
+        split, (DEFAULT_LOCATION_MIX, DEFAULT_LOCATION_MIX)
+    )
     sim = simulate(
         SimulationConfig(
             seed=seed,
@@ -172,6 +225,9 @@ def _simulate_and_detect(job: tuple[int, str, bool, TrainingPlan, Config]) -> di
             satellite_like=sparse,
             n_illicit_rendezvous=plan.n_illicit_rendezvous,
             n_legit_transfers=plan.n_legit_transfers,
+            n_dark_transfers=plan.n_dark_transfers,
+            location_mix_illicit=mix_illicit,
+            location_mix_legit=mix_legit,
         )
     )
     cleaned = clean(observations_from_simulation(sim.positions, f"sim-{region}-{seed}.csv"))
@@ -257,7 +313,7 @@ def build_set(
     ``workers`` processes share the simulated days; the result does not depend
     on it (each day is seeded on its own and results are kept in job order).
     """
-    jobs = [(s, r, sparse, plan, cfg) for s, r, sparse in plan.jobs(split)]
+    jobs = [(s, r, sparse, split, plan, cfg) for s, r, sparse in plan.jobs(split)]
     if workers > 1 and len(jobs) > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             parts = list(pool.map(_simulate_and_detect, jobs))
@@ -271,6 +327,7 @@ def build_set(
         "regions": list(plan.regions(split)),
         "seeds": sorted({p["seed"] for p in parts}),
         "sparse_reporting": split == "shifted",
+        "location_mix": "reversed" if split in SPLIT_LOCATION_MIX else "same for both classes",
         "n_events": len(labels),
         "n_illicit": int(labels.sum()),
         "n_matched_truth": int(matched.sum()),
@@ -290,10 +347,23 @@ def model_version(plan: TrainingPlan) -> str:
     return f"{MODEL_FAMILY}-{MODEL_SCHEMA_VERSION}-s{plan.seed}"
 
 
-def fit_model(train: LabelledSet, plan: TrainingPlan, **params) -> SuspicionModel:
-    """Fit the shipped model configuration on a labelled set (deterministic from the plan)."""
+def fit_model(
+    train: LabelledSet,
+    plan: TrainingPlan,
+    *,
+    columns: tuple[str, ...] = FEATURE_COLUMNS,
+    extra: LabelledSet | None = None,
+    **params,
+) -> SuspicionModel:
+    """Fit the shipped model configuration on a labelled set (deterministic from the plan).
+
+    ``columns``: the model inputs (the ablation drops groups); ``extra``:
+    more labelled rows appended to the simulated ones, e.g. analysts'
+    verdicts on real events with their feature rows.
+    """
+    data = train if extra is None else LabelledSet.concat(train, extra)
     model = SuspicionModel(random_state=plan.seed, version=model_version(plan), **params)
-    return model.fit(train.matrix, train.labels)
+    return model.fit(as_feature_matrix(data.features, columns), data.labels)
 
 
 # --------------------------------------------------------------------------- whole run
@@ -304,72 +374,66 @@ class TrainingRun:
     """Outcome of :func:`train_and_save`: the model, its sets and its card."""
 
     model: SuspicionModel
-    train: LabelledSet
-    test: LabelledSet
-    shifted: LabelledSet
+    sets: dict[str, LabelledSet]
     card: dict
 
+    @property
+    def train(self) -> LabelledSet:
+        return self.sets["train"]
 
-def set_metrics(model: SuspicionModel, data: LabelledSet, cfg: Config = DEFAULT_CONFIG) -> dict:
-    """Model and rule-based metrics on one labelled set (for the card and the CLI)."""
-    from stswatch.pipeline.scoring.evaluation import metrics
-    from stswatch.pipeline.scoring.rules import rule_score
+    @property
+    def test(self) -> LabelledSet:
+        return self.sets["test"]
 
-    if len(data.labels) == 0:
-        return {"model": None, "rules": None}
-    proba = model.predict_proba(data.matrix)[:, 1]
-    rules = rule_score(data.features, cfg.scoring, cfg.gaps).to_numpy()
-    return {
-        "model": metrics(data.labels, proba).as_dict(),
-        "rules": metrics(data.labels, rules).as_dict(),
-    }
-
-
-def honesty_checks(
-    train: LabelledSet, test: LabelledSet, shifted: LabelledSet, plan: TrainingPlan
-) -> dict:
-    """How much the result leans on single features and on location.
-
-    Simulated data can be easier than the sea: these figures show whether one
-    feature alone already separates the classes (single-feature ROC-AUC on the
-    held-out set) and what a model *without* any location feature achieves.
-    """
-    from sklearn.metrics import roc_auc_score
-
-    from stswatch.pipeline.scoring.evaluation import metrics
-    from stswatch.pipeline.scoring.features import LOCATION_FEATURES
-
-    single = {}
-    if 0 < test.labels.sum() < len(test.labels):
-        for c in FEATURE_COLUMNS:
-            x = test.features[c].astype(float)
-            x = x.fillna(x.median() if x.notna().any() else 0.0).to_numpy()
-            auc = float(roc_auc_score(test.labels, x))
-            single[c] = round(max(auc, 1.0 - auc), 3)
-    top = dict(sorted(single.items(), key=lambda kv: -kv[1])[:6])
-    cols = [c for c in FEATURE_COLUMNS if c not in LOCATION_FEATURES]
-    no_loc = SuspicionModel(random_state=plan.seed).fit(
-        as_feature_matrix(train.features, cols), train.labels
-    )
-    ablation = {}
-    for name, data in (("test", test), ("shifted", shifted)):
-        if len(data.labels):
-            proba = no_loc.predict_proba(as_feature_matrix(data.features, cols))[:, 1]
-            ablation[name] = metrics(data.labels, proba).as_dict()
-    return {
-        "single_feature_roc_auc_test_top": top,
-        "model_without_location_features": ablation,
-    }
+    @property
+    def shifted(self) -> LabelledSet:
+        return self.sets["shifted"]
 
 
 def plan_from_card(card: dict) -> TrainingPlan:
     """The plan a model was trained with, from its card (tuples restored)."""
     raw = dict(card["training"]["plan"])
     raw.pop("workers", None)  # recorded by early versions; never affected the result
-    for key, value in raw.items():
-        if isinstance(value, list):
+    known = {f.name for f in fields(TrainingPlan)}
+    for key, value in list(raw.items()):
+        if key not in known:  # a field of another version of the plan
+            raw.pop(key)
+        elif isinstance(value, list):
             raw[key] = tuple(value)
     return TrainingPlan(**raw)
+
+
+def _card(model: SuspicionModel, plan: TrainingPlan, sets: dict, cfg: Config) -> dict:
+    """The model card: provenance, metrics per evaluation set and the honesty checks."""
+    from stswatch.pipeline.scoring.evaluation import honesty_checks, set_metrics
+
+    evaluation = [s for s in SPLITS if s != "train"]
+    return {
+        "description": (
+            "Calibrated probability that a detected rendezvous (ordinary or dark) is an "
+            "illicit ship-to-ship transfer, from evidence indicators only (AIS off, identity, "
+            "cargo, size, kinematics; location is context, not an input). Trained on "
+            "simulated AIS only (stswatch.pipeline.simulator), labelled by matching detected "
+            "events to the simulator's truth (same pair, overlapping time)."
+        ),
+        "estimator": {k: v for k, v in model.get_params().items()},
+        "training": {
+            "plan": asdict(plan),
+            "label": "is_illicit (simulator truth; unmatched detections = 0)",
+            "code_fingerprint": code_fingerprint(),
+            "sets": {name: s.meta for name, s in sets.items()},
+        },
+        "metrics": {name: set_metrics(model, sets[name], cfg) for name in evaluation},
+        "honesty_checks": honesty_checks(model, sets, plan, cfg),
+        "intended_use": (
+            "Ranking candidate STS transfers for analyst review; not evidence of wrongdoing. "
+            "Scores on real AIS are unvalidated: the shifted and reversed sets show how far "
+            "performance moves under a change of region, reporting density and location. "
+            "Probabilities are calibrated on the simulated mix (about half of the detected "
+            "transfers illicit); where illicit transfers are rarer, read the score as a "
+            "rank and a relative weight of evidence, not as the chance in real traffic."
+        ),
+    }
 
 
 def train_and_save(
@@ -380,46 +444,24 @@ def train_and_save(
     *,
     workers: int = 2,
 ) -> TrainingRun:
-    """Build the three sets, fit, measure, and (if ``out_dir``) write model + card.
+    """Build the sets, fit, measure, and (if ``out_dir``) write model + card.
 
     Nothing is cached between runs: the same plan always re-simulates, so
     ``stswatch train --seed S`` reproduces the shipped file bit for bit.
     """
     say = progress or (lambda _msg: None)
     sets = {}
-    for split in ("train", "test", "shifted"):
+    for split in SPLITS:
         say(f"simulating and detecting the {split} set: {', '.join(plan.regions(split))} ...")
         sets[split] = build_set(split, plan, cfg, workers=workers)
         meta = sets[split].meta
         say(f"  {meta['n_events']} events ({meta['n_illicit']} illicit)")
     model = fit_model(sets["train"], plan)
-    card = {
-        "description": (
-            "Calibrated probability that a detected rendezvous is an illicit ship-to-ship "
-            "transfer. Trained on simulated AIS only (stswatch.pipeline.simulator), labelled by "
-            "matching detected events to the simulator's truth (same pair, overlapping time)."
-        ),
-        "estimator": {k: v for k, v in model.get_params().items()},
-        "training": {
-            "plan": asdict(plan),
-            "label": "is_illicit (simulator truth; unmatched detections = 0)",
-            "code_fingerprint": code_fingerprint(),
-            "sets": {name: s.meta for name, s in sets.items()},
-        },
-        "metrics": {
-            "test": set_metrics(model, sets["test"], cfg),
-            "shifted": set_metrics(model, sets["shifted"], cfg),
-        },
-        "honesty_checks": honesty_checks(sets["train"], sets["test"], sets["shifted"], plan),
-        "intended_use": (
-            "Ranking candidate STS transfers for analyst review; not evidence of wrongdoing. "
-            "Scores on real AIS are unvalidated: the shifted-set figures show how far "
-            "performance moves under a change of region and reporting density."
-        ),
-    }
+    say("measuring: evaluation sets, single features, group ablation ...")
+    card = _card(model, plan, sets, cfg)
     if out_dir is not None:
         from stswatch.pipeline.scoring.persistence import read_card, save_model
 
         save_model(model, out_dir, card, version_prefix=model_version(plan))
         card = read_card(out_dir)
-    return TrainingRun(model, sets["train"], sets["test"], sets["shifted"], card)
+    return TrainingRun(model, sets, card)
