@@ -11,7 +11,8 @@ an IMO, ~40% an MMSI; the FollowTheMoney file also carries a second name
 person entity every tenth line (skipped, as in OpenSanctions exports). Events
 have two vessels each, with three static reports per vessel (identity
 changes); one event in ten has a vessel on the list (by IMO, MMSI or name).
-"entries" counts a FollowTheMoney vessel's aliases as extra rows. Each (format, size) runs in a fresh subprocess so peak RSS is its own.
+"entries" counts a FollowTheMoney vessel's aliases as extra rows. Each
+(format, size) runs in a fresh subprocess so peak RSS is its own.
 """
 
 from __future__ import annotations
