@@ -177,3 +177,21 @@ def find_local_file(input_dir: str | Path, day: date) -> Path:
         names = ", ".join(p.name for p in data_files)
         raise ParameterError(f"several input files for {day} in {folder}: {names}")
     return data_files[0]
+
+
+def validate_watchlist(paths: list[str] | None) -> list[str]:
+    """Absolute paths of the watchlist files, each read once to fail fast.
+
+    A malformed list ends the run at once with the file and line to fix,
+    before any day is downloaded or ingested.
+    """
+    from stswatch.pipeline.watchlist import WatchlistError, load_watchlists
+
+    if not paths:
+        return []
+    absolute = [str(Path(p).absolute()) for p in paths]
+    try:
+        load_watchlists(absolute)
+    except WatchlistError as exc:
+        raise ParameterError(f"watchlist: {exc}") from None
+    return absolute

@@ -141,7 +141,8 @@ def hit_text(hit: dict[str, Any]) -> str:
     basis = hit["match"].split("+")[0]
     if hit["strength"] == EXACT:
         what = f"{ident[basis]} on watchlist {hit['list']}" + (f" ({listed})" if listed else "")
-        return f"{hit['vessel']} {what}: exact {hit['match'].replace('+', ' and ')} match"
+        bases = " and ".join(b.upper() for b in hit["match"].split("+"))
+        return f"{hit['vessel']} {what}: exact {bases} match"
     return (
         f"{hit['vessel']} name '{hit['matched']}' matches '{listed}' on watchlist "
         f"{hit['list']}: name only, weaker (ship names are reused)"

@@ -16,10 +16,12 @@ from pathlib import Path
 import pandas as pd
 
 from stswatch.pipeline.config import DEFAULT_CONFIG, Config
+from stswatch.pipeline.watchlist import Watchlist
 
 #: Columns of the "top events" table shown in run summaries and artifacts.
 TOP_EVENT_COLUMNS = (
     "score",
+    "kind",
     "event_id",
     "mmsi_a",
     "vessel_name_a",
@@ -31,6 +33,10 @@ TOP_EVENT_COLUMNS = (
     "mean_lat",
     "mean_lon",
     "reasons",
+    "watchlist_hits",
+    "verdict",
+    "reviewed_by",
+    "card",
 )
 
 
@@ -46,6 +52,11 @@ class PublishResult:
     n_gaps: int
     scored: pd.DataFrame = field(repr=False)
     top_events: pd.DataFrame = field(repr=False)
+    #: events per verdict and ``unreviewed``; the analyst's backlog at a glance
+    reviewed: dict[str, int] = field(default_factory=dict)
+    #: unreviewed events above ReviewConfig.review_queue_min_score, most suspicious first
+    review_queue: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    n_cards: int = 0
 
     def summary_markdown(self) -> str:
         """A short Markdown report (Prefect artifact, CLI summary)."""
@@ -58,9 +69,17 @@ class PublishResult:
             f"- AIS gaps: {self.n_gaps}",
             f"- GeoJSON: `{self.geojson_path}`",
         ]
+        if self.n_cards:
+            lines.append(f"- evidence cards: {self.n_cards} in `{self.geojson_path.stem}_cards/`")
+        if self.reviewed:
+            done = sum(v for k, v in self.reviewed.items() if k != "unreviewed")
+            lines.append(
+                f"- reviewed: {done}, unreviewed: {self.reviewed.get('unreviewed', 0)} "
+                f"(review queue: {len(self.review_queue)})"
+            )
         if not self.top_events.empty:
-            lines += ["", "| score | event | vessels | start (UTC) | hours | reasons |"]
-            lines += ["|---:|---|---|---|---:|---|"]
+            lines += ["", "| score | event | vessels | start (UTC) | hours | verdict | reasons |"]
+            lines += ["|---:|---|---|---|---:|---|---|"]
             for row in self.top_events.to_dict("records"):
                 vessels = (
                     f"{row['mmsi_a']} {_text(row.get('vessel_name_a'))} / "
@@ -70,7 +89,7 @@ class PublishResult:
                 lines.append(
                     f"| {row['score']:.2f} | {row['event_id']} | {vessels.strip()} | "
                     f"{pd.Timestamp(row['start_time']):%Y-%m-%d %H:%M} | "
-                    f"{row['duration_h']:.1f} | {reasons} |"
+                    f"{row['duration_h']:.1f} | {_text(row.get('verdict'))} | {reasons} |"
                 )
         return "\n".join(lines)
 
@@ -84,9 +103,10 @@ def top_events(scored: pd.DataFrame, n: int = 10) -> pd.DataFrame:
     """The n most suspicious rendezvous, with the columns analysts scan first."""
     if scored.empty:
         return pd.DataFrame(columns=list(TOP_EVENT_COLUMNS))
+    from stswatch.pipeline.analyst import rank_events
+
     cols = [c for c in TOP_EVENT_COLUMNS if c in scored.columns]
-    ranked = scored.sort_values(["score", "event_id"], ascending=[False, True], kind="stable")
-    return ranked.head(n)[cols].reset_index(drop=True)
+    return rank_events(scored).head(n)[cols].reset_index(drop=True)
 
 
 def gaps_to_publish(gaps: pd.DataFrame, scored: pd.DataFrame, cfg: Config) -> pd.DataFrame:
@@ -116,8 +136,22 @@ def detect_and_publish(
     cfg: Config = DEFAULT_CONFIG,
     model: object | None = None,
     top_n: int = 10,
+    watchlist: Watchlist | None = None,
+    cards_top_n: int | None = None,
 ) -> PublishResult:
-    """Detect and score every event starting in [start, end]; write one GeoJSON."""
+    """Detect and score every event starting in [start, end]; write one GeoJSON.
+
+    Beside it: evidence cards of the ``cards_top_n`` most suspicious events
+    (default ``cfg.output.cards_top_n``). Events are screened against
+    ``watchlist`` and carry the store's verdicts.
+    """
+    from stswatch.pipeline.analyst import (
+        annotate_for_review,
+        rank_events,
+        review_counts,
+        review_queue,
+    )
+    from stswatch.pipeline.cards.writer import write_cards
     from stswatch.pipeline.detection import detect_range
     from stswatch.pipeline.event_history import read_history, record_rendezvous
     from stswatch.pipeline.export import write_geojson
@@ -132,6 +166,23 @@ def detect_and_publish(
     history = read_history(store, start, cfg.scoring.recurrence_lookback_days)
     scored = score_events(result, result.vessels, history=history, model=model)
     record_rendezvous(store, result.rendezvous, start, end)
+    scored = annotate_for_review(scored, result.vessels, store_root, watchlist=watchlist, cfg=cfg)
+    scored = rank_events(scored)
+    out = cfg.output
+    cards = write_cards(
+        scored,
+        result.positions,
+        result.vessels,
+        Path(out_path),
+        top_n=out.cards_top_n if cards_top_n is None else cards_top_n,
+        workers=out.card_workers,
+        window_h=out.card_window_h,
+        dash_gap_h=cfg.tracks.max_interpolation_gap_h,
+        min_gap_h=cfg.gaps.min_gap_h,
+    )
+    if not scored.empty:
+        scored["card"] = scored["event_id"].map(cards).astype(object)
+        scored["card"] = scored["card"].where(scored["card"].notna(), None)
     gaps = gaps_to_publish(result.gaps, scored, cfg)
     path = write_geojson(Path(out_path), scored, result.event_tracks, result.loitering, gaps)
     return PublishResult(
@@ -143,6 +194,11 @@ def detect_and_publish(
         n_gaps=len(gaps),
         scored=scored,
         top_events=top_events(scored, top_n),
+        reviewed=review_counts(scored),
+        review_queue=review_queue(
+            scored, cfg.review.review_queue_min_score, cfg.review.review_queue_max_rows
+        ),
+        n_cards=len(cards),
     )
 
 
@@ -162,6 +218,8 @@ def run_files(
     cfg: Config = DEFAULT_CONFIG,
     progress: bool = False,
     top_n: int = 10,
+    watchlist: Watchlist | None = None,
+    cards_top_n: int | None = None,
 ) -> RunResult:
     """Ingest files, then detect/score/publish over every UTC day they cover."""
     from stswatch.pipeline.export import write_geojson
@@ -174,6 +232,13 @@ def run_files(
         write_geojson(Path(out_path), empty, empty, empty, empty)
         return RunResult(ingest=report, publish=None)
     publish = detect_and_publish(
-        Path(store_root), days[0], days[-1], Path(out_path), cfg=cfg, top_n=top_n
+        Path(store_root),
+        days[0],
+        days[-1],
+        Path(out_path),
+        cfg=cfg,
+        top_n=top_n,
+        watchlist=watchlist,
+        cards_top_n=cards_top_n,
     )
     return RunResult(ingest=report, publish=publish)

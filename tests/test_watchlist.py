@@ -103,7 +103,9 @@ def test_imo_match_is_exact_and_name_match_is_labelled_weaker() -> None:
     assert by_vessel["vessel 2"]["match"] == "name"
     assert by_vessel["vessel 2"]["strength"] == "name only"
     assert "weaker" in hit_text(by_vessel["vessel 2"])
-    assert "IMO 9187654 on watchlist OFAC SDN" in hit_text(by_vessel["vessel 1"])
+    assert "IMO 9187654 on watchlist OFAC SDN (SEA PRINCESS): exact IMO match" in hit_text(
+        by_vessel["vessel 1"]
+    )
     assert hits[0]["vessel"] == "vessel 1"  # exact hits first
 
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from stswatch.pipeline.commands._common import add_output_arguments, fail, iso_date
+from stswatch.pipeline.commands._common import (
+    add_output_arguments,
+    fail,
+    iso_date,
+    load_watchlist_args,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,9 +44,24 @@ def run(args: argparse.Namespace) -> int:
             "run `stswatch ingest` first"
         )
     from stswatch.pipeline.spine import detect_and_publish
+    from stswatch.pipeline.watchlist import WatchlistError
 
     try:
-        result = detect_and_publish(args.store, args.start, end, args.out, top_n=args.top)
+        watchlist = load_watchlist_args(args.watchlist)
+    except WatchlistError as exc:
+        return fail(str(exc))
+    if args.cards is not None and args.cards < 0:
+        return fail("--cards must be >= 0")
+    try:
+        result = detect_and_publish(
+            args.store,
+            args.start,
+            end,
+            args.out,
+            top_n=args.top,
+            watchlist=watchlist,
+            cards_top_n=args.cards,
+        )
     except (ValueError, OSError) as exc:
         return fail(str(exc))
     print(result.summary_markdown())
