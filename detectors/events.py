@@ -28,6 +28,42 @@ _NUMERIC_IDENTITY = frozenset({"imo", "ship_type", "length_m"})
 #: Columns of :func:`event_tracks`.
 EVENT_TRACK_COLUMNS = ("event_id", "mmsi", "timestamp", "lat", "lon")
 
+#: ``kind`` of a row of the ranked event frame: two vessels seen together, or
+#: a loitering vessel and a partner whose AIS was off alongside it.
+RENDEZVOUS_KIND = "rendezvous"
+DARK_RENDEZVOUS_KIND = "dark_rendezvous"
+EVENT_KINDS = (RENDEZVOUS_KIND, DARK_RENDEZVOUS_KIND)
+
+#: Columns every row of the event frame carries (issue 14), with their value
+#: on an ordinary rendezvous: dark-transfer geometry is NaN, no shared silence,
+#: no STS area known.
+PARTNER_COLUMNS = ("partner_last_fix_distance_m", "partner_first_fix_distance_m", "partner_gap_h")
+STS_AREA_COLUMNS = ("sts_area_name", "sts_area_source")
+
+
+def with_event_columns(events: pd.DataFrame) -> pd.DataFrame:
+    """``events`` with the issue-14 columns added where absent, at their ordinary values.
+
+    ``kind`` = "rendezvous", ``dark_mmsi`` null (nullable Int64), partner
+    distances and gap NaN, ``shared_silence_h`` 0.0, ``sts_area_name`` and
+    ``sts_area_source`` None. Existing columns are left as they are.
+    """
+    out = events.copy()
+    n = len(out)
+    if "kind" not in out.columns:
+        out["kind"] = pd.Series([RENDEZVOUS_KIND] * n, index=out.index, dtype=object)
+    if "dark_mmsi" not in out.columns:
+        out["dark_mmsi"] = pd.Series(pd.array([pd.NA] * n, dtype="Int64"), index=out.index)
+    for col in PARTNER_COLUMNS:
+        if col not in out.columns:
+            out[col] = np.full(n, np.nan)
+    if "shared_silence_h" not in out.columns:
+        out["shared_silence_h"] = np.zeros(n)
+    for col in STS_AREA_COLUMNS:
+        if col not in out.columns:
+            out[col] = pd.Series([None] * n, index=out.index, dtype=object)
+    return out
+
 
 def event_ids(
     mmsi_a: npt.ArrayLike,

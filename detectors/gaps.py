@@ -131,28 +131,11 @@ def detect_gaps(positions: pd.DataFrame, cfg: GapConfig) -> pd.DataFrame:
     return out[GAP_COLUMNS]
 
 
-def _window_max(
-    keys: npt.NDArray[np.int64],
-    values: npt.NDArray[np.float64],
-    lo_keys: npt.NDArray[np.int64],
-    hi_keys: npt.NDArray[np.int64],
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-    """Max of ``values`` whose sorted ``keys`` lie in [lo, hi] per query (0.0 if none).
-
-    Also returns the [start, stop) index range of each query, for the id lists.
-    """
-    start = np.searchsorted(keys, lo_keys, side="left")
-    stop = np.searchsorted(keys, hi_keys, side="right")
-    out = np.zeros(lo_keys.size, dtype=np.float64)
-    has = stop > start
-    if has.any() and values.size:
-        # Windows are short (a vessel rarely has more than a few gaps a day),
-        # so expanding every [start, stop) range is cheap and exact.
-        lens = stop - start
-        idx = np.repeat(start[has], lens[has]) + _ramp(lens[has])
-        group = np.repeat(np.nonzero(has)[0], lens[has])
-        np.maximum.at(out, group, values[idx])
-    return out, start, stop
+def _window_ranges(
+    keys: npt.NDArray[np.int64], lo_keys: npt.NDArray[np.int64], hi_keys: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """[start, stop) index range of the sorted ``keys`` lying in [lo, hi], per query."""
+    return np.searchsorted(keys, lo_keys, side="left"), np.searchsorted(keys, hi_keys, side="right")
 
 
 def _ramp(lens: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
@@ -162,16 +145,76 @@ def _ramp(lens: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
     return np.arange(total) - offsets
 
 
-def link_gaps(rendezvous: pd.DataFrame, gaps: pd.DataFrame, cfg: GapConfig) -> pd.DataFrame:
-    """Attach each vessel's gaps around each rendezvous.
+def shared_hours(
+    linked: pd.DataFrame, silences: pd.DataFrame, max_distance_m: float
+) -> npt.NDArray[np.float64]:
+    """Hours of each linked gap that the partner spent silent *with* it (a reception hole).
+
+    ``linked`` has one row per linked gap: ``partner`` (the other vessel of
+    the event), ``start_ms``/``end_ms`` and the gap's end positions
+    (``start_lat``...). A silence of the partner counts when it overlaps in
+    time and both fell silent *and* both reappeared within ``max_distance_m``
+    of each other: two ships sitting together out of receiver range. Two
+    ships that went dark in different places and met afterwards do not
+    share their silences. A vessel's silences never overlap each other, so
+    the overlaps add up. A merge on the partner's MMSI: gaps, not pings.
+    """
+    out = np.zeros(len(linked))
+    if linked.empty or silences is None or silences.empty:
+        return out
+    other = pd.DataFrame(
+        {
+            "partner": silences["mmsi"].to_numpy(np.int64),
+            "o_start": _utc_ms(silences["start_time"]),
+            "o_end": _utc_ms(silences["end_time"]),
+            "o_start_lat": silences["start_lat"].to_numpy(np.float64),
+            "o_start_lon": silences["start_lon"].to_numpy(np.float64),
+            "o_end_lat": silences["end_lat"].to_numpy(np.float64),
+            "o_end_lon": silences["end_lon"].to_numpy(np.float64),
+        }
+    )
+    cand = linked.assign(_row=np.arange(len(linked))).merge(other, on="partner", how="inner")
+    overlap_ms = np.minimum(cand["end_ms"], cand["o_end"]) - np.maximum(
+        cand["start_ms"], cand["o_start"]
+    )
+    together = (
+        (overlap_ms > 0)
+        & (
+            haversine_m(
+                cand["start_lat"], cand["start_lon"], cand["o_start_lat"], cand["o_start_lon"]
+            )
+            <= max_distance_m
+        )
+        & (
+            haversine_m(cand["end_lat"], cand["end_lon"], cand["o_end_lat"], cand["o_end_lon"])
+            <= max_distance_m
+        )
+    ).to_numpy()
+    np.add.at(out, cand["_row"].to_numpy()[together], overlap_ms.to_numpy()[together] / 3_600_000.0)
+    return out
+
+
+def link_gaps(
+    rendezvous: pd.DataFrame,
+    gaps: pd.DataFrame,
+    cfg: GapConfig,
+    *,
+    silences: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Attach each vessel's gaps around each rendezvous, counting only one-sided silence.
 
     For every event (``mmsi_a``, ``mmsi_b``, ``start_time``, ``end_time``) and
     each vessel: ``gap_before_h_*`` is the longest gap of that vessel that
     *ended* within ``cfg.link_window_h`` before the event start, and
     ``gap_after_h_*`` the longest that *started* within ``link_window_h`` after
-    the event end (0.0 when none). ``gap_ids`` lists every linked gap id
-    (before/after, vessel a then b). Returns a copy of ``rendezvous`` with
-    these columns added (replaced if present); row order is unchanged.
+    the event end (0.0 when none), each minus the hours the partner was
+    silent together with it (:func:`shared_hours` over ``silences``, default
+    ``gaps``; pass the shorter silences too, so a 5 h shared hole inside a 7 h
+    gap is not dark evidence). A silence shared by two ships sitting together
+    is a reception hole; only a one-sided one is going dark. ``gap_ids`` lists
+    every linked gap id (before/after, vessel a then b). Returns a copy of
+    ``rendezvous`` with these columns added (replaced if present); row order
+    is unchanged.
     """
     out = rendezvous.copy()
     n = len(out)
@@ -189,11 +232,9 @@ def link_gaps(rendezvous: pd.DataFrame, gaps: pd.DataFrame, cfg: GapConfig) -> p
         g_mmsi = gaps["mmsi"].to_numpy(np.int64)
         g_start = _utc_ms(gaps["start_time"])
         g_end = _utc_ms(gaps["end_time"])
-        g_dur = gaps["duration_h"].to_numpy(np.float64)
         g_id = gaps["gap_id"].to_numpy(object)
     else:
         g_mmsi = g_start = g_end = np.zeros(0, dtype=np.int64)
-        g_dur = np.zeros(0)
         g_id = np.zeros(0, dtype=object)
 
     # Keys (vessel code, seconds since t0) packed in one int64: codes number
@@ -201,7 +242,7 @@ def link_gaps(rendezvous: pd.DataFrame, gaps: pd.DataFrame, cfg: GapConfig) -> p
     ev_mmsi = {side: out[f"mmsi_{side}"].to_numpy(np.int64) for side in ("a", "b")}
     _, codes = np.unique(np.concatenate([g_mmsi, ev_mmsi["a"], ev_mmsi["b"]]), return_inverse=True)
     codes = codes.astype(np.int64)
-    g_mmsi = codes[: g_mmsi.size]
+    g_code = codes[: g_mmsi.size]
     ev_code = {"a": codes[g_mmsi.size : g_mmsi.size + n], "b": codes[g_mmsi.size + n :]}
     all_t = np.concatenate([g_start, g_end, ev_start - window_ms, ev_end + window_ms])
     t0 = int(all_t.min()) if all_t.size else 0
@@ -210,28 +251,48 @@ def link_gaps(rendezvous: pd.DataFrame, gaps: pd.DataFrame, cfg: GapConfig) -> p
         sec = (t_ms - t0 + (999 if ceil else 0)) // 1000
         return (m << 33) + sec
 
-    by_end = np.lexsort((g_end, g_mmsi))
-    by_start = np.lexsort((g_start, g_mmsi))
-    end_keys = keys(g_mmsi[by_end], g_end[by_end], ceil=False)
-    start_keys = keys(g_mmsi[by_start], g_start[by_start], ceil=False)
+    by_end = np.lexsort((g_end, g_code))
+    by_start = np.lexsort((g_start, g_code))
+    end_keys = keys(g_code[by_end], g_end[by_end], ceil=False)
+    start_keys = keys(g_code[by_start], g_start[by_start], ceil=False)
+    # one row per (event, side, before/after, linked gap)
+    parts: list[tuple[np.ndarray, str, str, np.ndarray]] = []
     for side in ("a", "b"):
         m = ev_code[side]
-        before, b_lo, b_hi = _window_max(
-            end_keys,
-            g_dur[by_end],
-            keys(m, ev_start - window_ms, ceil=True),
-            keys(m, ev_start, ceil=False),
+        b_lo, b_hi = _window_ranges(
+            end_keys, keys(m, ev_start - window_ms, ceil=True), keys(m, ev_start, ceil=False)
         )
-        after, a_lo, a_hi = _window_max(
-            start_keys,
-            g_dur[by_start],
-            keys(m, ev_end, ceil=True),
-            keys(m, ev_end + window_ms, ceil=False),
+        a_lo, a_hi = _window_ranges(
+            start_keys, keys(m, ev_end, ceil=True), keys(m, ev_end + window_ms, ceil=False)
         )
-        out[f"gap_before_h_{side}"] = before
-        out[f"gap_after_h_{side}"] = after
-        for lo, hi, order in ((b_lo, b_hi, by_end), (a_lo, a_hi, by_start)):
-            for e in np.nonzero(hi > lo)[0]:  # loop over linked events only
+        for which, lo, hi, order in (
+            ("before", b_lo, b_hi, by_end),
+            ("after", a_lo, a_hi, by_start),
+        ):
+            lens = hi - lo
+            events = np.repeat(np.arange(n), lens)
+            parts.append((events, side, which, order[np.repeat(lo, lens) + _ramp(lens)]))
+            for e in np.nonzero(lens > 0)[0]:  # loop over linked events only
                 ids_per_event[e].extend(g_id[order[lo[e] : hi[e]]].tolist())
+    events = np.concatenate([p[0] for p in parts])
+    rows = np.concatenate([p[3] for p in parts])
+    partner = np.concatenate([ev_mmsi["b" if side == "a" else "a"][ev] for ev, side, _, _ in parts])
+    linked = pd.DataFrame(
+        {
+            "partner": partner,
+            "start_ms": g_start[rows],
+            "end_ms": g_end[rows],
+            **{c: gaps[c].to_numpy(np.float64)[rows] for c in GAP_COLUMNS[5:9]},
+        }
+    )
+    one_sided = (g_end[rows] - g_start[rows]) / 3_600_000.0 - shared_hours(
+        linked, gaps if silences is None else silences, cfg.max_shared_silence_distance_m
+    )
+    offset = 0
+    for ev, side, which, _ in parts:
+        values = np.zeros(n)
+        np.maximum.at(values, ev, np.clip(one_sided[offset : offset + ev.size], 0.0, None))
+        offset += ev.size
+        out[f"gap_{which}_h_{side}"] = values
     out["gap_ids"] = pd.Series(ids_per_event, index=out.index, dtype=object)
     return out

@@ -8,6 +8,11 @@ known weaknesses:
 * fragments of one pair are merged *before* the duration rule, and over the
   whole data window rather than per UTC day, so a meeting across midnight or
   split by a reception hole is one event, found once;
+* a silence *shared* by both vessels (both fell silent together and came back
+  still close and slow) is a reception hole, not an end: fragments merge across
+  it up to ``max_shared_silence_h`` on top of ``max_merge_gap_h``, and the event
+  reports it as ``shared_silence_h`` (GFW's own real test encounter has an 8 h
+  shared silence mid-meeting and is one event);
 * the away-from-port rule holds at *every* tick of the event for both ships
   (GFW tests only the mean position), against learned anchorages, a port list
   and the coastline (port lists miss small harbours).
@@ -72,6 +77,7 @@ def _empty_events() -> pd.DataFrame:
             "median_distance_m": pd.Series([], dtype=np.float64),
             "mean_lat": pd.Series([], dtype=np.float64),
             "mean_lon": pd.Series([], dtype=np.float64),
+            "shared_silence_h": pd.Series([], dtype=np.float64),
         }
     )
 
@@ -123,11 +129,26 @@ def find_rendezvous(
     order = np.lexsort((k, mb, ma))
     a, b, dist, ma, mb, k = a[order], b[order], dist[order], ma[order], mb[order], k[order]
 
-    # New event where the pair changes or the silence exceeds the merge gap.
+    # New event where the pair changes or the silence exceeds the merge gap,
+    # unless most of that silence is shared by both vessels (a reception hole).
     merge_ticks = cfg.max_merge_gap_h * _MS_PER_H / interval_ms
+    shared_ticks = cfg.max_shared_silence_h * _MS_PER_H / interval_ms
+    same_pair = (ma[1:] == ma[:-1]) & (mb[1:] == mb[:-1])
+    dk = k[1:] - k[:-1]
     new = np.ones(a.size, dtype=bool)
-    new[1:] = (ma[1:] != ma[:-1]) | (mb[1:] != mb[:-1]) | ((k[1:] - k[:-1]) > merge_ticks + 1e-9)
-    del ma, mb
+    new[1:] = ~same_pair | (dk > merge_ticks + 1e-9)
+    silence = np.zeros(a.size)  # shared ticks bridged just before each close tick
+    hole = np.flatnonzero(
+        same_pair & (dk > merge_ticks + 1e-9) & (dk <= merge_ticks + shared_ticks + 1e-9)
+    )
+    if hole.size:
+        shared = shared_silence_ticks(
+            resampled, ma[hole], mb[hole], k[hole], k[hole + 1], interval_ms
+        )
+        bridged = (dk[hole] - shared <= merge_ticks + 1e-9) & (shared <= shared_ticks + 1e-9)
+        new[hole[bridged] + 1] = False
+        silence[hole[bridged] + 1] = shared[bridged]
+    del ma, mb, same_pair, dk
     ev = np.cumsum(new) - 1
     starts = np.flatnonzero(new)
     ends = np.append(starts[1:], a.size) - 1
@@ -137,6 +158,7 @@ def find_rendezvous(
     long_enough = duration_h >= cfg.min_duration_h - 1e-9
     if not long_enough.any():
         return RendezvousCandidates(_empty_events(), _empty_ticks())
+    shared_h = np.bincount(ev, silence, minlength=starts.size) * interval_ms / _MS_PER_H
     keep_tick = long_enough[ev]
     a, b, dist, k, ev = a[keep_tick], b[keep_tick], dist[keep_tick], k[keep_tick], ev[keep_tick]
     kept = np.flatnonzero(long_enough)
@@ -179,6 +201,7 @@ def find_rendezvous(
             "median_distance_m": med_d,
             "mean_lat": mean_lat,
             "mean_lon": mean_lon,
+            "shared_silence_h": shared_h[kept],
         }
     )
     ticks = pd.DataFrame(
@@ -193,6 +216,53 @@ def find_rendezvous(
         }
     )
     return RendezvousCandidates(events, ticks)
+
+
+def shared_silence_ticks(
+    resampled: pd.DataFrame,
+    mmsi_a: npt.NDArray[np.int64],
+    mmsi_b: npt.NDArray[np.int64],
+    k1: npt.NDArray[np.int64],
+    k2: npt.NDArray[np.int64],
+    interval_ms: int,
+) -> npt.NDArray[np.float64]:
+    """Grid ticks strictly between ``k1`` and ``k2`` at which *neither* vessel has a tick.
+
+    A vessel has grid ticks only while it reports (the resampler never
+    interpolates across a silence over an hour), so a tick missing from both
+    tracks is a silence both shared. Each vessel's silence is taken from the
+    ends of the interval: the missing ticks right after ``k1`` and right
+    before ``k2`` (a hole in the middle of an otherwise observed stretch is
+    not a reception hole around the meeting). Vectorised: one ``searchsorted``
+    per vessel and end over (mmsi, tick) keys of the vessels involved only.
+    """
+    n_missing = (k2 - k1 - 1).astype(np.float64)
+    involved = np.union1d(mmsi_a, mmsi_b)
+    mmsi_all = resampled["mmsi"].to_numpy()
+    rows = np.flatnonzero(np.isin(mmsi_all, involved))
+    # resampled is sorted by (mmsi, timestamp), so these keys are sorted too
+    keys = (mmsi_all[rows].astype(np.int64) << 32) | (
+        timestamps_to_ms(resampled["timestamp"])[rows] // interval_ms
+    )
+    head, tail = [], []
+    for m in (mmsi_a, mmsi_b):
+        base = m.astype(np.int64) << 32
+        nxt = np.searchsorted(keys, base | (k1 + 1), side="left")
+        first_after = np.where(
+            (nxt < keys.size) & ((keys[np.minimum(nxt, keys.size - 1)] >> 32) == m),
+            keys[np.minimum(nxt, keys.size - 1)] & 0xFFFFFFFF,
+            k2,
+        )
+        prv = np.searchsorted(keys, base | k2, side="left") - 1
+        last_before = np.where(
+            (prv >= 0) & ((keys[np.maximum(prv, 0)] >> 32) == m),
+            keys[np.maximum(prv, 0)] & 0xFFFFFFFF,
+            k1,
+        )
+        head.append(np.clip(np.minimum(first_after, k2) - k1 - 1, 0, None))
+        tail.append(np.clip(k2 - np.maximum(last_before, k1) - 1, 0, None))
+    shared = np.minimum(head[0], head[1]) + np.minimum(tail[0], tail[1])
+    return np.minimum(shared.astype(np.float64), n_missing)
 
 
 def _optional(module: str, name: str) -> Callable[..., np.ndarray] | None:

@@ -139,6 +139,14 @@ def chord_to_m(chord: FloatArray) -> FloatArray:
     return 2.0 * EARTH_RADIUS_M * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0))
 
 
+def m_to_chord(metres: npt.ArrayLike) -> FloatArray:
+    """Great-circle metres -> straight-line distance between unit vectors (KD-tree radius)."""
+    half_angle = np.clip(
+        np.asarray(metres, dtype=np.float64) / (2.0 * EARTH_RADIUS_M), 0, np.pi / 2
+    )
+    return 2.0 * np.sin(half_angle)
+
+
 @functools.lru_cache(maxsize=1)
 def _port_tree() -> cKDTree:
     ports = load_ports()

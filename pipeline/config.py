@@ -96,6 +96,15 @@ class RendezvousConfig:
     #: 24-48 h: without this, a daily run and a backfill would report the same
     #: event (same id) with different end times.
     max_lookahead_h: float = 72.0
+    #: Reception holes: when *both* vessels fall silent together and reappear
+    #: still close and slow, the meeting went on unseen (GFW's real
+    #: Mozambique Channel encounter has a shared 8 h silence mid-transfer).
+    #: Fragments are merged across such a shared silence up to this long, on
+    #: top of ``max_merge_gap_h`` for the part where at least one of them was
+    #: seen; the event reports the silence as ``shared_silence_h``. 12 h
+    #: bridges a night outside terrestrial range or between satellite passes
+    #: while staying far below a separate meeting on another day.
+    max_shared_silence_h: float = 12.0
 
     def __post_init__(self) -> None:
         _positive(self)
@@ -127,9 +136,78 @@ class GapConfig:
     min_gap_h: float = 6.0
     #: A gap is linked to a rendezvous when it ends/starts this close to it.
     link_window_h: float = 24.0
+    #: Only a one-sided silence is evidence of going dark: a silence shared
+    #: with the partner (both fell silent within this distance of each other
+    #: *and* reappeared within it) is a reception hole, and its shared part is
+    #: not counted in ``gap_before_h_*``/``gap_after_h_*``. Two hulls together
+    #: are < 500 m apart and a drifting pair moves a few km in hours; 5 km
+    #: keeps two ships that merely went dark in the same sea apart.
+    max_shared_silence_distance_m: float = 5_000.0
 
     def __post_init__(self) -> None:
         _positive(self)
+
+
+@dataclass(frozen=True)
+class DarkTransferConfig:
+    """A loitering vessel paired with a partner whose AIS was off alongside it (issue 14).
+
+    Observer comparisons found a two-vessel rule matching ~30 % of real
+    transshipments and a loitering rule ~81 %: the one-sided case is the common one.
+    """
+
+    #: The partner's last fix before and first fix after its silence must lie
+    #: this close to the loitering position. About one hour's steaming: a
+    #: partner switches AIS off shortly before arriving and on after leaving;
+    #: wider ends make the geometry loose enough for a ship crossing a
+    #: reception hole nearby to pair.
+    max_partner_fix_distance_m: float = 20_000.0
+    #: Speed assumed for the partner's legs in and out of the meeting. The top
+    #: of tanker service speeds (12-15 kn), so no real partner is rejected for
+    #: lack of time; a ship merely passing by still is (its ends lie too far).
+    partner_speed_kn: float = 14.0
+    #: Time alongside the silence must leave after the legs in and out; the
+    #: same 2 h as a visible rendezvous (a cargo transfer takes hours).
+    min_duration_h: float = 2.0
+    #: Shortest partner silence considered: the 2 h alongside plus short legs.
+    #: Shorter silences are routine dropouts. Below ``GapConfig.min_gap_h`` on
+    #: purpose: a partner off for 4 h hides a transfer as well as one off for 8 h.
+    min_partner_gap_h: float = 3.0
+
+    def __post_init__(self) -> None:
+        _positive(self)
+
+
+@dataclass(frozen=True)
+class StsAreaConfig:
+    """Where ship-to-ship transfers recur: listed STS/lightering areas and learned ones.
+
+    An anchorage is where ships wait for a port; a recurring *offshore*
+    meeting area is an STS area, and transfers there are the population this
+    tool ranks: they are reported with the area as context, never dropped.
+    """
+
+    #: Use the shipped reference of designated and widely reported STS areas
+    #: (``data/sts_areas.geojson``, provenance in ``data/PROVENANCE.md``).
+    use_listed: bool = True
+    #: Users' own areas: GeoJSON files of Polygon/MultiPolygon features, or
+    #: Point features with a ``radius_m`` property, each with a ``name``.
+    extra_files: tuple[str, ...] = ()
+    #: A learned anchorage this far from the coast is an STS area, not a port
+    #: anchorage: 12 nautical miles, the territorial sea's outer limit. Port
+    #: authorities anchor waiting ships inside their waters; a crowd of
+    #: stationary ships beyond them waits to transfer cargo, not for a berth.
+    learned_min_distance_to_coast_m: float = 22_224.0
+    #: An event this close to a learned STS area's cell is in that area (the
+    #: same 10 km a port anchorage keeps meetings away).
+    learned_area_radius_m: float = 10_000.0
+
+    def __post_init__(self) -> None:
+        _positive(self)
+        _require(
+            all(isinstance(f, str) and f for f in self.extra_files),
+            "StsAreaConfig.extra_files must be a tuple of file paths",
+        )
 
 
 @dataclass(frozen=True)
@@ -303,6 +381,8 @@ class Config:
     rendezvous: RendezvousConfig = field(default_factory=RendezvousConfig)
     loitering: LoiteringConfig = field(default_factory=LoiteringConfig)
     gaps: GapConfig = field(default_factory=GapConfig)
+    dark_transfers: DarkTransferConfig = field(default_factory=DarkTransferConfig)
+    sts_areas: StsAreaConfig = field(default_factory=StsAreaConfig)
     port_filter: PortFilterConfig = field(default_factory=PortFilterConfig)
     scoring: ScoringConfig = field(default_factory=ScoringConfig)
     orchestration: OrchestrationConfig = field(default_factory=OrchestrationConfig)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,12 +25,20 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from stswatch.detectors.anchorages import learn_anchorages
-from stswatch.detectors.events import add_identity, event_tracks
+from stswatch.detectors.anchorages import distance_to_anchorage_m, learn_anchorages
+from stswatch.detectors.dark_transfers import find_dark_transfers
+from stswatch.detectors.events import (
+    STS_AREA_COLUMNS,
+    add_identity,
+    event_tracks,
+    with_event_columns,
+)
 from stswatch.detectors.gaps import detect_gaps, link_gaps
 from stswatch.detectors.loitering import detect_loitering, drop_explained_by_rendezvous
 from stswatch.detectors.rendezvous import apply_port_filter, find_rendezvous
+from stswatch.detectors.sts_context import split_anchorages, sts_context
 from stswatch.detectors.tracks import resample_tracks
+from stswatch.geo.sts_areas import StsAreas
 from stswatch.pipeline.config import DEFAULT_CONFIG, Config
 
 log = logging.getLogger(__name__)
@@ -53,8 +61,11 @@ POSITION_COLUMNS = (
 class DetectionResult:
     """Everything detection found for a window (see docs/ARCHITECTURE.md).
 
-    ``rendezvous``: one row per event, ``mmsi_a < mmsi_b``, sorted by
-    (start_time, mmsi_a, mmsi_b). ``loitering`` / ``gaps``: the sibling
+    ``rendezvous``: the ONE frame of ranked events, one row per event,
+    ``mmsi_a < mmsi_b``, sorted by (start_time, mmsi_a, mmsi_b); ``kind`` tells
+    a rendezvous (both vessels seen together) from a ``dark_rendezvous`` (a
+    loitering vessel and a partner whose AIS was off). ``loitering`` /
+    ``gaps``: the sibling
     detectors' frames (empty when those modules are absent). ``event_tracks``:
     raw pings of both vessels during each rendezvous (event_id, mmsi, timestamp,
     lat, lon). ``positions``: the clean pings of the whole window read
@@ -103,15 +114,58 @@ def _keep_by_start(
     return frame.loc[mask].reset_index(drop=True)
 
 
-def _add_gap_columns(rendezvous: pd.DataFrame, gaps: pd.DataFrame, cfg: Config) -> pd.DataFrame:
-    """Link AIS gaps of either vessel around each event (stswatch.detectors.gaps.link_gaps)."""
-    if not rendezvous.empty and gaps is not None:
-        return link_gaps(rendezvous, gaps, cfg.gaps)
-    out = rendezvous.copy()
+def _add_gap_columns(
+    events: pd.DataFrame, gaps: pd.DataFrame, silences: pd.DataFrame, cfg: Config
+) -> pd.DataFrame:
+    """Link AIS gaps of either vessel around each event (one-sided hours, see link_gaps)."""
+    if not events.empty and gaps is not None:
+        return link_gaps(events, gaps, cfg.gaps, silences=silences)
+    out = events.copy()
     for col in ("gap_before_h_a", "gap_before_h_b", "gap_after_h_a", "gap_after_h_b"):
         if col not in out.columns:
             out[col] = pd.Series(np.full(len(out), np.nan), index=out.index)
     return out
+
+
+def _with_partner_gap_ids(events: pd.DataFrame) -> pd.DataFrame:
+    """A dark transfer's own partner silence joins its linked gaps (published with it)."""
+    if events.empty or "partner_gap_id" not in events.columns:
+        return events
+    out = events.copy()
+    ids = out["gap_ids"].tolist()
+    for i, gap_id in enumerate(out["partner_gap_id"].tolist()):
+        if isinstance(gap_id, str) and gap_id not in ids[i]:
+            ids[i] = [gap_id, *ids[i]]
+    out["gap_ids"] = pd.Series(ids, index=out.index, dtype=object)
+    return out
+
+
+def _add_sts_context(frame: pd.DataFrame, listed: StsAreas, learned: StsAreas) -> pd.DataFrame:
+    """``sts_area_name`` / ``sts_area_source`` at each event's (mean) position."""
+    out = frame.copy()
+    if out.empty:
+        for col in STS_AREA_COLUMNS:
+            out[col] = pd.Series([], dtype=object)
+        return out
+    names, sources = sts_context(out["mean_lat"], out["mean_lon"], listed, learned)
+    out["sts_area_name"] = pd.Series(names, index=out.index, dtype=object)
+    out["sts_area_source"] = pd.Series(sources, index=out.index, dtype=object)
+    return out
+
+
+def _combine(rendezvous: pd.DataFrame, dark: pd.DataFrame) -> pd.DataFrame:
+    """Rendezvous and dark transfers as one frame (issue-14 columns everywhere), sorted."""
+    rendezvous = with_event_columns(rendezvous)
+    if dark.empty:
+        events = rendezvous
+    else:
+        events = pd.concat([rendezvous, with_event_columns(dark)], ignore_index=True)
+        for col in ("mmsi_a", "mmsi_b", "n_ticks"):
+            events[col] = events[col].astype(np.int32)
+        events["dark_mmsi"] = events["dark_mmsi"].astype("Int64")
+    return events.sort_values(["start_time", "mmsi_a", "mmsi_b"], kind="stable").reset_index(
+        drop=True
+    )
 
 
 def detect_frames(
@@ -121,16 +175,23 @@ def detect_frames(
     *,
     keep_start: datetime | date | pd.Timestamp | None = None,
     keep_end: datetime | date | pd.Timestamp | None = None,
+    sts_areas: StsAreas | None = None,
 ) -> DetectionResult:
-    """Run every detector over in-memory frames and enrich the rendezvous.
+    """Run every detector over in-memory frames and enrich the events.
 
     ``positions`` follows POSITION_SCHEMA (at least mmsi, timestamp, lat, lon,
     sog_kn); ``vessels`` follows VESSEL_SCHEMA or is None. Events (rendezvous,
-    loitering, gaps) are kept when their start time lies in the half-open
-    interval ``[keep_start, keep_end)``; a ``date`` means its UTC midnight.
-    Either bound may be None (unbounded).
+    dark transfers, loitering, gaps) are kept when their start time lies in
+    the half-open interval ``[keep_start, keep_end)``; a ``date`` means its UTC
+    midnight. Either bound may be None (unbounded). ``sts_areas``: the listed
+    STS areas in force (None: :func:`stswatch.pipeline.sts_areas.load_sts_areas`
+    of ``cfg.sts_areas``, i.e. the shipped reference plus the config's files).
     """
     k0, k1 = _as_utc(keep_start), _as_utc(keep_end)
+    if sts_areas is None:
+        from stswatch.pipeline.sts_areas import load_sts_areas
+
+        sts_areas = load_sts_areas(cfg.sts_areas)
     timings: dict[str, float] = {}
     cpu_timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -146,9 +207,8 @@ def detect_frames(
     resampled = resample_tracks(positions, cfg.tracks)
     lap("resample")
 
-    candidates = find_rendezvous(
-        resampled, cfg.rendezvous, resample_interval_min=cfg.tracks.resample_interval_min
-    )
+    interval_min = cfg.tracks.resample_interval_min
+    candidates = find_rendezvous(resampled, cfg.rendezvous, resample_interval_min=interval_min)
     # every meeting in the window read, before the keep/port rules: a vessel in
     # one of them is not loitering alone, whichever day the meeting started on
     window_meetings = candidates.events
@@ -163,33 +223,68 @@ def detect_frames(
     # of the rows on a national day, and already sorted by (mmsi, timestamp).
     # Learned even without meeting candidates: the loitering detector needs
     # them too (a ship waiting at an anchorage is not loitering offshore).
-    anchorages = learn_anchorages(resampled, cfg.port_filter)
+    # Only port anchorages keep meetings away: offshore crowds and crowds in
+    # listed areas are STS areas, where transfers are reported with context.
+    anchorages, learned_areas = split_anchorages(
+        learn_anchorages(resampled, cfg.port_filter), sts_areas, cfg.sts_areas, cfg.port_filter
+    )
     lap("anchorages")
     rendezvous = apply_port_filter(candidates, cfg.port_filter, anchorages)
-    rendezvous = rendezvous.sort_values(
-        ["start_time", "mmsi_a", "mmsi_b"], kind="stable"
-    ).reset_index(drop=True)
     lap("port_filter")
-    rendezvous = add_identity(rendezvous, vessels if vessels is not None else pd.DataFrame())
-    lap("identity")
 
-    gaps = detect_gaps(positions, cfg.gaps)
-    rendezvous = _add_gap_columns(rendezvous, gaps, cfg)
-    gaps = _keep_by_start(gaps, "start_time", k0, k1)
+    # Silences down to the dark-transfer threshold; only those of at least
+    # min_gap_h are "gaps" (published, linked as going dark).
+    silences = detect_gaps(
+        positions,
+        replace(cfg.gaps, min_gap_h=min(cfg.gaps.min_gap_h, cfg.dark_transfers.min_partner_gap_h)),
+    )
+    gaps_window = silences[silences["duration_h"] >= cfg.gaps.min_gap_h - 1e-9].reset_index(
+        drop=True
+    )
     lap("gaps")
 
     loitering = detect_loitering(resampled, cfg, anchorages=anchorages)
-    loitering = _keep_by_start(loitering, "start_time", k0, k1)
     # Both ships of a meeting are each slow offshore: keep only the loitering
     # with no visible partner (the one that may meet a dark vessel).
     loitering = drop_explained_by_rendezvous(loitering, window_meetings)
     lap("loitering")
 
-    tracks = event_tracks(rendezvous, positions)
+    dark = find_dark_transfers(
+        loitering, silences, cfg.dark_transfers, resample_interval_min=interval_min
+    )
+    if not dark.empty:
+        dark["min_distance_to_anchorage_m"] = distance_to_anchorage_m(
+            dark["mean_lat"].to_numpy(), dark["mean_lon"].to_numpy(), anchorages
+        )
+        # the paired loitering is told as the dark transfer it belongs to
+        loitering = loitering[~loitering["event_id"].isin(dark["loitering_event_id"])]
+    dark = _keep_by_start(dark, "start_time", k0, k1)
+    loitering = _keep_by_start(loitering.reset_index(drop=True), "start_time", k0, k1)
+    lap("dark_transfers")
+
+    events = _combine(rendezvous, dark)
+    events = add_identity(events, vessels if vessels is not None else pd.DataFrame())
+    lap("identity")
+    events = _with_partner_gap_ids(_add_gap_columns(events, gaps_window, silences, cfg))
+    events = _add_sts_context(events, sts_areas, learned_areas)
+    loitering = _add_sts_context(loitering, sts_areas, learned_areas)
+    # published gaps: the long ones starting in the window, plus each kept dark
+    # transfer's own partner silence (whenever it started)
+    gaps = pd.concat(
+        [
+            _keep_by_start(gaps_window, "start_time", k0, k1),
+            silences[silences["gap_id"].isin(dark["partner_gap_id"])],
+        ]
+    )
+    gaps = gaps.drop_duplicates("gap_id").sort_values(["mmsi", "start_time"], kind="stable")
+    gaps = gaps.reset_index(drop=True)
+    lap("link")
+
+    tracks = event_tracks(events, positions)
     lap("event_tracks")
     log.debug("detect_frames timings: %s", timings)
     return DetectionResult(
-        rendezvous=rendezvous,
+        rendezvous=events,
         loitering=loitering,
         gaps=gaps,
         event_tracks=tracks,

@@ -18,6 +18,7 @@ from datetime import date, timedelta
 import pandas as pd
 import pyarrow as pa
 
+from stswatch.detectors.events import with_event_columns
 from stswatch.pipeline.schemas import RENDEZVOUS, RENDEZVOUS_SCHEMA
 from stswatch.pipeline.storage import Store
 
@@ -33,7 +34,7 @@ def record_rendezvous(store: Store, rendezvous: pd.DataFrame, start: date, end: 
         frame = pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
         start_days = pd.Series([], dtype="object")
     else:
-        frame = rendezvous[columns]
+        frame = with_event_columns(rendezvous)[columns]
         start_days = pd.to_datetime(frame["start_time"], utc=True).dt.date
     day = start
     while day <= end:
@@ -57,4 +58,21 @@ def read_history(store: Store, before: date, lookback_days: int) -> pd.DataFrame
     days = [d for d in store.days(RENDEZVOUS) if first <= d <= last]
     if not days:
         return RENDEZVOUS_SCHEMA.empty_table().to_pandas()
-    return store.read(RENDEZVOUS, days[0], days[-1]).to_pandas()
+    tables = [conform(store.read_day(RENDEZVOUS, d)) for d in days]
+    return pa.concat_tables(tables).to_pandas()
+
+
+def conform(table: pa.Table) -> pa.Table:
+    """A recorded day in the current RENDEZVOUS_SCHEMA: fields it predates come back null.
+
+    Partitions written before issue 14 lack ``kind``, ``dark_mmsi``,
+    ``shared_silence_h`` and the STS-area fields; a store keeps them for
+    months of history, so they are read as they are, never rewritten.
+    """
+    columns = [
+        table.column(f.name).cast(f.type)
+        if f.name in table.column_names
+        else pa.nulls(table.num_rows, f.type)
+        for f in RENDEZVOUS_SCHEMA
+    ]
+    return pa.table(columns, schema=RENDEZVOUS_SCHEMA)

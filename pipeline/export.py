@@ -6,6 +6,11 @@ filter can split them:
 
 * ``rendezvous`` — Point at the event's mean position, with the score, the
   reasons and both vessels' identity;
+* ``dark_rendezvous`` — Point at a loitering vessel's position, paired with a
+  partner whose AIS was off alongside it (``dark_mmsi``); ranked in the same
+  list as rendezvous (both come from the one event frame, by score). Its
+  ``track`` is the loiterer's, and the partner's silence is its ``gap``
+  feature (``partner_gap_id``);
 * ``track`` — (Multi)LineString of one vessel's pings during a rendezvous;
 * ``loitering`` — Point of a single vessel drifting offshore;
 * ``gap`` — (Multi)LineString from the last fix before to the first fix after
@@ -41,6 +46,7 @@ RENDEZVOUS_LEADING_PROPERTIES = (
     "event_id",
     "mmsi_a",
     "mmsi_b",
+    "dark_mmsi",
     "start_time",
     "end_time",
     "duration_h",
@@ -154,12 +160,15 @@ def point_geometry(lon: float, lat: float) -> dict[str, Any]:
 
 
 def rendezvous_features(scored: pd.DataFrame) -> Iterator[dict[str, Any]]:
-    """Point features, most suspicious first."""
+    """Point features of the ranked events (rendezvous and dark rendezvous), most suspicious first.
+
+    ``kind`` comes from the event frame (a frame without it is all rendezvous).
+    """
     if scored.empty:
         return
     frame = scored.sort_values(["score", "event_id"], ascending=[False, True], kind="stable")
     for row in frame.to_dict("records"):
-        row = {"kind": "rendezvous", **row}
+        row = {**row, "kind": row.get("kind") or "rendezvous"}
         yield {
             "type": "Feature",
             "id": str(row["event_id"]),

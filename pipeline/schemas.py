@@ -154,6 +154,9 @@ QUARANTINE_SCHEMA = pa.schema(
 #: memory of where meetings happened, which the scorer reads as history
 #: (recurring spots are mostly designated lightering areas). Detection output
 #: only, no scores, so a backfill and daily runs write identical partitions.
+#: Dark transfers are recorded too (``kind``); the fields after ``mean_lon``
+#: came with issue 14, and partitions written before lack them (read back as
+#: nulls by ``stswatch.pipeline.event_history.read_history``).
 RENDEZVOUS_SCHEMA = pa.schema(
     [
         pa.field("event_id", pa.string(), nullable=False),
@@ -165,6 +168,11 @@ RENDEZVOUS_SCHEMA = pa.schema(
         pa.field("min_distance_m", pa.float64()),
         pa.field("mean_lat", pa.float64()),
         pa.field("mean_lon", pa.float64()),
+        pa.field("kind", pa.string()),  # "rendezvous" | "dark_rendezvous"
+        pa.field("dark_mmsi", pa.int32()),
+        pa.field("shared_silence_h", pa.float64()),
+        pa.field("sts_area_name", pa.string()),
+        pa.field("sts_area_source", pa.string()),  # "listed" | "learned"
     ]
 )
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from stswatch.pipeline.config import DEFAULT_CONFIG, Config
@@ -27,6 +28,7 @@ TOP_EVENT_COLUMNS = (
     "vessel_name_a",
     "mmsi_b",
     "vessel_name_b",
+    "dark_mmsi",
     "start_time",
     "end_time",
     "duration_h",
@@ -52,6 +54,8 @@ class PublishResult:
     n_gaps: int
     scored: pd.DataFrame = field(repr=False)
     top_events: pd.DataFrame = field(repr=False)
+    #: Dark transfers (``kind`` "dark_rendezvous"), ranked with the rendezvous.
+    n_dark_rendezvous: int = 0
     #: events per verdict and ``unreviewed``; the analyst's backlog at a glance
     reviewed: dict[str, int] = field(default_factory=dict)
     #: unreviewed events above ReviewConfig.review_queue_min_score, most suspicious first
@@ -65,6 +69,7 @@ class PublishResult:
             f"### stswatch events, {period}",
             "",
             f"- rendezvous: **{self.n_rendezvous}**",
+            f"- dark transfers (partner's AIS off): **{self.n_dark_rendezvous}**",
             f"- loitering: {self.n_loitering}",
             f"- AIS gaps: {self.n_gaps}",
             f"- GeoJSON: `{self.geojson_path}`",
@@ -81,9 +86,14 @@ class PublishResult:
             lines += ["", "| score | event | vessels | start (UTC) | hours | verdict | reasons |"]
             lines += ["|---:|---|---|---|---:|---|---|"]
             for row in self.top_events.to_dict("records"):
+                dark = row.get("dark_mmsi")
+                marks = {
+                    side: " (AIS off)" if not pd.isna(dark) and dark == row[f"mmsi_{side}"] else ""
+                    for side in ("a", "b")
+                }
                 vessels = (
-                    f"{row['mmsi_a']} {_text(row.get('vessel_name_a'))} / "
-                    f"{row['mmsi_b']} {_text(row.get('vessel_name_b'))}"
+                    f"{row['mmsi_a']} {_text(row.get('vessel_name_a'))}{marks['a']} / "
+                    f"{row['mmsi_b']} {_text(row.get('vessel_name_b'))}{marks['b']}"
                 )
                 reasons = "; ".join(row.get("reasons") or [])
                 lines.append(
@@ -185,11 +195,13 @@ def detect_and_publish(
         scored["card"] = scored["card"].where(scored["card"].notna(), None)
     gaps = gaps_to_publish(result.gaps, scored, cfg)
     path = write_geojson(Path(out_path), scored, result.event_tracks, result.loitering, gaps)
+    dark = scored["kind"].eq("dark_rendezvous").to_numpy() if "kind" in scored else False
     return PublishResult(
         geojson_path=path,
         start=start,
         end=end,
-        n_rendezvous=len(scored),
+        n_rendezvous=int(len(scored) - np.sum(dark)),
+        n_dark_rendezvous=int(np.sum(dark)),
         n_loitering=len(result.loitering),
         n_gaps=len(gaps),
         scored=scored,

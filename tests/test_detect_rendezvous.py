@@ -115,12 +115,16 @@ def test_fragments_three_hours_apart_merge_before_the_duration_rule() -> None:
 
 def test_long_silence_is_not_interpolated_into_a_meeting() -> None:
     # Both ships report for 1 h, go silent 3 h, report 1 h: no tick in the gap.
+    # (With the default 12 h, a shared silence this short is bridged as a
+    # reception hole: see test_detect_reception_holes.py. Here it may not be.)
     lat, lon = OFFSHORE
     pos = positions(
         meeting(412000001, 412000002, at(0), 1.0, lat, lon),
         meeting(412000001, 412000002, at(4), 1.0, lat, lon),
     )
-    cfg = CFG.with_overrides(rendezvous={"max_merge_gap_h": 1.0, "min_duration_h": 1.5})
+    cfg = CFG.with_overrides(
+        rendezvous={"max_merge_gap_h": 1.0, "min_duration_h": 1.5, "max_shared_silence_h": 1.0}
+    )
     assert rendezvous(pos, cfg).empty
     cands = find_rendezvous(
         resample_tracks(pos, cfg.tracks), cfg.rendezvous, resample_interval_min=10

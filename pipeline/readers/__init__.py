@@ -19,12 +19,13 @@ from stswatch.pipeline.readers.common import ReaderError, read_head
 __all__ = ["FORMATS", "ReaderBatch", "ReaderError", "read_any", "sniff_format"]
 
 #: What :func:`sniff_format` can return.
-FORMATS = ("marinecadastre", "dma", "stonesoup", "nmea")
+FORMATS = ("marinecadastre", "dma", "stonesoup", "gfw", "nmea")
 
 EXPECTED = (
     "expected a MarineCadastre CSV (MMSI,BaseDateTime,LAT,LON,...), a DMA aisdk CSV "
     "('# Timestamp,Type of mobile,MMSI,...'), a Stone Soup AIS CSV "
-    "(Time,MMSI,Latitude_degrees,...) or an NMEA 0183 AIS log (!AIVDM...), "
+    "(Time,MMSI,Latitude_degrees,...), a Global Fishing Watch position CSV "
+    "(ssvid|mmsi,timestamp,lat,lon,...) or an NMEA 0183 AIS log (!AIVDM...), "
     "optionally .gz or .zip"
 )
 
@@ -34,7 +35,7 @@ _NMEA_RE = re.compile(rb"[!$][A-Z]{2}VD[MO],")
 
 def sniff_format(path: Path) -> str:
     """Name the format of ``path`` from its content; raise ReaderError if unknown."""
-    from stswatch.pipeline.readers import dma, marinecadastre, stonesoup
+    from stswatch.pipeline.readers import dma, gfw, marinecadastre, stonesoup
 
     path = Path(path)
     if not path.exists():
@@ -52,6 +53,8 @@ def sniff_format(path: Path) -> str:
         return "dma"
     if stonesoup.looks_like(header):
         return "stonesoup"
+    if gfw.looks_like(header):  # before MarineCadastre, whose names match case-insensitively
+        return "gfw"
     if marinecadastre.looks_like(header):
         return "marinecadastre"
     raise ReaderError(f"{path}: unrecognised content (first line {line[:80]!r}); {EXPECTED}")
@@ -77,6 +80,10 @@ def read_any(path: Path, *, default_time: datetime | None = None) -> Iterator[Re
         from stswatch.pipeline.readers.stonesoup import read_stonesoup
 
         return read_stonesoup(path)
+    if fmt == "gfw":
+        from stswatch.pipeline.readers.gfw import read_gfw
+
+        return read_gfw(path)
     from stswatch.pipeline.readers.marinecadastre import read_marinecadastre
 
     return read_marinecadastre(path)
