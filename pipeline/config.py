@@ -268,6 +268,14 @@ class ScoringConfig:
     #: spot": designated lightering areas see transfers every week, so a
     #: quarter of history finds them; older traffic patterns may have moved.
     recurrence_lookback_days: int = 90
+    #: A vessel's first (last) fix in the window read that lies within this
+    #: distance of a meeting, hours after the window began (before it ended),
+    #: is AIS switched on (off) at sea next to the meeting. 30 km is about
+    #: 1.5 h at a tanker's 11 kn: the approach, not a passage elsewhere.
+    switch_at_sea_radius_m: float = 30_000.0
+    #: ...and only this far off the coast: a track starting inshore is a ship
+    #: leaving harbour or entering a coastal receiver's range.
+    switch_at_sea_min_distance_to_coast_m: float = 10_000.0
 
     def __post_init__(self) -> None:
         _positive(self)

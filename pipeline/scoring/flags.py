@@ -1,4 +1,13 @@
-"""Flags of convenience by MID (the first three digits of a ship's MMSI).
+"""Flags by MID (the first three digits of a ship's MMSI): open registries and
+registries of concern.
+
+Two lists with two jobs. **Registries of concern** (:data:`CONCERN_MIDS`)
+are a model feature: flags that sanctions reporting names for fraudulent or
+false registrations and for the shadow fleet's reflagging, plus MIDs that no
+state holds (an MMSI no administration issued). The wider ITU **flags of
+convenience** list (:data:`FOC_MIDS`) is only used for wording: Liberia,
+Panama and the Marshall Islands register most of the world's legitimate
+tankers, so "open registry" alone is no evidence.
 
 Open registries let an owner hide behind a shell company and change flag in
 days; sanctions-evasion fleets (the "dark fleet") cluster on them. The list is
@@ -64,6 +73,44 @@ FOC_MIDS: dict[int, str] = {
 _FOC_ARRAY = np.zeros(1000, dtype=bool)
 _FOC_ARRAY[list(FOC_MIDS)] = True
 
+#: MID -> registry named in sanctions reporting: the UN 1718 Panel of Experts
+#: (false or fraudulent registrations used by DPRK-linked tankers: Sierra
+#: Leone, Togo, Mongolia, Comoros, Tanzania, Cambodia, DPRK itself), IMO's
+#: Legal Committee on fraudulent registries (2023-24: Eswatini, Malawi,
+#: Guyana, Botswana, Benin, among others), and the 2023-24 shadow-fleet
+#: advisories and reporting on reflagging (Gabon, Cameroon, Cook Islands,
+#: Palau, São Tomé and Príncipe, Djibouti, Equatorial Guinea, Sierra Leone).
+#: Landlocked states (Eswatini, Malawi, Botswana, Mongolia, Moldova, Bolivia)
+#: registering ocean-going tankers are in it for the same reason.
+CONCERN_MIDS: dict[int, str] = {
+    445: "North Korea",
+    457: "Mongolia",
+    214: "Moldova",
+    **dict.fromkeys((514, 515), "Cambodia"),
+    511: "Palau",
+    518: "Cook Islands",
+    572: "Tuvalu",
+    610: "Benin",
+    611: "Botswana",
+    613: "Cameroon",
+    **dict.fromkeys((616, 620), "Comoros"),
+    621: "Djibouti",
+    626: "Gabon",
+    630: "Guinea-Bissau",
+    631: "Equatorial Guinea",
+    655: "Malawi",
+    667: "Sierra Leone",
+    668: "São Tomé and Príncipe",
+    669: "Eswatini",
+    671: "Togo",
+    **dict.fromkeys((674, 677), "Tanzania"),
+    720: "Bolivia",
+    750: "Guyana",
+}
+
+_CONCERN_ARRAY = np.zeros(1000, dtype=bool)
+_CONCERN_ARRAY[list(CONCERN_MIDS)] = True
+
 
 def mid_of(mmsi: np.ndarray) -> np.ndarray:
     """Maritime Identification Digits of ship MMSIs (9 digits, MID first)."""
@@ -75,10 +122,30 @@ def is_flag_of_convenience(mmsi: np.ndarray) -> np.ndarray:
     return _FOC_ARRAY[mid_of(mmsi)]
 
 
+def is_registry_of_concern(mmsi: np.ndarray) -> np.ndarray:
+    """True where the MID is a registry of concern or allocated to no state at all."""
+    from stswatch.pipeline.mmsi import flags_of
+
+    mid = mid_of(mmsi)
+    iso2, _ = flags_of(np.asarray(mmsi, dtype=np.int64))
+    unallocated = np.array([c is None for c in iso2], dtype=bool)
+    return _CONCERN_ARRAY[mid] | unallocated
+
+
+def mmsi_country(mmsi: np.ndarray) -> list[str | None]:
+    """ISO alpha-2 of the state each MMSI's MID belongs to (None: unallocated)."""
+    from stswatch.pipeline.mmsi import flags_of
+
+    iso2, _ = flags_of(np.asarray(mmsi, dtype=np.int64))
+    return list(iso2)
+
+
 def flag_name(mid: int) -> str:
     """Country of a MID for wording; falls back to ingest's table, then "MID n"."""
     if mid in FOC_MIDS:
         return FOC_MIDS[mid]
+    if mid in CONCERN_MIDS:
+        return CONCERN_MIDS[mid]
     try:  # stswatch.pipeline.mmsi is the ingest engineer's full MID table
         from stswatch.pipeline.mmsi import flag_of
 

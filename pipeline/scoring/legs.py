@@ -1,9 +1,10 @@
-"""Per-vessel look-ups around a rendezvous: pings in windows, gaps, stops, draught, identity.
+"""Per-vessel look-ups around a rendezvous: pings in windows, stops, draught reports.
 
 Each event has two "legs" (vessel a and vessel b). These helpers answer, for
-one leg, what the vessel did around the meeting: how it reported, when it was
-silent, whether it stopped elsewhere (a port call), what draught it reported
-before and after, and how often its identity changed in the store.
+one leg, where its pings are (:class:`VesselIndex`), whether it stopped
+elsewhere (a port call) and what draught it reported before and after. The
+features built on them live in :mod:`.darkness`, :mod:`.cargo` and
+:mod:`.identity`.
 """
 
 from __future__ import annotations
@@ -155,41 +156,6 @@ def draught_reports(
         d_after,
         t_after,
     )
-
-
-def identity_changes(vessels: pd.DataFrame | None) -> pd.Series:
-    """Per MMSI: how many times name, callsign or IMO changed value (distinct values - 1, summed).
-
-    A ship that renames or re-registers within days is laundering its identity;
-    normal ships keep the same triple for years.
-    """
-    if vessels is None or vessels.empty:
-        return pd.Series(dtype=np.float64)
-    v = vessels[["mmsi"]].copy()
-    for c in ("vessel_name", "callsign"):
-        if c in vessels.columns:
-            v[c] = vessels[c].astype("string").str.strip().str.upper().replace("", pd.NA)
-    if "imo" in vessels.columns:
-        imo = pd.to_numeric(vessels["imo"], errors="coerce")
-        v["imo"] = imo.where(imo > 0)
-    cols = [c for c in ("vessel_name", "callsign", "imo") if c in v.columns]
-    if not cols:
-        return pd.Series(dtype=np.float64)
-    nunique = v.groupby("mmsi")[cols].nunique()
-    return (nunique - 1).clip(lower=0).sum(axis=1).astype(np.float64)
-
-
-def missing_imo(imo: np.ndarray) -> np.ndarray:
-    """IMO numbers are 7 digits; null, 0 or out-of-range means no IMO."""
-    return ~((imo >= 1_000_000) & (imo <= 9_999_999))
-
-
-def missing_name(frame: pd.DataFrame, side: str) -> np.ndarray:
-    col = f"vessel_name_{side}"
-    if col not in frame.columns:
-        return np.ones(len(frame), dtype=bool)
-    name = frame[col].astype("string").str.strip()
-    return (name.isna() | (name == "")).to_numpy(dtype=bool, na_value=True)
 
 
 def is_tanker(ship_type: np.ndarray) -> np.ndarray:

@@ -37,41 +37,54 @@ MODEL_FAMILY = "suspicion"
 MODEL_SCHEMA_VERSION = "1"
 
 
+#: Split -> location mix per class ((zone, offshore, coastal) for illicit, legit).
+#: Every split but "reversed" draws both classes from the same mix, so location
+#: carries no label; "reversed" puts illicit transfers only in zones and near
+#: coasts and legitimate ones only far offshore: the days of issue 14 on which
+#: a model that learned distance fails.
+SPLIT_LOCATION_MIX: dict[str, tuple[tuple[float, float, float], tuple[float, float, float]]] = {
+    "reversed": ((0.5, 0.0, 0.5), (0.0, 1.0, 0.0)),
+}
+
+SPLITS = ("train", "test", "shifted", "reversed")
+
+
 @dataclass(frozen=True)
 class TrainingPlan:
-    """Which simulated days make the train, test and shifted sets (all from ``seed``)."""
+    """Which simulated days make the train and evaluation sets (all from ``seed``).
+
+    ``test``: held-out regions, location decoupled from the label (both
+    classes placed alike). ``shifted``: another region with satellite-like
+    sparse reporting. ``reversed``: held-out regions with location reversed
+    against the old pattern (illicit inshore and in zones, legitimate far out).
+    """
 
     seed: int = 42
     train_regions: tuple[str, ...] = ("gulf_of_mexico", "east_china_sea", "gulf_of_oman")
     test_regions: tuple[str, ...] = ("west_africa",)
     shifted_regions: tuple[str, ...] = ("malacca",)
+    reversed_regions: tuple[str, ...] = ("west_africa", "malacca")
     days_per_region_train: int = 8
     days_per_region_test: int = 6
     days_per_region_shifted: int = 6
+    days_per_region_reversed: int = 3
     #: Simulation size per day: background traffic is only there for decoys and
     #: realism, the events are what the model learns from.
     n_background_vessels: int = 60
     n_illicit_rendezvous: int = 8
     n_legit_transfers: int = 12
+    n_dark_transfers: int = 3
     n_days: int = 2
 
     def seeds(self, split: str, region_index: int) -> list[int]:
         """Disjoint simulator seeds per split and region, derived from ``seed``."""
-        n = {
-            "train": self.days_per_region_train,
-            "test": self.days_per_region_test,
-            "shifted": self.days_per_region_shifted,
-        }[split]
-        offset = {"train": 0, "test": 1, "shifted": 2}[split]
+        n = getattr(self, f"days_per_region_{split}")
+        offset = SPLITS.index(split)
         base = self.seed * 100_000 + offset * 10_000 + region_index * 1_000
         return [base + i for i in range(n)]
 
     def regions(self, split: str) -> tuple[str, ...]:
-        return {
-            "train": self.train_regions,
-            "test": self.test_regions,
-            "shifted": self.shifted_regions,
-        }[split]
+        return getattr(self, f"{split}_regions")
 
     def jobs(self, split: str) -> list[tuple[int, str, bool]]:
         return [
@@ -155,13 +168,17 @@ def match_truth(rendezvous: pd.DataFrame, truth: pd.DataFrame) -> tuple[np.ndarr
     return labels, matched
 
 
-def _simulate_and_detect(job: tuple[int, str, bool, TrainingPlan, Config]) -> dict:
+def _simulate_and_detect(job: tuple[int, str, bool, str, TrainingPlan, Config]) -> dict:
     """One simulated window through cleaner and detector (runs in a worker process)."""
     from stswatch.pipeline.cleaning import clean
     from stswatch.pipeline.detection import detect_frames
     from stswatch.pipeline.simulator.engine import SimulationConfig, simulate
+    from stswatch.pipeline.simulator.scenarios import DEFAULT_LOCATION_MIX
 
-    seed, region, sparse, plan, cfg = job
+    seed, region, sparse, split, plan, cfg = job
+    mix_illicit, mix_legit = SPLIT_LOCATION_MIX.get(
+        split, (DEFAULT_LOCATION_MIX, DEFAULT_LOCATION_MIX)
+    )
     sim = simulate(
         SimulationConfig(
             seed=seed,
@@ -172,6 +189,9 @@ def _simulate_and_detect(job: tuple[int, str, bool, TrainingPlan, Config]) -> di
             satellite_like=sparse,
             n_illicit_rendezvous=plan.n_illicit_rendezvous,
             n_legit_transfers=plan.n_legit_transfers,
+            n_dark_transfers=plan.n_dark_transfers,
+            location_mix_illicit=mix_illicit,
+            location_mix_legit=mix_legit,
         )
     )
     cleaned = clean(observations_from_simulation(sim.positions, f"sim-{region}-{seed}.csv"))
@@ -257,7 +277,7 @@ def build_set(
     ``workers`` processes share the simulated days; the result does not depend
     on it (each day is seeded on its own and results are kept in job order).
     """
-    jobs = [(s, r, sparse, plan, cfg) for s, r, sparse in plan.jobs(split)]
+    jobs = [(s, r, sparse, split, plan, cfg) for s, r, sparse in plan.jobs(split)]
     if workers > 1 and len(jobs) > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             parts = list(pool.map(_simulate_and_detect, jobs))

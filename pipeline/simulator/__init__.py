@@ -6,9 +6,10 @@ MarineCadastre-like rows plus a truth table, one row per labelled scenario);
 NOAA's exact 17-column layout plus ``truth.csv`` / ``truth.json``.
 
 Modules, one concept each: ``regions`` (named seas, ports, lightering zones,
-lanes), ``vessels`` (identities), ``profiles`` (legitimate vs illicit
-behaviour), ``motion`` (keyframe tracks, report clocks), ``traffic``
-(background fleet), ``scenarios`` (labelled events), ``dirty`` (bad rows),
+lanes), ``vessels`` (identities), ``profiles`` (transfer pairs and the evasion
+tactics applied to a share of each class), ``motion`` (keyframe tracks,
+report clocks), ``traffic`` (background fleet), ``scenarios`` (placement and
+meeting machinery), ``transfers`` (visible and dark transfers), ``decoys``, ``dirty`` (bad rows),
 ``truth``, ``engine`` (``simulate``), ``writer`` (files), ``landmask`` and
 ``geometry`` (helpers).
 """

@@ -4,7 +4,7 @@ Each breaks exactly one part of the rendezvous definition (500 m, 2 h,
 < 2 kn on both vessels, away from port), so together they test every rule:
 short meetings (duration), convoys and pair trawlers (speed), passing ships
 (duration and speed), anchorage crowds (away-from-port), and a ship loitering
-alone while its partner stays dark (no pair at all). See
+alone with no partner anywhere in the data (no pair at all, not even a dark one). See
 :mod:`stswatch.pipeline.simulator.scenarios` for the shared machinery.
 """
 
@@ -20,16 +20,19 @@ from stswatch.pipeline.simulator.geometry import (
     segment_at_sea,
 )
 from stswatch.pipeline.simulator.motion import AT_ANCHOR, FISHING, UNDER_WAY, Track
-from stswatch.pipeline.simulator.profiles import illicit_pair, plain_identity
+from stswatch.pipeline.simulator.profiles import plain_identity, transfer_pair
 from stswatch.pipeline.simulator.scenarios import (
     SCENARIO_SEPARATION_M,
     Context,
     H,
-    add_transfer,
     drift_core,
     meeting,
     notes_for,
-    schedule_rename,
+)
+from stswatch.pipeline.simulator.transfers import (
+    add_any_dark_transfer,
+    add_transfer,
+    schedule_changes,
 )
 
 
@@ -278,10 +281,10 @@ def add_loitering_dark_partner(ctx: Context) -> bool:
         return False
     lat, lon = point
     ctx.occupy(lat, lon, t_start, t_start + dur_s, SCENARIO_SEPARATION_M)
-    a, _, _, _ = illicit_pair(rng, ctx.taken_mmsis, ctx.region.local_mids)
+    a, _, _ = transfer_pair(rng, ctx.taken_mmsis, ctx.region.local_mids, illicit=True)
     core = drift_core(rng, lat, lon, t_start, t_start + dur_s, UNDER_WAY)
     a.draught_after_m = None  # no partner, no cargo moved
-    schedule_rename(a, t_start, t_start + dur_s, ctx.window_s, rng)
+    schedule_changes(a, t_start, t_start + dur_s, ctx.window_s, rng)
     ctx.add_vessel(a, core, float(rng.uniform(9, 12)))
     ctx.add_truth(
         "loitering_dark_partner",
@@ -300,6 +303,7 @@ def add_loitering_dark_partner(ctx: Context) -> bool:
 BUILDERS = {
     "illicit_rendezvous": lambda ctx: add_transfer(ctx, illicit=True),
     "legit_transfer": lambda ctx: add_transfer(ctx, illicit=False),
+    "dark_transfer": add_any_dark_transfer,
     "anchorage_crowd": add_anchorage_crowd,
     "passing": add_passing,
     "convoy": add_convoy,

@@ -19,7 +19,7 @@ from stswatch.pipeline.simulator.dirty import dirty_rows
 from stswatch.pipeline.simulator.geometry import is_land, wrap_lon
 from stswatch.pipeline.simulator.motion import interpolate_tracks, report_times, sensor_noise
 from stswatch.pipeline.simulator.regions import get_region
-from stswatch.pipeline.simulator.scenarios import Context
+from stswatch.pipeline.simulator.scenarios import DEFAULT_LOCATION_MIX, Context
 from stswatch.pipeline.simulator.traffic import (
     ReportClock,
     expected_rows_per_vessel_day,
@@ -76,6 +76,14 @@ class SimulationConfig:
     n_pair_trawls: int = 2
     n_short_meetings: int = 3
     n_loitering_dark_partner: int = 1
+    #: Transfers whose partner keeps AIS off (mostly illicit, see
+    #: ``transfers.DARK_TRANSFER_ILLICIT_SHARE``).
+    n_dark_transfers: int = 1
+    #: Where transfers happen, as (zone, offshore, coastal) shares per class.
+    #: The same mix for both classes (the default) means location carries no
+    #: label; evaluation sets may couple or reverse them on purpose.
+    location_mix_illicit: tuple[float, float, float] = DEFAULT_LOCATION_MIX
+    location_mix_legit: tuple[float, float, float] = DEFAULT_LOCATION_MIX
     #: Share of rows made dirty (sentinels, bad MMSIs, duplicates, glitches).
     dirty_row_fraction: float = 0.002
 
@@ -87,6 +95,10 @@ class SimulationConfig:
             v = getattr(self, f.name)
             if f.name.startswith("n_") and v < 0:
                 raise ValueError(f"{f.name} must be >= 0")
+        for name in ("location_mix_illicit", "location_mix_legit"):
+            mix = tuple(getattr(self, name))
+            if len(mix) != 3 or min(mix) < 0 or sum(mix) <= 0:
+                raise ValueError(f"{name} must be 3 shares (zone, offshore, coastal) >= 0")
         for name in (
             "sparse_vessel_fraction",
             "sparse_event_vessel_fraction",
@@ -106,6 +118,7 @@ class SimulationConfig:
             "pair_trawl": self.n_pair_trawls,
             "short_meeting": self.n_short_meetings,
             "loitering_dark_partner": self.n_loitering_dark_partner,
+            "dark_transfer": self.n_dark_transfers,
         }
 
     @property
@@ -168,22 +181,23 @@ def _static_table(background: pd.DataFrame, ctx: Context) -> pd.DataFrame:
                 "transceiver_class": d.transceiver_class,
                 "name_after": d.name_after,
                 "name_change_s": d.name_change_s,
+                "callsign_after": d.callsign_after,
+                "callsign_change_s": d.callsign_change_s,
                 "draught_after_m": d.draught_after_m,
                 "draught_change_s": d.draught_change_s,
             }
         )
-    ev = pd.DataFrame(
-        rows,
-        columns=[
-            *background.columns,
-            "name_after",
-            "name_change_s",
-            "draught_after_m",
-            "draught_change_s",
-        ],
-    )
+    changes = [
+        "name_after",
+        "name_change_s",
+        "callsign_after",
+        "callsign_change_s",
+        "draught_after_m",
+        "draught_change_s",
+    ]
+    ev = pd.DataFrame(rows, columns=[*background.columns, *changes])
     bg = background.copy()
-    for c in ("name_after", "name_change_s", "draught_after_m", "draught_change_s"):
+    for c in changes:
         bg[c] = None
     table = pd.concat([bg.astype(object), ev.astype(object)], ignore_index=True)
     return table
@@ -206,6 +220,7 @@ def simulate(cfg: SimulationConfig) -> SimulatedData:
         window_s=window_s,
         taken_mmsis=taken,
         sparse_event_share=sparse_ev,
+        location_mix={True: cfg.location_mix_illicit, False: cfg.location_mix_legit},
     )
     unplaced: dict[str, int] = {}
     for kind, count in cfg.scenario_counts.items():
@@ -285,7 +300,13 @@ def _assemble(
     before, after = name_codes[:n_v], name_codes[n_v:]
     change = pd.to_numeric(static["name_change_s"], errors="coerce").fillna(np.inf).to_numpy()
     row_name = np.where(t >= change[v], after[v], before[v])
-    cs_codes, cs_cats = _codes(static["callsign"].astype(object))
+    callsigns = pd.concat([static["callsign"], static["callsign_after"]], ignore_index=True)
+    cs_codes, cs_cats = _codes(callsigns.astype(object))
+    cs_before, cs_after = cs_codes[:n_v], cs_codes[n_v:]
+    cs_change = (
+        pd.to_numeric(static["callsign_change_s"], errors="coerce").fillna(np.inf).to_numpy()
+    )
+    row_callsign = np.where(t >= cs_change[v], cs_after[v], cs_before[v])
 
     draught = pd.to_numeric(static["draught_m"], errors="coerce").to_numpy(dtype=np.float64)
     d_after = pd.to_numeric(static["draught_after_m"], errors="coerce").to_numpy(dtype=np.float64)
@@ -317,7 +338,7 @@ def _assemble(
             "nav_status": status,
             "vessel_name": pd.Categorical.from_codes(row_name, name_cats),
             "imo": imo[v],
-            "callsign": pd.Categorical.from_codes(cs_codes[v], cs_cats),
+            "callsign": pd.Categorical.from_codes(row_callsign, cs_cats),
             "ship_type": ship_type[v],
             "length_m": pd.to_numeric(static["length_m"], errors="coerce").to_numpy(np.float32)[v],
             "width_m": pd.to_numeric(static["width_m"], errors="coerce").to_numpy(np.float32)[v],

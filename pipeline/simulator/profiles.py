@@ -1,15 +1,37 @@
-"""Who meets whom: identity and behaviour profiles of legitimate and illicit transfers.
+"""Who meets whom: the vessels of a transfer and the tactics applied to them.
 
-Public reporting (UN Panel of Experts on DPRK, US Treasury advisories, Windward
-and Lloyd's List dark-fleet studies) describes the contrast the suspicion model
-must learn: legitimate lightering/bunkering happens in recurring zones near oil
-ports, by large tankers with clean, stable identities and continuous AIS, in
-daylight; illicit transfers happen at remote spots, with AIS dark before or
-after, weak or changing identities (no IMO, renamed, flags of convenience,
-Class B transponders on large hulls), smaller ships, draught changes without
-a port call, at night. Real data overlaps: some legitimate events look odd on
-one feature (``LEGIT_ODD_SHARE``), and some illicit ones look clean on most
-(``ILLICIT_CLEAN_SHARE``), so no single feature separates the classes.
+Issue 14: the label must not be encoded in anything that is not behaviour.
+So legitimate and illicit transfers are drawn from the **same** pair types
+(crude lightering, bunkering, product transfers), the same flags, sizes,
+durations, times of day, reporting rates and places (see
+:mod:`stswatch.pipeline.simulator.transfers`); what differs is only how
+often each *tactic* that public reporting describes is applied:
+
+=====================  =========  ==========  ======================================
+tactic                 illicit    legitimate  what it does
+=====================  =========  ==========  ======================================
+ais_off                0.40       0.04        one or both vessels silent 6-30 h before/after
+switch_at_sea          0.15       0.02        a track starts/ends next to the meeting
+no_imo                 0.22       0.04        one vessel reports no IMO number
+bad_imo                0.12       0.02        IMO fails its check digit
+renamed                0.18       0.02        name changes hours before/after the meeting
+callsign_changed       0.10       0.01        call sign changes likewise
+registry_of_concern    0.28       0.05        MMSI of a shadow-fleet / fraudulent registry
+flag_mismatch          0.14       0.03        call sign of another country than the MMSI's MID
+class_b_large          0.12       0.01        Class B kit on a hull of 100 m or more
+small_receiver         0.28       0.05        the receiving ship is a small tanker (45-95 m)
+no_name                0.05       0.01        no name broadcast
+=====================  =========  ==========  ======================================
+
+Sources for the tactics: the 2020 US Global Maritime Sanctions Advisory
+(disabling AIS, falsified identity, flag hopping, STS transfers), the UN 1718
+Committee's Panel of Experts reports (small DPRK-bound tankers receiving
+from larger ones, fraudulent registrations, renames), and the 2023-24
+shadow-fleet advisories (reflagging to registries with weak oversight,
+spoofed or silent AIS). The legitimate rates are the noise of real data:
+clerical IMO errors, an occasional Class B kit, a transponder switched off
+for maintenance. About 8 % of illicit transfers draw no tactic at all and
+look clean: a model cannot and should not find those.
 """
 
 from __future__ import annotations
@@ -19,7 +41,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from stswatch.pipeline.simulator.vessels import (
-    FOC_MIDS,
     MAJOR_TANKER_MIDS,
     make_callsigns,
     make_imos,
@@ -27,23 +48,62 @@ from stswatch.pipeline.simulator.vessels import (
     make_names,
 )
 
-#: Share of legitimate transfers with exactly one odd feature (brief: 15-25 %).
-LEGIT_ODD_SHARE = 0.2
-#: Share of illicit transfers that look clean on most features (brief: 15-25 %).
-ILLICIT_CLEAN_SHARE = 0.2
-#: Odd features a legitimate event can carry, one at a time.
-LEGIT_ODD_FEATURES = (
-    "night",
-    "no_imo",
-    "foc_flag",
-    "gap_before",
-    "no_draught",
-    "mid_size",
-    "off_zone",
+#: tactic -> (share of illicit transfers, share of legitimate transfers).
+TACTIC_RATES: dict[str, tuple[float, float]] = {
+    "ais_off": (0.40, 0.04),
+    "switch_at_sea": (0.15, 0.02),
+    "no_imo": (0.22, 0.04),
+    "bad_imo": (0.12, 0.02),
+    "renamed": (0.18, 0.02),
+    "callsign_changed": (0.10, 0.01),
+    "registry_of_concern": (0.28, 0.05),
+    "flag_mismatch": (0.14, 0.03),
+    "class_b_large": (0.12, 0.01),
+    "small_receiver": (0.28, 0.05),
+    "no_name": (0.05, 0.01),
+}
+
+#: How many tactics one transfer uses: (illicit, legitimate) shares per count.
+TACTIC_COUNT_SHARES: tuple[dict[int, float], dict[int, float]] = (
+    {0: 0.05, 1: 0.12, 2: 0.28, 3: 0.30, 4: 0.25},
+    {0: 0.80, 1: 0.17, 2: 0.03},
 )
-#: Share of legitimate transfers that are bunkering (small bunker tanker
-#: supplying a large ship) rather than crude lightering.
-BUNKERING_SHARE = 0.25
+
+#: Registries that the simulated fleets use when a transfer draws
+#: ``registry_of_concern``: flags named in shadow-fleet and Panel of Experts
+#: reporting (Palau, Sierra Leone, Tuvalu, Cameroon, Comoros, Togo, Gabon,
+#: Mongolia, Cook Islands, Eswatini, São Tomé, Tanzania, Moldova, Djibouti).
+CONCERN_MIDS: tuple[int, ...] = (
+    511,
+    667,
+    572,
+    613,
+    620,
+    671,
+    626,
+    457,
+    518,
+    669,
+    668,
+    677,
+    214,
+    621,
+)
+
+#: Pair types, shared by both classes: (name, share).
+PAIR_TYPES: tuple[tuple[str, float], ...] = (
+    ("lightering", 0.4),
+    ("bunkering", 0.3),
+    ("product", 0.3),
+)
+
+#: Draught reporting noise, both classes: the after-value is never updated...
+DRAUGHT_NOT_UPDATED_SHARE = 0.10
+#: ...or one vessel never reports a draught at all.
+DRAUGHT_MISSING_SHARE = 0.08
+#: Local-night bias of meeting start times, the same for both classes: night
+#: is context, not evidence (no advisory lists it as an indicator).
+NIGHT_BIAS = 0.4
 
 
 @dataclass
@@ -63,22 +123,26 @@ class Identity:
     draught_change_s: float | None = None
     name_after: str | None = None  # reported from name_change_s on
     name_change_s: float | None = None
+    callsign_after: str | None = None  # reported from callsign_change_s on
+    callsign_change_s: float | None = None
     sparse: bool = False
     dark: list[tuple[float, float]] = field(default_factory=list)  # silent intervals (s)
     flags: list[str] = field(default_factory=list)  # what was done to it, for notes
 
 
 @dataclass
-class EventPlan:
-    """Behaviour of one transfer: timing bias, darkness, draught, nav status."""
+class TransferPlan:
+    """Behaviour of one transfer: which tactics, on which vessel, and where."""
 
-    night_bias: float  # probability the meeting starts at local night
-    dark_before_h: tuple[float | None, float | None]  # per vessel (a, b)
-    dark_after_h: tuple[float | None, float | None]
-    in_zone: bool
-    status: tuple[int, int]
-    odd: str | None = None
-    clean_looking: bool = False
+    illicit: bool
+    pair_type: str
+    tactics: dict[str, str] = field(default_factory=dict)  # tactic -> "a" | "b" | "ab"
+    night_bias: float = NIGHT_BIAS
+    status: tuple[int, int] = (0, 0)
+
+    @property
+    def clean_looking(self) -> bool:
+        return not self.tactics
 
 
 def _one_identity(
@@ -103,13 +167,23 @@ def _one_identity(
     )
 
 
-def legit_pair(
-    rng: np.random.Generator, taken: set[int], local_mids: tuple[int, ...]
-) -> tuple[Identity, Identity, EventPlan, str]:
-    """A lightering (mother + shuttle) or bunkering pair with clean identities."""
-    mids = tuple(MAJOR_TANKER_MIDS) + tuple(local_mids[:3])
-    bunkering = rng.random() < BUNKERING_SHARE
-    if bunkering:
+def _base_mids(local_mids: tuple[int, ...]) -> tuple[int, ...]:
+    """The flag pool of *every* transfer vessel: major registries plus local flags."""
+    return tuple(MAJOR_TANKER_MIDS) + tuple(local_mids[:3])
+
+
+def _pair(
+    rng: np.random.Generator, taken: set[int], mids: tuple[int, ...], pair_type: str
+) -> tuple[Identity, Identity]:
+    """Supplier ``a`` and receiver ``b`` with loaded/ballast draughts and the cargo moved."""
+    if pair_type == "lightering":  # VLCC/Suezmax lightered by an Aframax shuttle
+        a = _one_identity(rng, taken, mids=mids, ship_types=(80, 81, 84), length_range_m=(274, 333))
+        b = _one_identity(rng, taken, mids=mids, ship_types=(80, 81, 84), length_range_m=(228, 250))
+        a.draught_m = round(float(rng.uniform(17.0, 21.5)), 1)
+        a.draught_after_m = round(a.draught_m - float(rng.uniform(2.5, 5.5)), 1)
+        b.draught_m = round(float(rng.uniform(6.5, 9.0)), 1)
+        b.draught_after_m = round(b.draught_m + float(rng.uniform(3.0, 5.5)), 1)
+    elif pair_type == "bunkering":  # a bunker tanker fuels a large cargo ship or tanker
         a = _one_identity(rng, taken, mids=mids, ship_types=(80, 81, 89), length_range_m=(85, 140))
         b = _one_identity(
             rng, taken, mids=mids, ship_types=(70, 71, 79, 80, 84), length_range_m=(180, 366)
@@ -118,116 +192,130 @@ def legit_pair(
         a.draught_after_m = round(a.draught_m - float(rng.uniform(0.8, 2.2)), 1)
         b.draught_m = round(float(rng.uniform(9.0, 14.5)), 1)
         b.draught_after_m = round(b.draught_m + float(rng.uniform(0.1, 0.4)), 1)
-        kind_note = "bunkering"
-    else:
-        a = _one_identity(rng, taken, mids=mids, ship_types=(80, 81, 84), length_range_m=(274, 333))
-        b = _one_identity(rng, taken, mids=mids, ship_types=(80, 81, 84), length_range_m=(228, 250))
-        a.draught_m = round(float(rng.uniform(17.0, 21.5)), 1)  # loaded VLCC/Suezmax
-        a.draught_after_m = round(a.draught_m - float(rng.uniform(2.5, 5.5)), 1)
-        b.draught_m = round(float(rng.uniform(6.5, 9.0)), 1)  # Aframax shuttle in ballast
-        b.draught_after_m = round(b.draught_m + float(rng.uniform(3.0, 5.5)), 1)
-        kind_note = "lightering"
-    plan = EventPlan(
-        night_bias=0.2,
-        dark_before_h=(None, None),
-        dark_after_h=(None, None),
-        in_zone=True,
-        status=(
-            int(rng.choice([3, 1, 0], p=[0.5, 0.3, 0.2])),
-            int(rng.choice([3, 0], p=[0.6, 0.4])),
-        ),
-    )
-    if rng.random() < LEGIT_ODD_SHARE:
-        odd = str(rng.choice(LEGIT_ODD_FEATURES))
-        plan.odd = odd
-        target = a if rng.random() < 0.5 else b
-        if odd == "night":
-            plan.night_bias = 1.0
-        elif odd == "no_imo":
-            target.imo = None
-        elif odd == "foc_flag":
-            # a flag of convenience that is *not* also a major tanker registry
-            odd_mids = [m for m in FOC_MIDS if m not in MAJOR_TANKER_MIDS]
-            new = int(make_mmsis(rng, np.array([rng.choice(odd_mids)]), taken)[0])
-            target.mmsi = new
-        elif odd == "gap_before":
-            plan.dark_before_h = (float(rng.uniform(6.0, 9.0)), None)
-        elif odd == "no_draught":
-            target.draught_m = target.draught_after_m = None
-        elif odd == "mid_size":
-            b.length_m = float(np.round(rng.uniform(110, 170)))
-            b.width_m = float(np.round(b.length_m / 5.8))
-        elif odd == "off_zone":
-            plan.in_zone = False
-        target.flags.append(f"odd:{odd}")
-    for v in (a, b):
-        v.width_m = v.width_m if v.width_m else None
-    return a, b, plan, kind_note
-
-
-def illicit_pair(
-    rng: np.random.Generator, taken: set[int], local_mids: tuple[int, ...]
-) -> tuple[Identity, Identity, EventPlan, str]:
-    """A supplier and a receiver with weak identities, darkness and a cargo draught swap."""
-    clean = rng.random() < ILLICIT_CLEAN_SHARE
-    if clean:
-        mids = tuple(MAJOR_TANKER_MIDS)
-        types = (80, 81, 84)
-        lengths = ((150.0, 250.0), (120.0, 200.0))
-    else:
-        mids = FOC_MIDS + tuple(local_mids[:2])
-        types = (80, 80, 81, 82, 84, 89, 0, 0, 70, 79, 90)
-        lengths = ((70.0, 185.0), (55.0, 140.0))
-    a = _one_identity(rng, taken, mids=mids, ship_types=types, length_range_m=lengths[0])
-    b = _one_identity(rng, taken, mids=mids, ship_types=types, length_range_m=lengths[1])
-    a.draught_m = round(0.06 * a.length_m + float(rng.uniform(0.5, 2.0)), 1)
-    b.draught_m = round(0.045 * b.length_m + float(rng.uniform(0.0, 1.0)), 1)
-    r = rng.random()
-    if r < 0.65:  # cargo moved: supplier lighter, receiver deeper, no port call
+    else:  # product tankers: a mid-size supplier and receiver
+        a = _one_identity(
+            rng, taken, mids=mids, ship_types=(80, 81, 82, 84), length_range_m=(150, 250)
+        )
+        b = _one_identity(
+            rng, taken, mids=mids, ship_types=(80, 81, 82, 84), length_range_m=(110, 200)
+        )
         delta = float(rng.uniform(1.0, 4.0))
-        a.draught_after_m = round(max(a.draught_m - delta, 1.5), 1)
+        a.draught_m = round(0.055 * a.length_m + float(rng.uniform(0.5, 2.0)), 1)
+        a.draught_after_m = round(max(a.draught_m - delta, 2.0), 1)
+        b.draught_m = round(0.04 * b.length_m + float(rng.uniform(0.0, 1.0)), 1)
         b.draught_after_m = round(b.draught_m + float(rng.uniform(0.8, 1.0)) * delta, 1)
-    elif r < 0.85:
-        a.draught_after_m, b.draught_after_m = a.draught_m, b.draught_m
-    else:
-        a.draught_m = b.draught_m = None
-    dark_b: list[float | None] = [None, None]
-    dark_a: list[float | None] = [None, None]
-    if not clean:
-        for i, v in enumerate((a, b)):
-            if rng.random() < 0.45:
-                v.imo = None
-                v.flags.append("no_imo")
-            if rng.random() < 0.25:
-                v.name_after = str(make_names(rng, 1)[0])
-                v.flags.append("renamed")
-            if rng.random() < 0.08:
-                v.vessel_name = None
-                v.flags.append("no_name")
-            if rng.random() < 0.25:
-                v.callsign = None
-                v.flags.append("no_callsign")
-            if v.length_m and v.length_m >= 60 and rng.random() < 0.15:
-                v.transceiver_class = "B"
-                v.flags.append("class_b_large")
-            if rng.random() < 0.55:
-                dark_b[i] = float(rng.uniform(6.0, 30.0))
-            if rng.random() < 0.45:
-                dark_a[i] = float(rng.uniform(6.0, 30.0))
-        if all(x is None for x in dark_b + dark_a) and rng.random() < 0.7:
-            dark_b[int(rng.integers(0, 2))] = float(rng.uniform(6.0, 30.0))
-    plan = EventPlan(
-        night_bias=0.35 if clean else 0.7,
-        dark_before_h=(dark_b[0], dark_b[1]),
-        dark_after_h=(dark_a[0], dark_a[1]),
-        in_zone=False,
+    return a, b
+
+
+def draw_tactics(rng: np.random.Generator, illicit: bool) -> dict[str, str]:
+    """Which tactics one transfer uses, and on which vessel (``a``, ``b`` or ``ab``).
+
+    Tactics come in bundles, as reporting describes dark-fleet operations (a
+    weak registry *and* identity games *and* AIS off): first how many
+    (:data:`TACTIC_COUNT_SHARES`), then which, weighted by :data:`TACTIC_RATES`.
+    """
+    col = 0 if illicit else 1
+    counts, shares = zip(*TACTIC_COUNT_SHARES[col].items(), strict=True)
+    k = int(rng.choice(counts, p=np.asarray(shares) / sum(shares)))
+    names = list(TACTIC_RATES)
+    weights = np.array([TACTIC_RATES[name][col] for name in names])
+    picked = set(rng.choice(names, size=k, replace=False, p=weights / weights.sum()).tolist())
+    tactics: dict[str, str] = {}
+    for name in names:  # fixed order: a registry change comes before a call-sign mismatch
+        if name in picked:
+            side = (
+                "b"
+                if name == "small_receiver"
+                else rng.choice(["a", "b", "ab"], p=[0.4, 0.45, 0.15])
+            )
+            tactics[name] = str(side)
+    return tactics
+
+
+def _small_receiver(rng: np.random.Generator, taken: set[int], mids, b: Identity) -> Identity:
+    """Replace the receiver with a small tanker (DPRK-style: 45-95 m) that loads cargo."""
+    small = _one_identity(rng, taken, mids=mids, ship_types=(80, 89, 0), length_range_m=(45, 95))
+    small.draught_m = round(0.04 * small.length_m + float(rng.uniform(0.5, 1.2)), 1)
+    small.draught_after_m = round(small.draught_m + float(rng.uniform(0.8, 2.2)), 1)
+    small.flags = [*b.flags, "small_receiver"]
+    taken.discard(b.mmsi)
+    return small
+
+
+def _apply_identity_tactic(
+    rng: np.random.Generator, taken: set[int], name: str, v: Identity
+) -> None:
+    """Degrade one vessel's identity the way ``name`` describes (in place)."""
+    if name == "no_imo":
+        v.imo = None
+    elif name == "bad_imo":
+        if v.imo is None:  # already without an IMO: nothing left to corrupt
+            return
+        v.imo = v.imo - v.imo % 10 + (v.imo % 10 + int(rng.integers(1, 10))) % 10
+    elif name == "renamed":
+        v.name_after = str(make_names(rng, 1)[0])
+    elif name == "callsign_changed":
+        v.callsign_after = str(make_callsigns(rng, np.array([v.mmsi]))[0])
+    elif name == "flag_mismatch":  # a call sign of some other flag state than the MID
+        own = v.mmsi // 10**6
+        other = int(rng.choice([m for m in (*MAJOR_TANKER_MIDS, 412, 422, 273) if m != own]))
+        v.callsign = str(make_callsigns(rng, np.array([other * 10**6]))[0])
+    elif name == "registry_of_concern":
+        taken.discard(v.mmsi)
+        v.mmsi = int(make_mmsis(rng, np.array([rng.choice(CONCERN_MIDS)]), taken)[0])
+        v.callsign = str(make_callsigns(rng, np.array([v.mmsi]))[0])
+    elif name == "class_b_large":
+        if v.length_m is not None and v.length_m < 100:
+            v.length_m = float(np.round(rng.uniform(100, 180)))
+        v.transceiver_class = "B"
+    elif name == "no_name":
+        v.vessel_name = None
+    else:  # behaviour tactics (ais_off, switch_at_sea) are applied by the transfer
+        return
+    v.flags.append(name)
+
+
+def _draught_noise(rng: np.random.Generator, a: Identity, b: Identity) -> None:
+    """Real draught reporting is sloppy, for both classes alike."""
+    r = rng.random()
+    target = a if rng.random() < 0.5 else b
+    if r < DRAUGHT_NOT_UPDATED_SHARE:
+        target.draught_after_m = target.draught_m
+        target.flags.append("draught_not_updated")
+    elif r < DRAUGHT_NOT_UPDATED_SHARE + DRAUGHT_MISSING_SHARE:
+        target.draught_m = target.draught_after_m = None
+        target.flags.append("no_draught")
+
+
+def transfer_pair(
+    rng: np.random.Generator, taken: set[int], local_mids: tuple[int, ...], *, illicit: bool
+) -> tuple[Identity, Identity, TransferPlan]:
+    """Supplier ``a``, receiver ``b`` and the plan of one transfer of either class.
+
+    Everything but the tactics is drawn the same way for both classes.
+    """
+    names = [p for p, _ in PAIR_TYPES]
+    shares = np.array([s for _, s in PAIR_TYPES])
+    pair_type = str(rng.choice(names, p=shares / shares.sum()))
+    mids = _base_mids(local_mids)
+    a, b = _pair(rng, taken, mids, pair_type)
+    plan = TransferPlan(
+        illicit=illicit,
+        pair_type=pair_type,
+        tactics=draw_tactics(rng, illicit),
         status=(
-            int(rng.choice([0, 1, 3], p=[0.6, 0.2, 0.2])),
-            int(rng.choice([0, 1, 3], p=[0.6, 0.2, 0.2])),
+            int(rng.choice([0, 1, 3], p=[0.5, 0.25, 0.25])),
+            int(rng.choice([0, 1, 3], p=[0.5, 0.25, 0.25])),
         ),
-        clean_looking=clean,
     )
-    return a, b, plan, "clean-looking" if clean else "typical"
+    if "small_receiver" in plan.tactics:
+        b = _small_receiver(rng, taken, mids, b)
+    for name, sides in plan.tactics.items():
+        for side in sides:
+            if name != "small_receiver":
+                _apply_identity_tactic(rng, taken, name, a if side == "a" else b)
+    _draught_noise(rng, a, b)
+    return a, b, plan
 
 
 def plain_identity(

@@ -6,26 +6,33 @@ on both vessels, away from port) must report them:
 =========================  ==============  =========================================
 kind                       is_rendezvous   geometry
 =========================  ==============  =========================================
-illicit_rendezvous         True            remote (> 30 km offshore), < 200 m, < 1 kn, 3-12 h
-legit_transfer             True            recurring zone near an oil port, 4-16 h
+illicit_rendezvous         True            zone, offshore or coastal; < 200 m, < 1 kn, 3-14 h
+legit_transfer             True            the same places, sizes and durations
+dark_transfer              False           one ship loitering, its partner alongside with AIS off
 anchorage_crowd            False           6-14 ships at anchor within 8 km of a port
 passing                    False           crossing within 80-400 m at 10-16 kn
 convoy                     False           parallel 200-400 m apart at 8-12 kn for hours
 pair_trawl                 False           300-480 m apart at 2.7-4 kn for hours
 short_meeting              False           drifting alongside for 0.5-1.4 h only
-loitering_dark_partner     False           one ship drifting offshore, partner silent
+loitering_dark_partner     False           one ship drifting offshore, partner never there
 =========================  ==============  =========================================
 
-This module holds the shared machinery (placement, timing, meeting geometry,
-darkness) and the two transfer kinds; the decoys are in
+Places (:data:`LOCATION_KINDS`): inside a lightering / STS zone, offshore
+(> 30 km from any coast) or coastal (12-20 km off a coast: another state's
+territorial sea, where public reporting places illicit transfers that moved
+inshore). Both classes draw their place from the same mix by default
+(:attr:`Context.location_mix`), so location carries no label.
+
+This module holds the shared machinery (placement, timing, meeting geometry);
+transfers are built in :mod:`stswatch.pipeline.simulator.transfers`, decoys in
 :mod:`stswatch.pipeline.simulator.decoys`.
 
 Meetings are calibrated on Global Fishing Watch's published encounters
 (11,681 events, 2012-2017): duration log-normal with median 7.3 h and log-sd
-0.94, truncated to the brief's 3-12 h; median separation 40 m; median speed
-0.55 kn. Every vessel's track covers the whole window (sea-only transit legs
-before and after its scenario), so the detector sees continuous tracks
-except where a scenario switches a transmitter off on purpose.
+0.94; median separation 40 m; median speed 0.55 kn. Every vessel's track
+covers the whole window (sea-only transit legs before and after its
+scenario), so the detector sees continuous tracks except where a scenario
+switches a transmitter off on purpose.
 """
 
 from __future__ import annotations
@@ -47,7 +54,7 @@ from stswatch.pipeline.simulator.motion import (
     Track,
     sea_walk,
 )
-from stswatch.pipeline.simulator.profiles import Identity, illicit_pair, legit_pair
+from stswatch.pipeline.simulator.profiles import Identity
 from stswatch.pipeline.simulator.regions import Region, Zone
 
 #: GFW encounter durations: log-normal fit of the published events.
@@ -61,6 +68,14 @@ SCENARIO_SEPARATION_M = 30_000.0
 #: zones hold several pairs, but not close enough to look like an anchorage.
 ZONE_SEPARATION_M = 6_000.0
 H = 3_600.0
+#: Where a transfer can happen, in the order of a location mix.
+LOCATION_KINDS = ("zone", "offshore", "coastal")
+#: Default share of each place, the same for both classes (issue 14).
+DEFAULT_LOCATION_MIX = (0.35, 0.4, 0.25)
+#: Coastal meetings: this far off the coast (the detector drops events within
+#: 5 km; 12 km leaves room for a slow drift), and at most this far.
+COASTAL_MIN_COAST_M = 12_000.0
+COASTAL_MAX_COAST_M = 20_000.0
 
 
 @dataclass
@@ -79,6 +94,10 @@ class Context:
     window_s: float
     taken_mmsis: set[int]
     sparse_event_share: float
+    #: (zone, offshore, coastal) shares per class: ``{True: illicit, False: legit}``.
+    location_mix: dict[bool, tuple[float, float, float]] = field(
+        default_factory=lambda: {True: DEFAULT_LOCATION_MIX, False: DEFAULT_LOCATION_MIX}
+    )
     vessels: list[ScenarioVessel] = field(default_factory=list)
     truth: list[dict] = field(default_factory=list)
     occupied: list[tuple[float, float, float, float, float]] = field(default_factory=list)
@@ -124,6 +143,49 @@ class Context:
                 if self._free(lat[i], lon[i], t0, t1, ZONE_SEPARATION_M):
                     return float(lat[i]), float(lon[i])
         return None
+
+    def coastal_point(self, t0: float, t1: float):
+        """A point 12-20 km off a coast, clear of ports, zones and other scenarios."""
+        r = self.region
+        for _ in range(60):
+            lat = self.rng.uniform(r.lat_min, r.lat_max, 512)
+            lon = self.rng.uniform(r.lon_min, r.lon_max, 512)
+            ok = ~is_land(lat, lon)
+            coast = distance_to_coast_m(lat, lon)
+            ok &= (coast >= COASTAL_MIN_COAST_M) & (coast <= COASTAL_MAX_COAST_M)
+            for z in r.zones:
+                ok &= haversine_m(lat, lon, z.lat, z.lon) > z.radius_m + 10_000.0
+            ok &= self.port_distance_m(lat, lon) > 20_000.0
+            for i in np.flatnonzero(ok):
+                if self._free(lat[i], lon[i], t0, t1, SCENARIO_SEPARATION_M):
+                    return float(lat[i]), float(lon[i])
+        return None
+
+    def location_kind(self, illicit: bool) -> str:
+        """Draw where a transfer of this class happens (zone / offshore / coastal)."""
+        mix = np.asarray(self.location_mix[bool(illicit)], dtype=np.float64)
+        return str(self.rng.choice(LOCATION_KINDS, p=mix / mix.sum()))
+
+    def place(self, kind: str, t0: float, t1: float) -> tuple[float, float, Zone | None] | None:
+        """A meeting point of ``kind`` free over [t0, t1], registered as occupied."""
+        zone = None
+        if kind == "zone" and self.region.zones:
+            zones = self.region.zones
+            for k in self.rng.permutation(len(zones)):  # a random zone first, then any with room
+                zone = zones[k]
+                if (point := self.zone_point(zone, t0, t1)) is not None:
+                    break
+            else:
+                return None
+            sep = ZONE_SEPARATION_M
+        elif kind == "coastal":
+            point, sep = self.coastal_point(t0, t1), SCENARIO_SEPARATION_M
+        else:
+            point, sep = self.remote_point(t0, t1), SCENARIO_SEPARATION_M
+        if point is None:
+            return None
+        self.occupy(point[0], point[1], t0, t1, sep)
+        return point[0], point[1], zone
 
     # --- time ----------------------------------------------------------------
     def start_time(
@@ -296,53 +358,23 @@ def meeting(
     wait_s: float,
     linger_s: float,
     sep_m: tuple[float, float] = (40.0, 180.0),
+    max_drift_kn: float = 0.6,
 ) -> None:
     """Vessel ``a`` arrives first and waits; ``b`` comes alongside for ``dur_s``; both leave."""
     rng = ctx.rng
-    core_a = drift_core(rng, lat, lon, t_start - wait_s, t_start + dur_s + linger_s, status[0])
+    core_a = drift_core(
+        rng,
+        lat,
+        lon,
+        t_start - wait_s,
+        t_start + dur_s + linger_s,
+        status[0],
+        max_drift_kn=max_drift_kn,
+    )
     core_b = partner_track(rng, core_a, t_start, t_start + dur_s, sep_m, status[1])
     hdg = float(rng.uniform(-180, 180))
     ctx.add_vessel(a, core_a, float(rng.uniform(9, 13)), hdg)
     ctx.add_vessel(b, core_b, float(rng.uniform(9, 13)), hdg + float(rng.normal(0, 5)))
-
-
-def apply_dark(
-    identity: Identity,
-    arrive_s: float,
-    leave_s: float,
-    before_h: float | None,
-    after_h: float | None,
-    rng: np.random.Generator,
-) -> None:
-    if before_h:
-        end = arrive_s - rng.uniform(0.5, 2.0) * H
-        identity.dark.append((end - before_h * H, end))
-        identity.flags.append(f"dark_before={before_h:.1f}h")
-    if after_h:
-        start = leave_s + rng.uniform(0.5, 2.0) * H
-        identity.dark.append((start, start + after_h * H))
-        identity.flags.append(f"dark_after={after_h:.1f}h")
-
-
-def schedule_rename(
-    identity: Identity, arrive_s: float, leave_s: float, window_s: float, rng: np.random.Generator
-) -> None:
-    """Put a planned name change where the data shows it: after the meeting, else before.
-
-    A rename outside the window would be invisible, so the label ("renamed")
-    would lie; it is dropped instead.
-    """
-    if identity.name_after is None:
-        return
-    after = leave_s + float(rng.uniform(0.5, 6.0)) * H
-    before = arrive_s - float(rng.uniform(1.0, 6.0)) * H
-    if after < window_s:
-        identity.name_change_s = after
-    elif before > 0:
-        identity.name_change_s = before
-    else:
-        identity.name_after = None
-        identity.flags.remove("renamed")
 
 
 def notes_for(*parts: str | None, a: Identity, b: Identity | None = None) -> str:
@@ -351,70 +383,3 @@ def notes_for(*parts: str | None, a: Identity, b: Identity | None = None) -> str
     if b is not None:
         out += [f"b:{f}" for f in b.flags]
     return ";".join(out)
-
-
-def add_transfer(ctx: Context, *, illicit: bool) -> bool:
-    """One illicit rendezvous or one legitimate transfer. False when it cannot be placed."""
-    rng = ctx.rng
-    if illicit:
-        a, b, plan, variant = illicit_pair(rng, ctx.taken_mmsis, ctx.region.local_mids)
-        dur_s = (
-            truncated_lognormal_h(rng, GFW_DURATION_MEDIAN_H, GFW_DURATION_LOG_SD, 3.0, 12.0) * H
-        )
-    else:
-        a, b, plan, variant = legit_pair(rng, ctx.taken_mmsis, ctx.region.local_mids)
-        dur_s = truncated_lognormal_h(rng, 9.0, 0.5, 4.0, 16.0) * H
-    dur_s = min(dur_s, max(3.0 * H, ctx.window_s - 4 * H))
-    wait_s = float(rng.uniform(0.0, 2.0)) * H
-    linger_s = float(rng.uniform(0.0, 1.0)) * H
-    dark_b = [x or 0.0 for x in plan.dark_before_h]
-    dark_a = [x or 0.0 for x in plan.dark_after_h]
-    for _ in range(3):
-        need_before = wait_s + max(dark_b) * H + (2.5 * H if max(dark_b) else 0.0) + H
-        need_after = linger_s + max(dark_a) * H + (2.5 * H if max(dark_a) else 0.0) + H
-        if need_before + dur_s + need_after <= ctx.window_s:
-            break
-        # a short window cannot hold every dark period: shorten, then drop them
-        dark_b = [min(x, 8.0) if x else 0.0 for x in dark_b] if max(dark_b) > 8 else [0.0, 0.0]
-        dark_a = [min(x, 8.0) if x else 0.0 for x in dark_a] if max(dark_a) > 8 else [0.0, 0.0]
-    zone: Zone | None = None
-    zones = list(ctx.region.zones) if plan.in_zone else []
-    order = rng.permutation(len(zones)) if zones else []
-    place_lon = zones[order[0]].lon if zones else ctx.region.lon_center
-    t_start = ctx.start_time(place_lon, need_before, need_after, dur_s, plan.night_bias)
-    if t_start is None:
-        return False
-    t0, t1 = t_start - wait_s, t_start + dur_s + linger_s
-    point = None
-    for k in order:  # the drawn zone first, then any other with room
-        zone = zones[k]
-        if (point := ctx.zone_point(zone, t0, t1)) is not None:
-            break
-    if not zones:
-        zone, point = None, ctx.remote_point(t0, t1)
-    if point is None:
-        return False
-    lat, lon = point
-    ctx.occupy(lat, lon, t0, t1, ZONE_SEPARATION_M if zone else SCENARIO_SEPARATION_M)
-    for ident, db, da, arrive, leave in (
-        (a, dark_b[0], dark_a[0], t0, t1),
-        (b, dark_b[1], dark_a[1], t_start, t_start + dur_s),
-    ):
-        apply_dark(ident, arrive, leave, db or None, da or None, rng)
-        if ident.draught_after_m is not None:
-            ident.draught_change_s = leave
-        schedule_rename(ident, arrive, leave, ctx.window_s, rng)
-    meeting(ctx, a, b, plan.status, lat, lon, t_start, dur_s, wait_s, linger_s)
-    ctx.add_truth(
-        "illicit_rendezvous" if illicit else "legit_transfer",
-        [a.mmsi, b.mmsi],
-        t_start,
-        t_start + dur_s,
-        lat,
-        lon,
-        is_rendezvous=True,
-        is_illicit=illicit,
-        zone=zone.name if zone else None,
-        notes=notes_for(variant, f"odd={plan.odd}" if plan.odd else None, a=a, b=b),
-    )
-    return True

@@ -11,17 +11,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-#: Flags of convenience often seen in illicit transfers (UN Panel of Experts
-#: reports, dark-fleet registries): Palau, Sierra Leone, Tuvalu, Liberia,
-#: Panama, Cameroon, Comoros, Togo, Gabon, Mongolia. Liberia and Panama are also
-#: the world's largest legitimate registries, which is exactly the overlap a
-#: model must cope with.
-FOC_MIDS: tuple[int, ...] = (511, 667, 572, 636, 352, 613, 620, 671, 626, 457)
 #: Flags typical of large, well-documented tanker fleets (Liberia, Marshall
 #: Islands, Panama, Singapore, Greece, Malta, Bahamas, Norway, Hong Kong).
 MAJOR_TANKER_MIDS: tuple[int, ...] = (636, 538, 352, 563, 241, 240, 229, 248, 311, 257, 477)
 
-#: Two-character call-sign prefixes by MID (ITU allocations, simplified).
+#: Call-sign prefixes by MID (ITU Radio Regulations Appendix 42, simplified).
 _CALLSIGN_PREFIX: dict[int, str] = {
     636: "D5",
     538: "V7",
@@ -60,16 +54,24 @@ _CALLSIGN_PREFIX: dict[int, str] = {
     419: "AT",
     657: "5N",
     627: "9G",
-    610: "TZ",
+    610: "TY",
     619: "TU",
     533: "9M",
     525: "PK",
-    520: "3D",
+    520: "3DN",
     529: "T3",
     512: "ZM",
     345: "XC",
     565: "9V",
     566: "9V",
+    518: "E5",
+    669: "3DA",
+    668: "S9",
+    677: "5H",
+    214: "ER",
+    621: "J2",
+    616: "D6",
+    273: "UB",
 }
 
 _A_WORDS = (
