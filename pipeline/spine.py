@@ -164,7 +164,14 @@ def detect_and_publish(
     from stswatch.pipeline.cards.writer import write_cards
     from stswatch.pipeline.detection import detect_range
     from stswatch.pipeline.event_history import read_history, record_rendezvous
-    from stswatch.pipeline.export import write_geojson
+    from stswatch.pipeline.export import write_map
+    from stswatch.pipeline.map_output import (
+        approach_tracks,
+        event_map_properties,
+        gap_map_properties,
+        loitering_map_properties,
+        nearest_ports,
+    )
     from stswatch.pipeline.scoring import score_events
     from stswatch.pipeline.storage import Store
 
@@ -178,6 +185,7 @@ def detect_and_publish(
     record_rendezvous(store, result.rendezvous, start, end)
     scored = annotate_for_review(scored, result.vessels, store_root, watchlist=watchlist, cfg=cfg)
     scored = rank_events(scored)
+    ports = nearest_ports(scored)
     out = cfg.output
     cards = write_cards(
         scored,
@@ -189,12 +197,21 @@ def detect_and_publish(
         window_h=out.card_window_h,
         dash_gap_h=cfg.tracks.max_interpolation_gap_h,
         min_gap_h=cfg.gaps.min_gap_h,
+        ports=ports,
     )
     if not scored.empty:
         scored["card"] = scored["event_id"].map(cards).astype(object)
         scored["card"] = scored["card"].where(scored["card"].notna(), None)
-    gaps = gaps_to_publish(result.gaps, scored, cfg)
-    path = write_geojson(Path(out_path), scored, result.event_tracks, result.loitering, gaps)
+    scored = event_map_properties(scored, result.loitering, ports, cfg.gaps.link_window_h)
+    gaps = gap_map_properties(gaps_to_publish(result.gaps, scored, cfg), scored)
+    tracks = approach_tracks(
+        scored,
+        result.positions,
+        out.track_leg_h,
+        split_gap_h=cfg.tracks.max_interpolation_gap_h,
+    )
+    loitering = loitering_map_properties(result.loitering)
+    path = write_map(Path(out_path), scored, tracks, loitering, gaps)
     dark = scored["kind"].eq("dark_rendezvous").to_numpy() if "kind" in scored else False
     return PublishResult(
         geojson_path=path,

@@ -321,3 +321,34 @@ def verdicts_from_geojson(path: Path | str) -> list[VerdictInput]:
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
         raise VerdictError(f"{path} is not a GeoJSON FeatureCollection")
     return verdicts_from_features(document.get("features") or [])
+
+
+def verdicts_from_geopackage(path: Path | str) -> list[VerdictInput]:
+    """The verdicts set in the ranked layers of a stswatch GeoPackage (edited in QGIS)."""
+    from pyogrio import list_layers
+    from pyogrio.errors import DataSourceError
+    from pyogrio.raw import read
+
+    path = Path(path)
+    try:
+        layers = {str(name) for name, _ in list_layers(path)}
+    except (DataSourceError, OSError) as exc:
+        raise VerdictError(f"{path} is not a readable GeoPackage ({exc})") from None
+    features = []
+    for kind in RANKED_KINDS:
+        if kind not in layers:
+            continue
+        meta, _, _, values = read(path, layer=kind, read_geometry=False)
+        names = list(meta["fields"])
+        for row in zip(*values, strict=True):
+            props = dict(zip(names, row, strict=True))
+            props["kind"] = kind
+            features.append({"properties": props})
+    return verdicts_from_features(features)
+
+
+def verdicts_from_file(path: Path | str) -> list[VerdictInput]:
+    """GeoJSON or GeoPackage, by suffix: whichever the analyst edited."""
+    if Path(path).suffix.lower() == ".gpkg":
+        return verdicts_from_geopackage(path)
+    return verdicts_from_geojson(path)

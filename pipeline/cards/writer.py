@@ -76,22 +76,6 @@ def _bounded(
         yield f.result()
 
 
-def _nearest_ports(ranked: pd.DataFrame) -> pd.DataFrame | None:
-    from stswatch.geo.ports import load_ports, nearest_port
-
-    try:
-        ports = nearest_port(ranked["mean_lat"].to_numpy(float), ranked["mean_lon"].to_numpy(float))
-    except Exception:  # a card without a port beats no card; the map says "unknown"
-        return None
-    table = load_ports()
-    located = table.set_index("name")[["lat", "lon"]]
-    located = located[~located.index.duplicated()]
-    ports.index = ranked.index
-    ports["lat"] = ports["name"].map(located["lat"]).astype(float)
-    ports["lon"] = ports["name"].map(located["lon"]).astype(float)
-    return ports
-
-
 def write_cards(
     ranked: pd.DataFrame,
     positions: pd.DataFrame,
@@ -103,11 +87,13 @@ def write_cards(
     window_h: float = 12.0,
     dash_gap_h: float = 1.0,
     min_gap_h: float = 6.0,
+    ports: pd.DataFrame | None = None,
 ) -> dict[str, str]:
     """Cards of the ``top_n`` first rows of ``ranked`` (rank order); event id -> PNG path.
 
     The paths are relative to the GeoJSON's folder (what the ``card``
     property holds). ``top_n`` 0 writes none and removes the folder's cards.
+    ``ports``: the nearest port per event (``map_output.nearest_ports``).
     """
     folder = cards_dir(geojson_path)
     top = ranked.head(max(top_n, 0))
@@ -120,7 +106,7 @@ def write_cards(
         window_h=window_h,
         dash_gap_h=dash_gap_h,
         min_gap_h=min_gap_h,
-        ports=_nearest_ports(top) if not top.empty else None,
+        ports=ports.loc[top.index] if ports is not None and not top.empty else None,
     )
     if len(top) < MIN_CARDS_FOR_WORKERS or workers <= 1:
         written = [render_card(card, folder) for card in cards]

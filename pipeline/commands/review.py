@@ -7,7 +7,7 @@
 
 ``import`` reads the ``verdict`` and ``note`` attributes an analyst filled in
 (QGIS edits them in the attribute table) of the ranked features of a GeoJSON
-that stswatch wrote. Unknown event ids or verdict values: one error line, exit
+that stswatch wrote, or of the GeoPackage beside it. Unknown event ids or verdict values: one error line, exit
 code 2, nothing written. Importing the same file twice changes nothing.
 """
 
@@ -39,7 +39,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     imp = sub.add_parser(
         "import", help="record the verdicts set in a GeoJSON (edited in QGIS, geojson.io...)"
     )
-    imp.add_argument("file", type=Path, metavar="FILE.geojson")
+    imp.add_argument(
+        "file",
+        type=Path,
+        metavar="FILE.geojson",
+        help="a GeoJSON stswatch wrote, or the GeoPackage beside it (.gpkg), with verdicts set",
+    )
     imp.add_argument("--store", type=Path, required=True, metavar="DIR", help=store_help)
     imp.add_argument("--reviewer", required=True, metavar="NAME", help="who made the verdicts")
 
@@ -82,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         VerdictError,
         VerdictInput,
         record_verdicts,
-        verdicts_from_geojson,
+        verdicts_from_file,
     )
 
     if not (args.store / "rendezvous").is_dir():
@@ -94,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         return _list(args.store)
     try:
         if args.review_command == "import":
-            verdicts = verdicts_from_geojson(args.file)
+            verdicts = verdicts_from_file(args.file)
             origin = f"review import {args.file.name}"
         else:
             verdicts = [VerdictInput(args.event_id, args.verdict, args.note)]
