@@ -7,8 +7,9 @@
 
 ``import`` reads the ``verdict`` and ``note`` attributes an analyst filled in
 (QGIS edits them in the attribute table) of the ranked features of a GeoJSON
-that stswatch wrote, or of the GeoPackage beside it. Unknown event ids or verdict values: one error line, exit
-code 2, nothing written. Importing the same file twice changes nothing.
+that stswatch wrote, or of the GeoPackage beside it. Unknown event ids or
+verdict values: one error line, exit code 2, nothing written. Importing the
+same file twice changes nothing.
 """
 
 from __future__ import annotations
