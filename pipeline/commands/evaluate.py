@@ -23,6 +23,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers", type=int, default=2, help="processes simulating in parallel (default: 2)"
     )
+    parser.add_argument(
+        "--store",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="also report on the analysts' verdicts in this store (counts, cross-validated)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -59,6 +66,11 @@ def run(args: argparse.Namespace) -> int:
         rules = rule_score(data.features, DEFAULT_CONFIG.scoring, DEFAULT_CONFIG.gaps).to_numpy()
         region_list = ", ".join(data.meta["regions"])
         print(format_report(f"{title} ({region_list})", data.labels, proba, rules))
+        print()
+    if args.store is not None:
+        from stswatch.pipeline.scoring.verdict_learning import report_on_verdicts
+
+        print(report_on_verdicts(args.store, model, card, plan, workers=max(1, args.workers)))
         print()
     checks = card.get("honesty_checks") or {}
     if checks:

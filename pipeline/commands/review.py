@@ -73,7 +73,7 @@ def _list(store: Path) -> int:
         print(f"no verdicts in {store}")
         return 0
     for row in latest.to_dict("records"):
-        note = f"  {row['note']}" if row["note"] else ""
+        note = f"  {row['note']}" if isinstance(row["note"], str) and row["note"] else ""
         print(
             f"{row['event_id']}  {row['verdict']:<10}  {row['reviewer']}  "
             f"{row['reviewed_at']:%Y-%m-%d %H:%M} UTC{note}"

@@ -310,10 +310,12 @@ def model_version(plan: TrainingPlan) -> str:
     return f"{MODEL_FAMILY}-{MODEL_SCHEMA_VERSION}-s{plan.seed}"
 
 
-def fit_model(train: LabelledSet, plan: TrainingPlan, **params) -> SuspicionModel:
+def fit_model(
+    train: LabelledSet, plan: TrainingPlan, sample_weight=None, **params
+) -> SuspicionModel:
     """Fit the shipped model configuration on a labelled set (deterministic from the plan)."""
     model = SuspicionModel(random_state=plan.seed, version=model_version(plan), **params)
-    return model.fit(train.matrix, train.labels)
+    return model.fit(train.matrix, train.labels, sample_weight=sample_weight)
 
 
 # --------------------------------------------------------------------------- whole run
@@ -399,11 +401,14 @@ def train_and_save(
     progress=None,
     *,
     workers: int = 2,
+    real: LabelledSet | None = None,
 ) -> TrainingRun:
     """Build the three sets, fit, measure, and (if ``out_dir``) write model + card.
 
     Nothing is cached between runs: the same plan always re-simulates, so
     ``stswatch train --seed S`` reproduces the shipped file bit for bit.
+    ``real``: analysts' verdicts on real events (``verdict_learning``), added
+    to the training set only, weighted; the test sets stay simulated.
     """
     say = progress or (lambda _msg: None)
     sets = {}
@@ -412,7 +417,13 @@ def train_and_save(
         sets[split] = build_set(split, plan, cfg, workers=workers)
         meta = sets[split].meta
         say(f"  {meta['n_events']} events ({meta['n_illicit']} illicit)")
-    model = fit_model(sets["train"], plan)
+    train, weights = sets["train"], None
+    if real is not None and len(real.labels):
+        from stswatch.pipeline.scoring.real_labels import with_real_labels
+
+        train, weights = with_real_labels(sets["train"], real, cfg.review)
+        say(f"  + {len(real.labels)} analysts' verdicts ({int(real.labels.sum())} illicit)")
+    model = fit_model(train, plan, sample_weight=weights)
     card = {
         "description": (
             "Calibrated probability that a detected rendezvous is an illicit ship-to-ship "
@@ -425,6 +436,7 @@ def train_and_save(
             "label": "is_illicit (simulator truth; unmatched detections = 0)",
             "code_fingerprint": code_fingerprint(),
             "sets": {name: s.meta for name, s in sets.items()},
+            **({"analysts_verdicts": real.meta} if weights is not None else {}),
         },
         "metrics": {
             "test": set_metrics(model, sets["test"], cfg),
