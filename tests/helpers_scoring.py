@@ -35,12 +35,15 @@ def rendezvous_row(**overrides: Any) -> dict[str, Any]:
         "min_distance_to_anchorage_m": 90_000.0,
         "n_ticks": 25,
     }
-    for side, name, imo in (("a", "NORTH STAR", 9_100_001), ("b", "EAST WIND", 9_200_002)):
+    for side, name, imo, callsign in (
+        ("a", "NORTH STAR", 9_100_009, "GBTT1"),  # valid check digits; UK and Hong Kong
+        ("b", "EAST WIND", 9_200_005, "VRAB2"),  # call signs, matching the MMSIs' MIDs
+    ):
         row.update(
             {
                 f"vessel_name_{side}": name,
                 f"imo_{side}": imo,
-                f"callsign_{side}": f"CALL{side.upper()}",
+                f"callsign_{side}": callsign,
                 f"ship_type_{side}": 80,
                 f"length_m_{side}": 250.0,
                 f"draught_before_m_{side}": 12.0,
@@ -105,8 +108,8 @@ def static_report(mmsi: int, when: pd.Timestamp, **fields: Any) -> dict[str, Any
         "mmsi": mmsi,
         "timestamp": when,
         "vessel_name": "NORTH STAR",
-        "imo": 9_100_001,
-        "callsign": "CALLA",
+        "imo": 9_100_009,
+        "callsign": "GBTT1",
         "ship_type": 80,
         "length_m": 250.0,
         "width_m": 44.0,
@@ -142,13 +145,18 @@ def event_tracks_for(rendezvous: pd.DataFrame, separation_m: list[float]) -> pd.
 
 
 def synthetic_features(n: int = 400, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
-    """Feature rows (model and detail columns) with labels, no detector involved.
+    """Feature rows (model, context and detail columns) with labels, no detector involved.
 
-    Illicit events are more often dark, remote, at night, with draught changes
-    and weak identities; legitimate ones recur at hotspots. Distributions
-    overlap, so a model must combine features. For fast model/persistence tests.
+    Illicit events are more often dark, with weak identities, small receivers
+    and renames; location and time are drawn alike for both classes (as the
+    simulator does). Distributions overlap, so a model must combine features.
+    For fast model/persistence tests.
     """
-    from stswatch.pipeline.scoring.features import DETAIL_COLUMNS, FEATURE_COLUMNS
+    from stswatch.pipeline.scoring.features import (
+        CONTEXT_FEATURES,
+        DETAIL_COLUMNS,
+        FEATURE_COLUMNS,
+    )
 
     rng = np.random.default_rng(seed)
     y = (rng.random(n) < 0.3).astype(int)
@@ -157,58 +165,78 @@ def synthetic_features(n: int = 400, seed: int = 0) -> tuple[pd.DataFrame, np.nd
         return (rng.random(n) < np.where(y == 1, p_illicit, p_legit)).astype(np.float64)
 
     f = pd.DataFrame({"event_id": [f"ev{i}" for i in range(n)]})
-    f["duration_h"] = rng.uniform(2, 12, n) + 2 * y
+    f = f.reindex(columns=["event_id", *FEATURE_COLUMNS, *CONTEXT_FEATURES, *DETAIL_COLUMNS])
+    f["kind"] = "rendezvous"
+    f["duration_h"] = rng.uniform(2, 12, n)
     f["min_distance_m"] = rng.uniform(20, 300, n)
     f["median_distance_m"] = f["min_distance_m"] + rng.uniform(0, 150, n)
     f["separation_std_m"] = rng.uniform(5, 120, n)
     f["mean_sog_max_kn"] = rng.uniform(0, 1.8, n)
     f["heading_alignment"] = rng.uniform(0.6, 1, n)
-    f["distance_to_coast_m"] = np.where(
-        y == 1, rng.uniform(20e3, 300e3, n), rng.uniform(15e3, 90e3, n)
-    )
+    f["distance_to_coast_m"] = rng.uniform(12e3, 300e3, n)
     f["distance_to_port_m"] = f["distance_to_coast_m"] + rng.uniform(0, 30e3, n)
     f["distance_to_anchorage_m"] = f["distance_to_port_m"]
-    f["recurrence_count"] = np.where(y == 1, rng.poisson(0.5, n), rng.poisson(4, n)).astype(float)
-    f["night_share"] = np.clip(rng.normal(0.4 + 0.3 * y, 0.25), 0, 1)
+    f["recurrence_count"] = rng.poisson(2, n).astype(float)
+    f["night_share"] = rng.uniform(0, 1, n)
+    f["in_sts_area"] = pick(0.4, 0.4)
+    f["shared_silence_h"] = 0.0
     for side in SIDES_AB:
-        f[f"gap_before_h_{side}"] = pick(0.5, 0.05) * rng.uniform(6, 20, n)
-        f[f"gap_after_h_{side}"] = pick(0.4, 0.05) * rng.uniform(6, 20, n)
-        f[f"reporting_ratio_{side}"] = np.clip(rng.normal(1 - 0.5 * y, 0.2), 0.05, 1.5)
-        f[f"draught_change_m_{side}"] = (
-            pick(0.6, 0.1) * rng.uniform(0.5, 3, n) * rng.choice([-1, 1], n)
-        )
-        f[f"port_call_{side}"] = pick(0.05, 0.3)
-        f[f"missing_imo_{side}"] = pick(0.4, 0.03)
-        f[f"missing_name_{side}"] = pick(0.2, 0.02)
-        f[f"mid_{side}"] = np.where(pick(0.6, 0.2) > 0, 511.0, 235.0)
-        f[f"flag_of_convenience_{side}"] = (f[f"mid_{side}"] == 511).astype(float)
-        f[f"class_b_large_{side}"] = pick(0.15, 0.01)
-        f[f"ship_type_{side}"] = np.where(pick(0.5, 0.9) > 0, 80.0, np.nan)
-        f[f"length_m_{side}"] = np.where(y == 1, rng.uniform(40, 200, n), rng.uniform(150, 330, n))
-        f[f"identity_changes_{side}"] = pick(0.3, 0.02) * rng.integers(1, 4, n)
+        f[f"gap_before_h_{side}"] = pick(0.4, 0.03) * rng.uniform(6, 20, n)
+        f[f"gap_after_h_{side}"] = pick(0.3, 0.03) * rng.uniform(6, 20, n)
+        f[f"reappeared_m_{side}"] = rng.uniform(1e3, 40e3, n)
+        f[f"switched_on_h_{side}"] = 0.0
+        f[f"switched_off_h_{side}"] = 0.0
+        f[f"reporting_ratio_{side}"] = np.clip(rng.normal(1 - 0.3 * y, 0.2), 0.05, 1.5)
+        f[f"draught_change_m_{side}"] = rng.uniform(0.5, 3, n) * rng.choice([-1, 1], n)
+        f[f"port_call_{side}"] = 0.0
+        for name, (pi, pl) in {
+            "missing_imo": (0.3, 0.03),
+            "invalid_imo": (0.15, 0.02),
+            "missing_name": (0.1, 0.01),
+            "flag_mismatch": (0.15, 0.03),
+            "registry_of_concern": (0.3, 0.04),
+            "class_b_large": (0.12, 0.01),
+        }.items():
+            f[f"{name}_{side}"] = pick(pi, pl)
+        f[f"mid_{side}"] = np.where(f[f"registry_of_concern_{side}"] > 0, 511.0, 235.0)
+        f[f"ship_type_{side}"] = 80.0
+        f[f"length_m_{side}"] = rng.uniform(110, 330, n)
+        f[f"identity_changes_{side}"] = pick(0.25, 0.02) * rng.integers(1, 3, n)
         f[f"mean_sog_kn_{side}"] = f["mean_sog_max_kn"]
-    f["gap_before_max_h"] = np.fmax(f["gap_before_h_a"], f["gap_before_h_b"])
-    f["gap_after_max_h"] = np.fmax(f["gap_after_h_a"], f["gap_after_h_b"])
-    f["reporting_ratio_min"] = np.fmin(f["reporting_ratio_a"], f["reporting_ratio_b"])
-    eff = {s: np.where(f[f"port_call_{s}"] > 0, 0.0, f[f"draught_change_m_{s}"]) for s in SIDES_AB}
-    f["draught_change_max_m"] = np.fmax(np.abs(eff["a"]), np.abs(eff["b"]))
-    f["opposite_draught_change"] = (
-        (np.abs(eff["a"]) > 0) & (np.abs(eff["b"]) > 0) & (np.sign(eff["a"]) != np.sign(eff["b"]))
-    ).astype(float)
-    f["n_missing_imo"] = f["missing_imo_a"] + f["missing_imo_b"]
-    f["n_missing_name"] = f["missing_name_a"] + f["missing_name_b"]
-    f["n_flag_of_convenience"] = f["flag_of_convenience_a"] + f["flag_of_convenience_b"]
-    f["n_class_b_large"] = f["class_b_large_a"] + f["class_b_large_b"]
-    tanker = {s: f[f"ship_type_{s}"] == 80 for s in SIDES_AB}
-    f["n_tankers"] = tanker["a"].astype(float) + tanker["b"]
-    f["tanker_with_small_or_unknown"] = (
-        (tanker["a"] & ~tanker["b"]) | (tanker["b"] & ~tanker["a"])
-    ).astype(float)
-    f["length_ratio"] = np.fmax(f["length_m_a"], f["length_m_b"]) / np.fmin(
-        f["length_m_a"], f["length_m_b"]
+    small = pick(0.3, 0.04) > 0
+    f.loc[small, "length_m_b"] = rng.uniform(45, 95, int(small.sum()))
+    f["dark_before_max_h"] = np.fmax(f["gap_before_h_a"], f["gap_before_h_b"])
+    f["dark_after_max_h"] = np.fmax(f["gap_after_h_a"], f["gap_after_h_b"])
+    f["n_vessels_dark"] = sum(
+        ((f[f"gap_before_h_{s}"] > 0) | (f[f"gap_after_h_{s}"] > 0)).astype(float) for s in SIDES_AB
     )
+    f["n_switched_at_sea"] = 0.0
+    f["partner_gap_h"] = 0.0
+    f["reporting_ratio_min"] = np.fmin(f["reporting_ratio_a"], f["reporting_ratio_b"])
+    f["draught_change_max_m"] = np.fmax(
+        f["draught_change_m_a"].abs(), f["draught_change_m_b"].abs()
+    )
+    f["opposite_draught_change"] = (
+        np.sign(f["draught_change_m_a"]) != np.sign(f["draught_change_m_b"])
+    ).astype(float)
+    for name in (
+        "missing_imo",
+        "invalid_imo",
+        "missing_name",
+        "flag_mismatch",
+        "registry_of_concern",
+        "class_b_large",
+    ):
+        f[f"n_{name}"] = f[f"{name}_a"] + f[f"{name}_b"]
     f["identity_changes_max"] = np.fmax(f["identity_changes_a"], f["identity_changes_b"])
-    return f[["event_id", *FEATURE_COLUMNS, *DETAIL_COLUMNS]], y
+    la, lb = f["length_m_a"], f["length_m_b"]
+    f["min_length_m"] = np.fmin(la, lb)
+    f["length_ratio"] = np.fmax(la, lb) / np.fmin(la, lb)
+    f["tanker_with_small_or_unknown"] = (np.fmin(la, lb) < 100).astype(float)
+    f["receiver_side"] = "b"
+    f["receiver_length_m"] = lb
+    f["small_receiver"] = (lb < 100).astype(float)
+    return f, y
 
 
 SIDES_AB = ("a", "b")

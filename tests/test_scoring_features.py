@@ -37,11 +37,13 @@ def features(rv=None, positions=None, vessels=None, **kw) -> pd.Series:
 
 def test_clean_meeting_of_two_tankers_raises_no_flag():
     f = features()
-    assert f["gap_before_max_h"] == 0 and f["gap_after_max_h"] == 0
+    assert f["dark_before_max_h"] == 0 and f["dark_after_max_h"] == 0
+    assert f["n_vessels_dark"] == 0 and f["n_switched_at_sea"] == 0 and f["partner_gap_h"] == 0
     assert f["draught_change_max_m"] == 0 and f["opposite_draught_change"] == 0
-    assert f["n_missing_imo"] == 0 and f["n_missing_name"] == 0
-    assert f["n_flag_of_convenience"] == 0 and f["n_class_b_large"] == 0
-    assert f["n_tankers"] == 2 and f["tanker_with_small_or_unknown"] == 0
+    assert f["n_missing_imo"] == 0 and f["n_missing_name"] == 0 and f["n_invalid_imo"] == 0
+    assert f["n_registry_of_concern"] == 0 and f["n_class_b_large"] == 0
+    assert f["n_flag_mismatch"] == 0 and f["identity_changes_max"] == 0
+    assert f["tanker_with_small_or_unknown"] == 0
     assert f["reporting_ratio_min"] == pytest.approx(1.0, rel=0.1)
     assert f["mean_sog_max_kn"] == pytest.approx(0.5)
     assert f["heading_alignment"] == pytest.approx(1.0)
@@ -133,7 +135,7 @@ def test_gap_before_meeting_is_attributed_to_the_silent_vessel_and_side():
     assert f["gap_before_h_b"] == pytest.approx(9.0)
     assert f["gap_before_h_a"] == 0
     assert f["gap_after_h_a"] == 0 and f["gap_after_h_b"] == 0
-    assert f["gap_before_max_h"] == pytest.approx(9.0)
+    assert f["dark_before_max_h"] == pytest.approx(9.0) and f["n_vessels_dark"] == 1
     # going dark is its own feature: it must not read as a reporting-rate drop
     assert f["reporting_ratio_b"] == pytest.approx(1.0, rel=0.1)
 
@@ -151,7 +153,7 @@ def test_gap_after_meeting_is_attributed_to_the_after_side():
 def test_detector_linked_gaps_take_precedence_and_short_gaps_do_not_count():
     rv = rendezvous_frame(rendezvous_row(gap_after_h_a=7.5, gap_before_h_b=3.0))
     f = features(rv)
-    assert f["gap_after_max_h"] == pytest.approx(7.5)
+    assert f["dark_after_max_h"] == pytest.approx(7.5)
     assert f["gap_before_h_b"] == 0  # 3 h is a reception hole, not going dark
 
 
@@ -173,15 +175,17 @@ def test_reporting_rate_drop_during_the_meeting():
 # ---------------------------------------------------------------- identity
 
 
-def test_flag_of_convenience_from_mid():
-    rv = rendezvous_frame(rendezvous_row(mmsi_b=511_000_009))  # 511 = Palau
+def test_registry_of_concern_from_mid():
+    rv = rendezvous_frame(rendezvous_row(mmsi_b=511_000_009, callsign_b="T8AB2"))  # 511 = Palau
     positions = pd.concat(
         [pings(MMSI_A, T0 - 12 * H, T0 + 16 * H), pings(511_000_009, T0 - 12 * H, T0 + 16 * H)]
     )
     f = features(rv, positions)
-    assert f["mid_b"] == 511 and f["flag_of_convenience_b"] == 1
-    assert f["mid_a"] == 235 and f["flag_of_convenience_a"] == 0
-    assert f["n_flag_of_convenience"] == 1
+    assert f["mid_b"] == 511 and f["registry_of_concern_b"] == 1
+    assert f["mid_a"] == 235 and f["registry_of_concern_a"] == 0
+    assert f["n_registry_of_concern"] == 1
+    # Palau's own call sign (T8): no flag mismatch on top
+    assert f["n_flag_mismatch"] == 0
 
 
 def test_missing_imo_and_name():
@@ -207,8 +211,7 @@ def test_class_b_transponder_on_a_large_ship():
 def test_tanker_meeting_small_or_unknown_vessel_and_size_mismatch():
     rv = rendezvous_frame(rendezvous_row(ship_type_b=None, length_m_b=50.0))
     f = features(rv)
-    assert f["n_tankers"] == 1
-    assert f["tanker_with_small_or_unknown"] == 1
+    assert f["tanker_with_small_or_unknown"] == 1 and f["min_length_m"] == 50
     assert f["length_ratio"] == pytest.approx(5.0)
 
 

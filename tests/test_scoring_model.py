@@ -45,14 +45,14 @@ def test_contribution_is_largest_for_the_feature_that_drives_the_label():
     # labels depend on going dark only: the explanation must single that feature out
     features, _ = synthetic_features(600, seed=2)
     X = as_feature_matrix(features, FEATURE_COLUMNS)
-    y = (X["gap_before_max_h"] > 0).astype(int).to_numpy()
+    y = (X["dark_before_max_h"] > 0).astype(int).to_numpy()
     model = SuspicionModel(max_iter=40).fit(X, y)
     dark = X[y == 1].iloc[:20]
     contrib = model.contributions(dark)
-    j = FEATURE_COLUMNS.index("gap_before_max_h")
+    j = FEATURE_COLUMNS.index("dark_before_max_h")
     assert (contrib.argmax(axis=1) == j).all()
     assert (contrib[:, j] > 1.0).all()  # odds x2.7 at least
-    lit = dark.assign(gap_before_max_h=0.0)
+    lit = dark.assign(dark_before_max_h=0.0)
     assert (model.predict_proba(lit)[:, 1] < model.predict_proba(dark)[:, 1]).all()
 
 

@@ -1,4 +1,4 @@
-"""Realism: ships at sea, real reporting rates, dirty rows counted, scoring signals present."""
+"""Realism: ships at sea, real reporting rates, dirty rows counted, valid identities."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from helpers_simulate import small_simulation
 
 from stswatch.pipeline.simulator import SimulationConfig, simulate
 from stswatch.pipeline.simulator.landmask import is_land as banded_is_land
-from stswatch.pipeline.simulator.vessels import FOC_MIDS, imo_is_valid
+from stswatch.pipeline.simulator.vessels import imo_is_valid
 
 
 @pytest.fixture(scope="module")
@@ -100,87 +100,19 @@ def test_dirty_rows_are_counted():
     assert sum(counts.values()) == pytest.approx(0.005 * len(pos), rel=0.1)
 
 
-def test_every_imo_has_a_valid_check_digit():
-    imos = small_simulation().positions["imo"].dropna().unique()
-    assert len(imos) > 50 and all(imo_is_valid(int(i)) for i in imos)
-
-
-def _vessel_view(data, mmsi: int) -> pd.DataFrame:
-    return data.positions[data.positions["mmsi"] == mmsi].sort_values("timestamp")
-
-
-@pytest.fixture(scope="module")
-def many_transfers():
-    """Enough transfers of each class to compare distributions (4 days, 2 regions)."""
-    return [
-        simulate(
-            SimulationConfig(
-                seed=s,
-                region=r,
-                n_days=4,
-                n_background_vessels=30,
-                n_illicit_rendezvous=12,
-                n_legit_transfers=12,
-                n_anchorage_crowds=0,
-                n_passing=0,
-                n_convoys=0,
-                n_pair_trawls=0,
-                n_short_meetings=0,
-                n_loitering_dark_partner=0,
-                dirty_row_fraction=0.0,
-            )
-        )
-        for s, r in ((21, "gulf_of_mexico"), (22, "gulf_of_oman"))
-    ]
-
-
-def _event_features(data) -> pd.DataFrame:
-    rows = []
-    for r in data.truth.itertuples():
-        for m in (r.mmsi_a, r.mmsi_b):
-            v = _vessel_view(data, int(m))
-            before = v[v["timestamp"] < r.start_time]
-            after = v[v["timestamp"] > r.end_time]
-            gap_before = before["timestamp"].diff().dt.total_seconds().max() / 3600
-            gap_after = after["timestamp"].diff().dt.total_seconds().max() / 3600
-            d0 = before["draught_m"].dropna()
-            d1 = after["draught_m"].dropna()
-            rows.append(
-                {
-                    "illicit": bool(r.is_illicit),
-                    "length_m": v["length_m"].iloc[0],
-                    "has_imo": v["imo"].notna().all(),
-                    "renamed": v["vessel_name"].astype(str).nunique() > 1,
-                    "foc": int(m) // 1_000_000 in FOC_MIDS,
-                    "dark": max(np.nan_to_num(gap_before), np.nan_to_num(gap_after)) >= 6,
-                    "draught_change_m": (d1.iloc[-1] - d0.iloc[0]) if len(d0) and len(d1) else 0.0,
-                    "local_hour": (r.start_time.hour + r.lon / 15) % 24,
-                    "odd_or_clean": ("odd=" in r.notes) or ("clean-looking" in r.notes),
-                }
-            )
-    return pd.DataFrame(rows)
-
-
-def test_legit_and_illicit_differ_the_way_public_reporting_says(many_transfers):
-    f = pd.concat([_event_features(d) for d in many_transfers], ignore_index=True)
-    ill, leg = f[f["illicit"]], f[~f["illicit"]]
-    assert leg["length_m"].median() > ill["length_m"].median() + 50
-    assert leg["has_imo"].mean() > ill["has_imo"].mean() + 0.2
-    assert ill["dark"].mean() > 0.3 > leg["dark"].mean()
-    assert ill["foc"].mean() > leg["foc"].mean()
-    assert ill["renamed"].any() and not leg["renamed"].any()
-    night = lambda h: (h >= 19) | (h < 5)  # noqa: E731
-    assert night(ill["local_hour"]).mean() > night(leg["local_hour"]).mean()
-    assert (ill["draught_change_m"].abs() > 0.5).mean() > 0.4  # cargo moved, no port call
-    assert (leg["draught_change_m"] < -1).any() and (leg["draught_change_m"] > 1).any()
-
-
-def test_classes_overlap_so_no_single_feature_wins(many_transfers):
-    f = pd.concat([_event_features(d) for d in many_transfers], ignore_index=True)
-    assert f.groupby("illicit")["odd_or_clean"].any().all()  # odd legit and clean illicit
-    ill, leg = f[f["illicit"]], f[~f["illicit"]]
-    assert ill["has_imo"].any() and not ill["dark"].all()
-    assert leg["foc"].any() or (~leg["has_imo"]).any() or leg["dark"].any()
+def test_every_imo_has_a_valid_check_digit_unless_a_tactic_broke_it():
+    data = small_simulation()
+    bad_imo = {
+        int(m)
+        for r in data.truth.itertuples()
+        for side, m in (("a", r.mmsi_a), ("b", r.mmsi_b))
+        if pd.notna(m) and f"{side}:bad_imo" in r.notes
+    }
+    pos = data.positions[data.positions["imo"].notna()]
+    ok = pos.drop_duplicates("mmsi")
+    assert len(ok) > 50
+    for mmsi, imo in zip(ok["mmsi"], ok["imo"], strict=True):
+        assert imo_is_valid(int(imo)) or int(mmsi) in bad_imo, mmsi
 
 
 def test_config_rejects_nonsense():

@@ -45,15 +45,16 @@ def test_true_rendezvous_are_close_and_slow_for_their_whole_window(region):
 
 
 def test_transfers_are_where_a_detector_may_report_them():
+    # issue 14: both classes in zones, offshore and near coasts (the old test required
+    # illicit meetings >= 30 km out and legitimate ones in zones: the coupling it fixed)
     data = small_simulation()
     true = data.truth[data.truth["is_rendezvous"]]
     coast = distance_to_coast_m(true["lat"].to_numpy(), true["lon"].to_numpy())
     assert (coast > PORT_RULES.min_distance_to_coast_m + 5_000).all()
-    illicit = true["is_illicit"].to_numpy(dtype=bool)
-    assert (coast[illicit] >= 30_000).all()  # remote spots
-    legit = true[~illicit]
-    in_zone = legit["zone"].notna()
-    assert in_zone.sum() >= len(legit) - 1  # all but an occasional "off_zone" oddity
+    where = true["notes"].str.extract(r"where=(\w+)")[0]
+    assert set(where) <= {"zone", "offshore", "coastal"}
+    in_zone = true["zone"].notna()
+    assert (where[in_zone] == "zone").all() and (where[~in_zone] != "zone").all()
 
 
 def test_decoys_break_exactly_one_rendezvous_rule():
@@ -81,11 +82,9 @@ def test_decoys_break_exactly_one_rendezvous_rule():
         )
         assert pair["separation_m"].min() < 600.0 and pair["sog_a"].min() > 8.0
     assert t.loc[~t["is_rendezvous"], "kind"].ne("legit_transfer").all()
-    assert (
-        t.loc[~t["is_rendezvous"] & t["kind"].ne("loitering_dark_partner"), "is_illicit"]
-        .isna()
-        .all()
-    )
+    labelled = t["kind"].isin(["loitering_dark_partner", "dark_transfer"])
+    assert t.loc[~t["is_rendezvous"] & ~labelled, "is_illicit"].isna().all()
+    assert t.loc[t["kind"] == "dark_transfer", "is_illicit"].notna().all()
 
 
 def test_anchorage_crowd_is_near_a_port_still_and_tempting():

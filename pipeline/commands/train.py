@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     result = train_and_save(plan, out, progress=print, workers=args.workers, real=real)
     card = result.card
     print(f"model {card['model_version']} written to {out} (sha256 {card['sha256'][:16]}...)")
-    for name in ("test", "shifted"):
+    for name in ("test", "shifted", "reversed"):
         m = card["metrics"][name]
         if m["model"] is None:
             print(f"  {name}: no events")

@@ -218,6 +218,20 @@ def callsign_country(callsign: str | None) -> str | None:
     return None
 
 
+@cache
+def _names() -> dict[str, str]:
+    from stswatch.pipeline.mmsi import MID_TABLE
+
+    return {flag.iso2: flag.name for flag in MID_TABLE.values()}
+
+
+def country_name(iso2: str | None) -> str:
+    """English name of an ISO alpha-2 code (the code itself when unknown)."""
+    if not iso2:
+        return "unknown"
+    return _names().get(str(iso2), str(iso2))
+
+
 def same_flag_state(a: str | None, b: str | None) -> bool | None:
     """True when two ISO codes are one state or one family; None when either is unknown."""
     if not a or not b:

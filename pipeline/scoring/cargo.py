@@ -12,6 +12,8 @@ in legitimate bunkering the small ship is the supplier.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -76,7 +78,7 @@ def draught_legs(
     return out
 
 
-def cargo_features(legs: pd.DataFrame, cfg: ScoringConfig) -> dict[str, np.ndarray]:
+def cargo_features(legs: Mapping[str, np.ndarray], cfg: ScoringConfig) -> dict[str, np.ndarray]:
     """Event-level cargo and receiver features from the per-side draught columns.
 
     ``draught_change_max_m``: the larger unexplained change (0 below the noise
@@ -86,7 +88,11 @@ def cargo_features(legs: pd.DataFrame, cfg: ScoringConfig) -> dict[str, np.ndarr
     ``large_ship_length_m`` (NaN when no receiver or no length is known).
     """
     eff = {
-        s: np.where(legs[f"port_call_{s}"] > 0, 0.0, legs[f"draught_change_m_{s}"].to_numpy())
+        s: np.where(
+            np.asarray(legs[f"port_call_{s}"]) > 0,
+            0.0,
+            np.asarray(legs[f"draught_change_m_{s}"], dtype=np.float64),
+        )
         for s in SIDES
     }
     big = {s: np.abs(np.nan_to_num(eff[s])) >= cfg.min_draught_change_m for s in SIDES}
@@ -98,7 +104,7 @@ def cargo_features(legs: pd.DataFrame, cfg: ScoringConfig) -> dict[str, np.ndarr
         "a",
         np.where(rise["b"], "b", None),
     ).astype(object)
-    length = {s: legs[f"length_m_{s}"].to_numpy(np.float64) for s in SIDES}
+    length = {s: np.asarray(legs[f"length_m_{s}"], dtype=np.float64) for s in SIDES}
     receiver_length = np.where(
         receiver == "a", length["a"], np.where(receiver == "b", length["b"], np.nan)
     ).astype(np.float64)

@@ -120,8 +120,8 @@ def leg_activity(
     """Every :data:`LEG_COLUMNS` value of one vessel around one meeting."""
     out = dict.fromkeys(LEG_COLUMNS, np.nan)
     out.update(gap_before_h=0.0, gap_after_h=0.0, switched_on_h=0.0, switched_off_h=0.0)
-    if v is None:
-        out.update(class_b=0.0, reporting_ratio=0.0)
+    if v is None:  # no ping at all in the window: nothing is known about this vessel
+        out.update(class_b=0.0)
         return out
     t = v["t"]
     i0, i1 = np.searchsorted(t, start_ms, "left"), np.searchsorted(t, end_ms, "right")

@@ -127,51 +127,71 @@ def _dark_partner(rv: pd.DataFrame) -> dict[str, np.ndarray]:
     }
 
 
-def _ais_off(out: pd.DataFrame, gap_cfg: GapConfig) -> None:
-    """Symmetric AIS-off features from the per-vessel silences (in place)."""
-    before = {s: np.fmax(out[f"gap_before_h_{s}"], out[f"switched_on_h_{s}"]) for s in SIDES}
-    after = {s: np.fmax(out[f"gap_after_h_{s}"], out[f"switched_off_h_{s}"]) for s in SIDES}
-    out["dark_before_max_h"] = np.fmax(before["a"], before["b"])
-    out["dark_after_max_h"] = np.fmax(after["a"], after["b"])
-    partner = out["partner_gap_h"].to_numpy()
-    dark_n = np.zeros(len(out))
+#: Columns under construction: name -> one value per event.
+Columns = dict[str, np.ndarray]
+
+
+def _f(cols: Columns, name: str) -> np.ndarray:
+    return np.asarray(cols[name], dtype=np.float64)
+
+
+def _ais_off(cols: Columns, gap_cfg: GapConfig) -> Columns:
+    """Symmetric AIS-off features from the per-vessel silences."""
+    before = {
+        s: np.fmax(_f(cols, f"gap_before_h_{s}"), _f(cols, f"switched_on_h_{s}")) for s in SIDES
+    }
+    after = {
+        s: np.fmax(_f(cols, f"gap_after_h_{s}"), _f(cols, f"switched_off_h_{s}")) for s in SIDES
+    }
+    partner = _f(cols, "partner_gap_h")
+    dark_n = np.zeros(len(partner))
+    switched = np.zeros(len(partner))
     for s in SIDES:
-        is_partner = (out["dark_side"] == s).to_numpy() & (partner >= gap_cfg.min_gap_h)
+        is_partner = (np.asarray(cols["dark_side"]) == s) & (partner >= gap_cfg.min_gap_h)
         dark_n += ((np.fmax(before[s], after[s]) >= gap_cfg.min_gap_h) | is_partner).astype(float)
-    out["n_vessels_dark"] = dark_n
-    out["n_switched_at_sea"] = sum(
-        ((out[f"switched_on_h_{s}"] > 0) | (out[f"switched_off_h_{s}"] > 0)).astype(float)
-        for s in SIDES
+        switched += (_f(cols, f"switched_on_h_{s}") > 0) | (_f(cols, f"switched_off_h_{s}") > 0)
+    return {
+        "dark_before_max_h": np.fmax(before["a"], before["b"]),
+        "dark_after_max_h": np.fmax(after["a"], after["b"]),
+        "n_vessels_dark": dark_n,
+        "n_switched_at_sea": switched,
+        "reporting_ratio_min": np.fmin(
+            _f(cols, "reporting_ratio_a"), _f(cols, "reporting_ratio_b")
+        ),
+    }
+
+
+def _identity_and_size(cols: Columns, cfg: ScoringConfig) -> Columns:
+    """Symmetric identity and size features from the per-vessel columns."""
+    out: Columns = {
+        f"n_{name}": _f(cols, f"{name}_a") + _f(cols, f"{name}_b")
+        for name in (
+            "missing_imo",
+            "invalid_imo",
+            "missing_name",
+            "flag_mismatch",
+            "registry_of_concern",
+            "class_b_large",
+        )
+    }
+    out["identity_changes_max"] = np.fmax(
+        _f(cols, "identity_changes_a"), _f(cols, "identity_changes_b")
     )
-    out["reporting_ratio_min"] = np.fmin(out["reporting_ratio_a"], out["reporting_ratio_b"])
-
-
-def _identity_and_size(out: pd.DataFrame, cfg: ScoringConfig) -> None:
-    """Symmetric identity and size features from the per-vessel columns (in place)."""
-    for name, col in (
-        ("n_missing_imo", "missing_imo"),
-        ("n_invalid_imo", "invalid_imo"),
-        ("n_missing_name", "missing_name"),
-        ("n_flag_mismatch", "flag_mismatch"),
-        ("n_registry_of_concern", "registry_of_concern"),
-        ("n_class_b_large", "class_b_large"),
-    ):
-        out[name] = out[f"{col}_a"] + out[f"{col}_b"]
-    out["identity_changes_max"] = np.fmax(out["identity_changes_a"], out["identity_changes_b"])
-    la, lb = out["length_m_a"].to_numpy(), out["length_m_b"].to_numpy()
+    la, lb = _f(cols, "length_m_a"), _f(cols, "length_m_b")
     known = (la > 0) & (lb > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["length_ratio"] = np.where(known, np.fmax(la, lb) / np.fmin(la, lb), np.nan)
     out["min_length_m"] = np.where(known, np.fmin(la, lb), np.nan)
-    tanker = {s: is_tanker(out[f"ship_type_{s}"].to_numpy()) for s in SIDES}
+    tanker = {s: is_tanker(_f(cols, f"ship_type_{s}")) for s in SIDES}
     small_unknown = {
-        s: ~(out[f"ship_type_{s}"].to_numpy() > 0)
-        | ~(out[f"length_m_{s}"].to_numpy() >= cfg.large_ship_length_m)
+        s: ~(_f(cols, f"ship_type_{s}") > 0)
+        | ~(_f(cols, f"length_m_{s}") >= cfg.large_ship_length_m)
         for s in SIDES
     }
     out["tanker_with_small_or_unknown"] = (
         (tanker["a"] & small_unknown["b"]) | (tanker["b"] & small_unknown["a"])
     ).astype(np.float64)
+    return out
 
 
 def _empty(n_rows: int = 0) -> pd.DataFrame:
@@ -209,45 +229,43 @@ def compute_features(
     duration_h = num_col(rv, "duration_h")
     duration_h = np.where(np.isfinite(duration_h), duration_h, (end_ms - start_ms) / HOUR_MS)
     link_ms = gap_cfg.link_window_h * HOUR_MS
-    out = pd.DataFrame(index=pd.RangeIndex(n))
-    out["event_id"] = rv["event_id"].to_numpy() if "event_id" in rv.columns else np.arange(n)
-
-    for key, values in _dark_partner(rv).items():
-        out[key] = values
+    cols: Columns = {
+        "event_id": rv["event_id"].to_numpy() if "event_id" in rv.columns else np.arange(n)
+    }
+    cols.update(_dark_partner(rv))
     log = identity_change_log(vessels)
     positions = positions if positions is not None else pd.DataFrame()
     index = VesselIndex(positions, np.r_[rv["mmsi_a"].to_numpy(), rv["mmsi_b"].to_numpy()])
     window = Window.of(positions)
     for side in SIDES:
         for key, values in _identity_side(rv, side, log, start_ms, end_ms, link_ms).items():
-            out[f"{key}_{side}"] = values
+            cols[f"{key}_{side}"] = values
         legs = legs_frame(rv, side, index, window, start_ms, end_ms, duration_h, cfg, gap_cfg)
         for col in legs.columns:
-            out[f"{col}_{side}"] = legs[col].to_numpy()
-        class_b = out[f"class_b_{side}"].to_numpy() > 0
+            cols[f"{col}_{side}"] = legs[col].to_numpy()
+        class_b = legs["class_b"].to_numpy() > 0
         if f"transceiver_class_{side}" in rv.columns:
             class_b |= (rv[f"transceiver_class_{side}"].astype("string") == "B").to_numpy(
                 dtype=bool, na_value=False
             )
-        out[f"class_b_large_{side}"] = (
-            class_b & (out[f"length_m_{side}"].to_numpy() >= cfg.large_ship_length_m)
+        cols[f"class_b_large_{side}"] = (
+            class_b & (_f(cols, f"length_m_{side}") >= cfg.large_ship_length_m)
         ).astype(np.float64)
-    for key, values in draught_legs(rv, vessels, index, start_ms, end_ms, link_ms, cfg).items():
-        out[key] = values
-    for key, values in cargo_features(out, cfg).items():
-        out[key] = values
-
-    out["duration_h"] = duration_h
-    out["min_distance_m"] = num_col(rv, "min_distance_m")
-    out["median_distance_m"] = num_col(rv, "median_distance_m")
-    out["separation_std_m"] = separation_std_m(rv, event_tracks)
-    out["mean_sog_max_kn"] = np.fmax(out["mean_sog_kn_a"], out["mean_sog_kn_b"])
-    out["heading_alignment"] = heading_alignment(out["heading_deg_a"], out["heading_deg_b"])
-    _ais_off(out, gap_cfg)
-    _identity_and_size(out, cfg)
-    for key, values in context_features(rv, start_ms, end_ms, history, cfg).items():
-        out[key] = values
-    return out[["event_id", *FEATURE_COLUMNS, *CONTEXT_FEATURES, *DETAIL_COLUMNS, *CONTEXT_COLUMNS]]
+    cols.update(draught_legs(rv, vessels, index, start_ms, end_ms, link_ms, cfg))
+    cols.update(cargo_features(cols, cfg))
+    cols.update(
+        duration_h=duration_h,
+        min_distance_m=num_col(rv, "min_distance_m"),
+        median_distance_m=num_col(rv, "median_distance_m"),
+        separation_std_m=separation_std_m(rv, event_tracks),
+        mean_sog_max_kn=np.fmax(_f(cols, "mean_sog_kn_a"), _f(cols, "mean_sog_kn_b")),
+        heading_alignment=heading_alignment(cols["heading_deg_a"], cols["heading_deg_b"]),
+    )
+    cols.update(_ais_off(cols, gap_cfg))
+    cols.update(_identity_and_size(cols, cfg))
+    cols.update(context_features(rv, start_ms, end_ms, history, cfg))
+    columns = ["event_id", *FEATURE_COLUMNS, *CONTEXT_FEATURES, *DETAIL_COLUMNS, *CONTEXT_COLUMNS]
+    return pd.DataFrame({c: cols[c] for c in columns}, index=pd.RangeIndex(n))
 
 
 def features_from_result(

@@ -10,6 +10,14 @@ Why this shape:
   a fully linear, auditable model.
 * ``CalibratedClassifierCV``: the score is shown to analysts as a probability
   and compared across days, so it must be calibrated, not just rank-correct.
+  Sigmoid (Platt) calibration by default: isotonic maps are step functions
+  that pile events onto a few values (ties at 1.0 and at one low value,
+  issue 14), while a sigmoid keeps the model's ordering and still matches
+  observed rates on held-out data (``stswatch evaluate`` shows the table).
+* Small trees (5 leaves, 200 rounds at 0.05): the evidence is mostly
+  additive (each indicator raises the odds), and deeper trees fit the noise
+  of a few hundred events (measured: PR-AUC 0.88 with 15 leaves against 0.89
+  with 5 on the location-decoupled held-out set, same training data).
 * ``SuspicionModel`` follows scikit-learn's estimator conventions (parameters
   only in ``__init__``, validation in ``fit``, learned attributes end in ``_``,
   ``fit`` returns ``self``), so it can be cross-validated, cloned and persisted
@@ -55,8 +63,8 @@ class SuspicionModel(ClassifierMixin, BaseEstimator):
     classifier : {"hgb", "logistic"}
         Base learner inside the calibration wrapper.
     calibration : {"isotonic", "sigmoid"}
-        Calibration map fitted on held-out folds (isotonic needs a few hundred
-        events; sigmoid is safer on very small training sets).
+        Calibration map fitted on held-out folds (sigmoid: smooth, no piles of
+        ties; isotonic: more flexible, but a step function).
     n_folds : int
         Folds of the calibration cross-validation (each fold's model is kept
         and their calibrated probabilities averaged).
@@ -84,12 +92,12 @@ class SuspicionModel(ClassifierMixin, BaseEstimator):
         self,
         *,
         classifier: str = "hgb",
-        calibration: str = "isotonic",
+        calibration: str = "sigmoid",
         n_folds: int = 3,
-        max_iter: int = 150,
-        learning_rate: float = 0.08,
-        max_leaf_nodes: int = 15,
-        l2_regularization: float = 1.0,
+        max_iter: int = 200,
+        learning_rate: float = 0.05,
+        max_leaf_nodes: int = 5,
+        l2_regularization: float = 2.0,
         random_state: int = 0,
         version: str = "dev",
     ) -> None:

@@ -17,7 +17,6 @@ stay purely simulated, so their figures remain comparable across models.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from stswatch.pipeline.config import ReviewConfig
 from stswatch.pipeline.scoring.training import LabelledSet
@@ -30,13 +29,7 @@ def real_label_weight(n_simulated: int, n_real: int, cfg: ReviewConfig) -> float
     return float(min(cfg.real_label_weight, cfg.max_real_label_share * n_simulated / n_real))
 
 
-def with_real_labels(
-    simulated: LabelledSet, real: LabelledSet, cfg: ReviewConfig
-) -> tuple[LabelledSet, np.ndarray]:
-    """The simulated training set with the real rows appended, and the sample weights."""
+def real_label_weights(simulated: LabelledSet, real: LabelledSet, cfg: ReviewConfig) -> np.ndarray:
+    """Sample weights of ``LabelledSet.concat(simulated, real)``: 1 per simulated row, then w."""
     w = real_label_weight(len(simulated.labels), len(real.labels), cfg)
-    features = pd.concat([simulated.features, real.features], ignore_index=True)
-    labels = np.concatenate([simulated.labels, real.labels]).astype(int)
-    weights = np.concatenate([np.ones(len(simulated.labels)), np.full(len(real.labels), w)])
-    meta = {**simulated.meta, "n_events": len(labels), "n_illicit": int(labels.sum())}
-    return LabelledSet(features, labels, meta), weights
+    return np.concatenate([np.ones(len(simulated.labels)), np.full(len(real.labels), w)])

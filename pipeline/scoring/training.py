@@ -19,7 +19,7 @@ history, as past days in the Parquet store do in production.
 from __future__ import annotations
 
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date
 
 import numpy as np
@@ -64,8 +64,8 @@ class TrainingPlan:
     test_regions: tuple[str, ...] = ("west_africa",)
     shifted_regions: tuple[str, ...] = ("malacca",)
     reversed_regions: tuple[str, ...] = ("west_africa", "malacca")
-    days_per_region_train: int = 8
-    days_per_region_test: int = 6
+    days_per_region_train: int = 14
+    days_per_region_test: int = 10
     days_per_region_shifted: int = 6
     days_per_region_reversed: int = 3
     #: Simulation size per day: background traffic is only there for decoys and
@@ -105,6 +105,13 @@ class LabelledSet:
     @property
     def matrix(self) -> pd.DataFrame:
         return as_feature_matrix(self.features, FEATURE_COLUMNS)
+
+    @classmethod
+    def concat(cls, *sets: LabelledSet) -> LabelledSet:
+        """Rows of several sets in order (metadata of the first, plus the row count)."""
+        features = pd.concat([s.features for s in sets], ignore_index=True)
+        labels = np.concatenate([np.asarray(s.labels, dtype=int) for s in sets])
+        return cls(features, labels, {**sets[0].meta, "n_events": len(labels)})
 
 
 # --------------------------------------------------------------------------- data
@@ -291,6 +298,7 @@ def build_set(
         "regions": list(plan.regions(split)),
         "seeds": sorted({p["seed"] for p in parts}),
         "sparse_reporting": split == "shifted",
+        "location_mix": "reversed" if split in SPLIT_LOCATION_MIX else "same for both classes",
         "n_events": len(labels),
         "n_illicit": int(labels.sum()),
         "n_matched_truth": int(matched.sum()),
@@ -311,11 +319,26 @@ def model_version(plan: TrainingPlan) -> str:
 
 
 def fit_model(
-    train: LabelledSet, plan: TrainingPlan, sample_weight=None, **params
+    train: LabelledSet,
+    plan: TrainingPlan,
+    *,
+    columns: tuple[str, ...] = FEATURE_COLUMNS,
+    extra: LabelledSet | None = None,
+    sample_weight=None,
+    **params,
 ) -> SuspicionModel:
-    """Fit the shipped model configuration on a labelled set (deterministic from the plan)."""
+    """Fit the shipped model configuration on a labelled set (deterministic from the plan).
+
+    ``columns``: the model inputs (the ablation drops groups); ``extra``:
+    more labelled rows appended to the simulated ones, e.g. analysts'
+    verdicts on real events with their feature rows; ``sample_weight``: one
+    weight per row of train + extra (None: all equal, the unweighted fit).
+    """
+    data = train if extra is None else LabelledSet.concat(train, extra)
     model = SuspicionModel(random_state=plan.seed, version=model_version(plan), **params)
-    return model.fit(train.matrix, train.labels, sample_weight=sample_weight)
+    return model.fit(
+        as_feature_matrix(data.features, columns), data.labels, sample_weight=sample_weight
+    )
 
 
 # --------------------------------------------------------------------------- whole run
@@ -326,72 +349,63 @@ class TrainingRun:
     """Outcome of :func:`train_and_save`: the model, its sets and its card."""
 
     model: SuspicionModel
-    train: LabelledSet
-    test: LabelledSet
-    shifted: LabelledSet
+    sets: dict[str, LabelledSet]
     card: dict
 
+    @property
+    def train(self) -> LabelledSet:
+        return self.sets["train"]
 
-def set_metrics(model: SuspicionModel, data: LabelledSet, cfg: Config = DEFAULT_CONFIG) -> dict:
-    """Model and rule-based metrics on one labelled set (for the card and the CLI)."""
-    from stswatch.pipeline.scoring.evaluation import metrics
-    from stswatch.pipeline.scoring.rules import rule_score
+    @property
+    def test(self) -> LabelledSet:
+        return self.sets["test"]
 
-    if len(data.labels) == 0:
-        return {"model": None, "rules": None}
-    proba = model.predict_proba(data.matrix)[:, 1]
-    rules = rule_score(data.features, cfg.scoring, cfg.gaps).to_numpy()
-    return {
-        "model": metrics(data.labels, proba).as_dict(),
-        "rules": metrics(data.labels, rules).as_dict(),
-    }
-
-
-def honesty_checks(
-    train: LabelledSet, test: LabelledSet, shifted: LabelledSet, plan: TrainingPlan
-) -> dict:
-    """How much the result leans on single features and on location.
-
-    Simulated data can be easier than the sea: these figures show whether one
-    feature alone already separates the classes (single-feature ROC-AUC on the
-    held-out set) and what a model *without* any location feature achieves.
-    """
-    from sklearn.metrics import roc_auc_score
-
-    from stswatch.pipeline.scoring.evaluation import metrics
-    from stswatch.pipeline.scoring.features import LOCATION_FEATURES
-
-    single = {}
-    if 0 < test.labels.sum() < len(test.labels):
-        for c in FEATURE_COLUMNS:
-            x = test.features[c].astype(float)
-            x = x.fillna(x.median() if x.notna().any() else 0.0).to_numpy()
-            auc = float(roc_auc_score(test.labels, x))
-            single[c] = round(max(auc, 1.0 - auc), 3)
-    top = dict(sorted(single.items(), key=lambda kv: -kv[1])[:6])
-    cols = [c for c in FEATURE_COLUMNS if c not in LOCATION_FEATURES]
-    no_loc = SuspicionModel(random_state=plan.seed).fit(
-        as_feature_matrix(train.features, cols), train.labels
-    )
-    ablation = {}
-    for name, data in (("test", test), ("shifted", shifted)):
-        if len(data.labels):
-            proba = no_loc.predict_proba(as_feature_matrix(data.features, cols))[:, 1]
-            ablation[name] = metrics(data.labels, proba).as_dict()
-    return {
-        "single_feature_roc_auc_test_top": top,
-        "model_without_location_features": ablation,
-    }
+    @property
+    def shifted(self) -> LabelledSet:
+        return self.sets["shifted"]
 
 
 def plan_from_card(card: dict) -> TrainingPlan:
     """The plan a model was trained with, from its card (tuples restored)."""
     raw = dict(card["training"]["plan"])
     raw.pop("workers", None)  # recorded by early versions; never affected the result
-    for key, value in raw.items():
-        if isinstance(value, list):
+    known = {f.name for f in fields(TrainingPlan)}
+    for key, value in list(raw.items()):
+        if key not in known:  # a field of another version of the plan
+            raw.pop(key)
+        elif isinstance(value, list):
             raw[key] = tuple(value)
     return TrainingPlan(**raw)
+
+
+def _card(model: SuspicionModel, plan: TrainingPlan, sets: dict, cfg: Config) -> dict:
+    """The model card: provenance, metrics per evaluation set and the honesty checks."""
+    from stswatch.pipeline.scoring.evaluation import honesty_checks, set_metrics
+
+    evaluation = [s for s in SPLITS if s != "train"]
+    return {
+        "description": (
+            "Calibrated probability that a detected rendezvous (ordinary or dark) is an "
+            "illicit ship-to-ship transfer, from evidence indicators only (AIS off, identity, "
+            "cargo, size, kinematics; location is context, not an input). Trained on "
+            "simulated AIS only (stswatch.pipeline.simulator), labelled by matching detected "
+            "events to the simulator's truth (same pair, overlapping time)."
+        ),
+        "estimator": {k: v for k, v in model.get_params().items()},
+        "training": {
+            "plan": asdict(plan),
+            "label": "is_illicit (simulator truth; unmatched detections = 0)",
+            "code_fingerprint": code_fingerprint(),
+            "sets": {name: s.meta for name, s in sets.items()},
+        },
+        "metrics": {name: set_metrics(model, sets[name], cfg) for name in evaluation},
+        "honesty_checks": honesty_checks(model, sets, plan, cfg),
+        "intended_use": (
+            "Ranking candidate STS transfers for analyst review; not evidence of wrongdoing. "
+            "Scores on real AIS are unvalidated: the shifted and reversed sets show how far "
+            "performance moves under a change of region, reporting density and location."
+        ),
+    }
 
 
 def train_and_save(
@@ -403,7 +417,7 @@ def train_and_save(
     workers: int = 2,
     real: LabelledSet | None = None,
 ) -> TrainingRun:
-    """Build the three sets, fit, measure, and (if ``out_dir``) write model + card.
+    """Build the sets, fit, measure, and (if ``out_dir``) write model + card.
 
     Nothing is cached between runs: the same plan always re-simulates, so
     ``stswatch train --seed S`` reproduces the shipped file bit for bit.
@@ -412,46 +426,26 @@ def train_and_save(
     """
     say = progress or (lambda _msg: None)
     sets = {}
-    for split in ("train", "test", "shifted"):
+    for split in SPLITS:
         say(f"simulating and detecting the {split} set: {', '.join(plan.regions(split))} ...")
         sets[split] = build_set(split, plan, cfg, workers=workers)
         meta = sets[split].meta
         say(f"  {meta['n_events']} events ({meta['n_illicit']} illicit)")
-    train, weights = sets["train"], None
+    extra, weights = None, None
     if real is not None and len(real.labels):
-        from stswatch.pipeline.scoring.real_labels import with_real_labels
+        from stswatch.pipeline.scoring.real_labels import real_label_weights
 
-        train, weights = with_real_labels(sets["train"], real, cfg.review)
+        extra, weights = real, real_label_weights(sets["train"], real, cfg.review)
         say(f"  + {len(real.labels)} analysts' verdicts ({int(real.labels.sum())} illicit)")
-    model = fit_model(train, plan, sample_weight=weights)
-    card = {
-        "description": (
-            "Calibrated probability that a detected rendezvous is an illicit ship-to-ship "
-            "transfer. Trained on simulated AIS only (stswatch.pipeline.simulator), labelled by "
-            "matching detected events to the simulator's truth (same pair, overlapping time)."
-        ),
-        "estimator": {k: v for k, v in model.get_params().items()},
-        "training": {
-            "plan": asdict(plan),
-            "label": "is_illicit (simulator truth; unmatched detections = 0)",
-            "code_fingerprint": code_fingerprint(),
-            "sets": {name: s.meta for name, s in sets.items()},
-            **({"analysts_verdicts": real.meta} if weights is not None else {}),
-        },
-        "metrics": {
-            "test": set_metrics(model, sets["test"], cfg),
-            "shifted": set_metrics(model, sets["shifted"], cfg),
-        },
-        "honesty_checks": honesty_checks(sets["train"], sets["test"], sets["shifted"], plan),
-        "intended_use": (
-            "Ranking candidate STS transfers for analyst review; not evidence of wrongdoing. "
-            "Scores on real AIS are unvalidated: the shifted-set figures show how far "
-            "performance moves under a change of region and reporting density."
-        ),
-    }
+    model = fit_model(sets["train"], plan, extra=extra, sample_weight=weights)
+    say("measuring: evaluation sets, single features, group ablation ...")
+    card = _card(model, plan, sets, cfg)
+    if extra is not None:
+        per_verdict = float(weights[-1])
+        card["training"]["analysts_verdicts"] = {**real.meta, "weight_per_verdict": per_verdict}
     if out_dir is not None:
         from stswatch.pipeline.scoring.persistence import read_card, save_model
 
         save_model(model, out_dir, card, version_prefix=model_version(plan))
         card = read_card(out_dir)
-    return TrainingRun(model, sets["train"], sets["test"], sets["shifted"], card)
+    return TrainingRun(model, sets, card)

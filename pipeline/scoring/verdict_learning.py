@@ -94,7 +94,7 @@ def cross_validated_on_verdicts(
     """
     from sklearn.model_selection import StratifiedKFold
 
-    from stswatch.pipeline.scoring.real_labels import with_real_labels
+    from stswatch.pipeline.scoring.real_labels import real_label_weights
     from stswatch.pipeline.scoring.training import fit_model
 
     y = real.labels
@@ -108,8 +108,8 @@ def cross_validated_on_verdicts(
         part = LabelledSet(
             real.features.iloc[train_idx].reset_index(drop=True), y[train_idx], real.meta
         )
-        combined, weights = with_real_labels(simulated, part, cfg.review)
-        model = fit_model(combined, plan, sample_weight=weights)
+        weights = real_label_weights(simulated, part, cfg.review)
+        model = fit_model(simulated, plan, extra=part, sample_weight=weights)
         held = LabelledSet(real.features.iloc[test_idx].reset_index(drop=True), y[test_idx])
         out[test_idx] = model.predict_proba(held.matrix)[:, 1]
     return out, folds

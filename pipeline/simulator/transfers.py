@@ -204,9 +204,10 @@ def add_transfer(ctx: Context, *, illicit: bool) -> bool:
 def add_dark_transfer(ctx: Context, *, illicit: bool) -> bool:
     """A loitering ship met by a partner whose AIS is off from approach to departure.
 
-    The partner's last fix before and first fix after lie 5-35 km from the
-    meeting (0.3-1.5 h at 9-13 kn); its silence (>= 6.5 h) is one gap that
-    overlaps the loiterer's drift.
+    The partner's last fix before and first fix after lie 3-19 km from the
+    meeting (AIS off 0.2-0.8 h before arriving, on as long after leaving, at
+    9-13 kn); its silence (>= 5.4 h) is one gap that overlaps the loiterer's
+    drift.
     """
     rng = ctx.rng
     a, b, plan = transfer_pair(rng, ctx.taken_mmsis, ctx.region.local_mids, illicit=illicit)
@@ -215,7 +216,7 @@ def add_dark_transfer(ctx: Context, *, illicit: bool) -> bool:
     dur_s = float(rng.uniform(5.0, 12.0)) * H
     wait_s = float(rng.uniform(0.5, 2.0)) * H
     linger_s = float(rng.uniform(0.0, 1.0)) * H
-    approach_s, depart_s = (float(x) * H for x in rng.uniform(0.3, 1.5, 2))
+    approach_s, depart_s = (float(x) * H for x in rng.uniform(0.2, 0.8, 2))
     need_before, need_after = wait_s + approach_s + 2 * H, linger_s + depart_s + 2 * H
     where = ctx.location_kind(illicit)
     t_start = ctx.start_time(ctx.region.lon_center, need_before, need_after, dur_s, plan.night_bias)
