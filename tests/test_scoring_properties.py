@@ -12,10 +12,11 @@ from stswatch.pipeline.scoring.features import FEATURE_COLUMNS, compute_features
 from stswatch.pipeline.scoring.solar import night_share
 
 H = pd.Timedelta(hours=1)
+#: Swapped with the vessel's role. Not the call sign: like the MMSI's MID, it is
+#: the flag the radio licence was issued by, so it stays with its MMSI.
 SIDE_FIELDS = (
     "vessel_name",
     "imo",
-    "callsign",
     "ship_type",
     "length_m",
     "draught_before_m",

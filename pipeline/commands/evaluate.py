@@ -7,7 +7,9 @@ ROC-AUC of every location/context column is printed to show it); the shifted
 set (another region, satellite-like sparse reporting); and the reversed set
 (illicit transfers inshore and in lightering zones, legitimate ones far
 offshore). For each: PR-AUC, ROC-AUC, Brier score, ties and a reliability
-table for the model and the rule-based score side by side. The drop-one-group
+table for the model and the rule-based score side by side. ``--real FILE...``
+also scores real AIS files (no labels: the score and reasons per event, to
+read against what is known about them). The drop-one-group
 ablation is read from the card (computed by ``stswatch train`` from the same
 plan), or recomputed with ``--ablation`` (rebuilds the training set too).
 """
@@ -37,6 +39,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also report on the analysts' verdicts in this store (counts, cross-validated)",
     )
     parser.add_argument(
+        "--real",
+        type=Path,
+        nargs="+",
+        default=None,
+        metavar="FILE",
+        help=(
+            "also score real AIS files (any format stswatch reads; no labels): each event's "
+            "score and reasons, e.g. the GFW encounter fixture"
+        ),
+    )
+    parser.add_argument(
         "--ablation",
         action="store_true",
         help="recompute the drop-one-group ablation (rebuilds the training set; ~1 min)",
@@ -50,6 +63,29 @@ def _print_location_check(data) -> None:
     print("  location/context alone on this set (ROC-AUC, 0.5 = no information):")
     for name, auc in single_feature_auc(data, CONTEXT_FEATURES).items():
         print(f"    {name:<26} {auc:.3f}")
+
+
+def score_real_files(paths: list[Path], model) -> list[str]:
+    """Ingest (in memory), detect and score real files: one line per event, reasons below."""
+    import pyarrow as pa
+
+    from stswatch.pipeline.cleaning import clean
+    from stswatch.pipeline.detection import detect_frames
+    from stswatch.pipeline.readers import read_any
+    from stswatch.pipeline.scoring import score_events
+
+    tables = [b.observations for p in paths for b in read_any(p)]
+    cleaned = clean(pa.concat_tables(tables))
+    result = detect_frames(cleaned.positions.to_pandas(), cleaned.vessels.to_pandas())
+    scored = score_events(result, result.vessels, model=model)
+    lines = [f"real AIS ({', '.join(p.name for p in paths)}): {len(scored)} events, no labels"]
+    for r in scored.sort_values("score", ascending=False).itertuples():
+        lines.append(
+            f"  {r.score:.3f} {getattr(r, 'kind', 'rendezvous')} {r.mmsi_a}-{r.mmsi_b} "
+            f"{r.start_time:%Y-%m-%d %H:%M}-{r.end_time:%H:%M} UTC, {r.duration_h:.1f} h"
+        )
+        lines.extend(f"      {reason}" for reason in r.reasons)
+    return lines
 
 
 def run(args: argparse.Namespace) -> int:
@@ -99,6 +135,12 @@ def run(args: argparse.Namespace) -> int:
         from stswatch.pipeline.scoring.verdict_learning import report_on_verdicts
 
         print(report_on_verdicts(args.store, model, card, plan, workers=max(1, args.workers)))
+        print()
+    if args.real:
+        missing = [p for p in args.real if not p.is_file()]
+        if missing:
+            return fail(f"no such file: {missing[0]}")
+        print("\n".join(score_real_files(list(args.real), model)))
         print()
     if args.ablation:
         train = build_set("train", plan, DEFAULT_CONFIG, workers=args.workers)

@@ -111,8 +111,10 @@ def cargo_features(legs: Mapping[str, np.ndarray], cfg: ScoringConfig) -> dict[s
     small = np.where(
         np.isfinite(receiver_length), (receiver_length < cfg.large_ship_length_m) * 1.0, np.nan
     )
+    known = np.isfinite(eff["a"]) | np.isfinite(eff["b"])
     return {
-        "draught_change_max_m": np.fmax(size["a"], size["b"]),
+        # unknown (no draught reported on either side) is not "no change"
+        "draught_change_max_m": np.where(known, np.fmax(size["a"], size["b"]), np.nan),
         "opposite_draught_change": (big["a"] & big["b"] & (sign["a"] != sign["b"])).astype(
             np.float64
         ),

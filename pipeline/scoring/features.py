@@ -82,12 +82,17 @@ def _identity_side(
     else:
         reported = callsign.map(callsign_country)
     name = rv[f"vessel_name_{side}"] if f"vessel_name_{side}" in rv.columns else None
+    # a vessel that sent no static report at all in the window has an unknown
+    # identity, not a missing one (a position-only feed, or no message 5 heard)
+    heard = ~missing_name(rv, side) | callsign.notna().to_numpy() | np.isfinite(imo)
+    for field in ("ship_type", "length_m"):
+        heard |= np.isfinite(side_col(rv, field, side))
     return {
         "mmsi": mmsi.astype(np.float64),
         "imo": imo,
-        "missing_imo": missing_imo(imo).astype(np.float64),
+        "missing_imo": (missing_imo(imo) & heard).astype(np.float64),
         "invalid_imo": invalid_imo(imo).astype(np.float64),
-        "missing_name": missing_name(rv, side).astype(np.float64),
+        "missing_name": (missing_name(rv, side) & heard).astype(np.float64),
         "vessel_name": name.to_numpy(dtype=object) if name is not None else None,
         "mid": mid_of(mmsi).astype(np.float64),
         "callsign": callsign.to_numpy(dtype=object),

@@ -53,6 +53,7 @@ DEFAULT_MODEL_DIR = Path(str(resources.files("stswatch.data") / "model"))
 ALLOWED_TYPES: tuple[str, ...] = (
     "stswatch.pipeline.scoring.model.SuspicionModel",
     "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",  # the default calibration map
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.model_selection._split.StratifiedKFold",
     "numpy.dtype",  # the logistic variant's imputer stores its dtype

@@ -6,7 +6,7 @@ on both vessels, away from port) must report them:
 =========================  ==============  =========================================
 kind                       is_rendezvous   geometry
 =========================  ==============  =========================================
-illicit_rendezvous         True            zone, offshore or coastal; < 200 m, < 1 kn, 3-14 h
+illicit_rendezvous         True            zone, offshore or coastal; < 200 m, < 1 kn, 3-24 h
 legit_transfer             True            the same places, sizes and durations
 dark_transfer              False           one ship loitering, its partner alongside with AIS off
 anchorage_crowd            False           6-14 ships at anchor within 8 km of a port
