@@ -141,8 +141,10 @@ def hit_text(hit: dict[str, Any]) -> str:
     basis = hit["match"].split("+")[0]
     if hit["strength"] == EXACT:
         what = f"{ident[basis]} on watchlist {hit['list']}" + (f" ({listed})" if listed else "")
-        bases = " and ".join(b.upper() for b in hit["match"].split("+"))
-        return f"{hit['vessel']} {what}: exact {bases} match"
+        bases = hit["match"].split("+")
+        exact = " and ".join(b.upper() for b in bases if b != "name")
+        also = ", name agrees" if "name" in bases else ""
+        return f"{hit['vessel']} {what}: exact {exact} match{also}"
     return (
         f"{hit['vessel']} name '{hit['matched']}' matches '{listed}' on watchlist "
         f"{hit['list']}: name only, weaker (ship names are reused)"
