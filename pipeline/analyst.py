@@ -12,7 +12,10 @@ and export, so the CLI and the Prefect flows show the same thing:
 
 from __future__ import annotations
 
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -65,3 +68,70 @@ def review_queue(scored: pd.DataFrame, min_score: float, max_rows: int) -> pd.Da
     unreviewed = scored["verdict"].isna() if "verdict" in scored else True
     queue = scored[unreviewed & (scored["score"] >= min_score)]
     return rank_events(queue).head(max_rows)
+
+
+@dataclass
+class Published:
+    """What :func:`publish_events` wrote: the ranked events as exported, gaps, files."""
+
+    scored: pd.DataFrame
+    gaps: pd.DataFrame
+    path: Path
+    n_cards: int
+
+
+def publish_events(
+    scored: pd.DataFrame,
+    result: Any,
+    store_root: Path,
+    out_path: Path,
+    *,
+    watchlist: Watchlist | None,
+    cfg: Config,
+    cards_top_n: int,
+    pool: ProcessPoolExecutor | None = None,
+) -> Published:
+    """Annotate, rank, draw the cards and write the map files of one publish step.
+
+    ``result`` is the step's ``DetectionResult``; the GeoJSON goes to
+    ``out_path`` with the GeoPackage and the cards folder beside it.
+    """
+    from stswatch.pipeline.cards.writer import write_cards
+    from stswatch.pipeline.export import write_map
+    from stswatch.pipeline.map_output import (
+        approach_tracks,
+        event_map_properties,
+        gap_map_properties,
+        loitering_map_properties,
+        nearest_ports,
+    )
+    from stswatch.pipeline.spine import gaps_to_publish
+
+    scored = annotate_for_review(scored, result.vessels, store_root, watchlist=watchlist, cfg=cfg)
+    scored = rank_events(scored)
+    ports = nearest_ports(scored)
+    out = cfg.output
+    cards = write_cards(
+        scored,
+        result.positions,
+        result.vessels,
+        out_path,
+        top_n=cards_top_n,
+        workers=out.card_workers,
+        window_h=out.card_window_h,
+        dash_gap_h=cfg.tracks.max_interpolation_gap_h,
+        min_gap_h=cfg.gaps.min_gap_h,
+        ports=ports,
+        pool=pool,
+    )
+    if not scored.empty:
+        card = scored["event_id"].map(cards).astype(object)
+        scored["card"] = card.where(card.notna(), None)
+    scored = event_map_properties(scored, result.loitering, ports, cfg.gaps.link_window_h)
+    gaps = gap_map_properties(gaps_to_publish(result.gaps, scored, cfg), scored)
+    tracks = approach_tracks(
+        scored, result.positions, out.track_leg_h, split_gap_h=cfg.tracks.max_interpolation_gap_h
+    )
+    loitering = loitering_map_properties(result.loitering)
+    path = write_map(out_path, scored, tracks, loitering, gaps)
+    return Published(scored, gaps, path, len(cards))

@@ -155,23 +155,10 @@ def detect_and_publish(
     (default ``cfg.output.cards_top_n``). Events are screened against
     ``watchlist`` and carry the store's verdicts.
     """
-    from stswatch.pipeline.analyst import (
-        annotate_for_review,
-        rank_events,
-        review_counts,
-        review_queue,
-    )
-    from stswatch.pipeline.cards.writer import write_cards
+    from stswatch.pipeline.analyst import publish_events, review_counts, review_queue
+    from stswatch.pipeline.cards.pool import card_pool
     from stswatch.pipeline.detection import detect_range
     from stswatch.pipeline.event_history import read_history, record_rendezvous
-    from stswatch.pipeline.export import write_map
-    from stswatch.pipeline.map_output import (
-        approach_tracks,
-        event_map_properties,
-        gap_map_properties,
-        loitering_map_properties,
-        nearest_ports,
-    )
     from stswatch.pipeline.scoring import score_events
     from stswatch.pipeline.storage import Store
 
@@ -179,55 +166,40 @@ def detect_and_publish(
         raise ValueError(f"end date {end} is before start date {start}")
     store_root = Path(store_root)
     store = Store(store_root)
-    result = detect_range(store_root, start, end, cfg)
-    history = read_history(store, start, cfg.scoring.recurrence_lookback_days)
-    scored = score_events(result, result.vessels, history=history, model=model)
-    record_rendezvous(store, result.rendezvous, start, end)
-    scored = annotate_for_review(scored, result.vessels, store_root, watchlist=watchlist, cfg=cfg)
-    scored = rank_events(scored)
-    ports = nearest_ports(scored)
-    out = cfg.output
-    cards = write_cards(
-        scored,
-        result.positions,
-        result.vessels,
-        Path(out_path),
-        top_n=out.cards_top_n if cards_top_n is None else cards_top_n,
-        workers=out.card_workers,
-        window_h=out.card_window_h,
-        dash_gap_h=cfg.tracks.max_interpolation_gap_h,
-        min_gap_h=cfg.gaps.min_gap_h,
-        ports=ports,
-    )
-    if not scored.empty:
-        scored["card"] = scored["event_id"].map(cards).astype(object)
-        scored["card"] = scored["card"].where(scored["card"].notna(), None)
-    scored = event_map_properties(scored, result.loitering, ports, cfg.gaps.link_window_h)
-    gaps = gap_map_properties(gaps_to_publish(result.gaps, scored, cfg), scored)
-    tracks = approach_tracks(
-        scored,
-        result.positions,
-        out.track_leg_h,
-        split_gap_h=cfg.tracks.max_interpolation_gap_h,
-    )
-    loitering = loitering_map_properties(result.loitering)
-    path = write_map(Path(out_path), scored, tracks, loitering, gaps)
+    n_cards = cfg.output.cards_top_n if cards_top_n is None else cards_top_n
+    # card workers start now and are ready when detection and scoring are done
+    with card_pool(cfg.output.card_workers, n_cards) as pool:
+        result = detect_range(store_root, start, end, cfg)
+        history = read_history(store, start, cfg.scoring.recurrence_lookback_days)
+        scored = score_events(result, result.vessels, history=history, model=model)
+        record_rendezvous(store, result.rendezvous, start, end)
+        published = publish_events(
+            scored,
+            result,
+            store_root,
+            Path(out_path),
+            watchlist=watchlist,
+            cfg=cfg,
+            cards_top_n=n_cards,
+            pool=pool,
+        )
+    scored = published.scored
     dark = scored["kind"].eq("dark_rendezvous").to_numpy() if "kind" in scored else False
     return PublishResult(
-        geojson_path=path,
+        geojson_path=published.path,
         start=start,
         end=end,
         n_rendezvous=int(len(scored) - np.sum(dark)),
         n_dark_rendezvous=int(np.sum(dark)),
         n_loitering=len(result.loitering),
-        n_gaps=len(gaps),
+        n_gaps=len(published.gaps),
         scored=scored,
         top_events=top_events(scored, top_n),
         reviewed=review_counts(scored),
         review_queue=review_queue(
             scored, cfg.review.review_queue_min_score, cfg.review.review_queue_max_rows
         ),
-        n_cards=len(cards),
+        n_cards=published.n_cards,
     )
 
 

@@ -2,10 +2,9 @@
 
 Cards go next to the GeoJSON, in ``<out stem>_cards/<event_id>.png`` and
 ``.md``. Rendering is CPU-bound Python (matplotlib), so cards are drawn in
-worker processes; each worker gets only its event's slice (:class:`CardData`,
-a few thousand fixes), never the day's frames, and at most ``2 x workers``
-slices exist at once. The workers are started with ``spawn``: the parent may
-hold threads (pyarrow, Prefect), and forking a threaded process can deadlock.
+worker processes (:mod:`.pool`); each worker gets only its event's slice
+(:class:`CardData`, a few thousand fixes), never the day's frames, and at
+most ``2 x workers`` slices exist at once.
 
 Every file is written aside and renamed, and cards of events that left the
 top N since the last run are removed, so the folder always matches the
@@ -14,7 +13,6 @@ GeoJSON beside it.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -23,10 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from stswatch.pipeline.cards.data import CardData, card_inputs
-
-#: Fewer cards than this are drawn in the calling process: starting workers
-#: (~1 s each, importing matplotlib) costs more than it saves.
-MIN_CARDS_FOR_WORKERS = 6
+from stswatch.pipeline.cards.pool import card_pool
 
 
 def cards_dir(geojson_path: Path) -> Path:
@@ -88,12 +83,15 @@ def write_cards(
     dash_gap_h: float = 1.0,
     min_gap_h: float = 6.0,
     ports: pd.DataFrame | None = None,
+    pool: ProcessPoolExecutor | None = None,
 ) -> dict[str, str]:
     """Cards of the ``top_n`` first rows of ``ranked`` (rank order); event id -> PNG path.
 
     The paths are relative to the GeoJSON's folder (what the ``card``
     property holds). ``top_n`` 0 writes none and removes the folder's cards.
-    ``ports``: the nearest port per event (``map_output.nearest_ports``).
+    ``ports``: the nearest port per event (``map_output.nearest_ports``);
+    ``pool``: workers already started (:func:`.pool.card_pool`), else one is
+    started here when the cards are many enough.
     """
     folder = cards_dir(geojson_path)
     top = ranked.head(max(top_n, 0))
@@ -108,12 +106,14 @@ def write_cards(
         min_gap_h=min_gap_h,
         ports=ports.loc[top.index] if ports is not None and not top.empty else None,
     )
-    if len(top) < MIN_CARDS_FOR_WORKERS or workers <= 1:
-        written = [render_card(card, folder) for card in cards]
+    if pool is not None:
+        written = list(_bounded(pool, cards, folder, 2 * workers))
     else:
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            written = list(_bounded(pool, cards, folder, 2 * workers))
+        with card_pool(workers, len(top)) as own:
+            if own is None:
+                written = [render_card(card, folder) for card in cards]
+            else:
+                written = list(_bounded(own, cards, folder, 2 * workers))
     _remove_stale(folder, set(written))
     rel = folder.name
     return {event_id: f"{rel}/{event_id}.png" for event_id in written}
