@@ -92,6 +92,7 @@ def child(store: Path, day: str, top: int, workers: int, out: Path) -> dict:
     import psutil
 
     from stswatch.pipeline.analyst import annotate_for_review, rank_events
+    from stswatch.pipeline.cards.pool import card_pool
     from stswatch.pipeline.cards.writer import write_cards
     from stswatch.pipeline.config import DEFAULT_CONFIG
     from stswatch.pipeline.detection import detect_range
@@ -100,20 +101,28 @@ def child(store: Path, day: str, top: int, workers: int, out: Path) -> dict:
 
     d = date.fromisoformat(day)
     cfg = DEFAULT_CONFIG
-    result = detect_range(store, d, d, cfg)
-    scored = score_events(result, result.vessels)
-    ranked = rank_events(
-        annotate_for_review(scored, result.vessels, store, watchlist=None, cfg=cfg)
-    )
-    ports = nearest_ports(ranked)
-    rss_before = psutil.Process().memory_info().rss / 2**20
-    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    cpu0, t0 = time.process_time(), time.perf_counter()
-    paths = write_cards(
-        ranked, result.positions, result.vessels, out, top_n=top, workers=workers, ports=ports
-    )
-    wall = time.perf_counter() - t0
-    cpu = time.process_time() - cpu0
+    with card_pool(workers, top) as pool:  # as the spine does: workers start with detection
+        result = detect_range(store, d, d, cfg)
+        scored = score_events(result, result.vessels)
+        ranked = annotate_for_review(scored, result.vessels, store, watchlist=None, cfg=cfg)
+        ranked = rank_events(ranked)
+        ports = nearest_ports(ranked)
+        rss_before = psutil.Process().memory_info().rss / 2**20
+        peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        paths = write_cards(
+            ranked,
+            result.positions,
+            result.vessels,
+            out,
+            top_n=top,
+            workers=workers,
+            ports=ports,
+            pool=pool,
+        )
+        wall = time.perf_counter() - t0
+        cpu = time.process_time() - cpu0
+        workers_cpu, workers_peak = _descendants()
     return {
         "events": len(ranked),
         "pings": len(result.positions),
