@@ -377,14 +377,22 @@ def _draw_distance(ax: Axes, card: CardData) -> None:
     _time_axis(ax)
 
 
+def _broken(times: pd.Series, values: pd.Series, gap_h: float) -> tuple[np.ndarray, np.ndarray]:
+    """The series with a NaN after every silence of ``gap_h`` or more: no line across it."""
+    t = times.to_numpy()
+    v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    cut = np.flatnonzero(np.diff(t) >= np.timedelta64(int(gap_h * 3600), "s")) + 1
+    return np.insert(t, cut, t[cut - 1]), np.insert(v, cut, np.nan)
+
+
 def _draw_speed(ax: Axes, card: CardData) -> None:
     _shade(ax, card)
     for side in SIDES:
         tr = card.tracks[side]
         if tr.empty:
             continue
-        sog = pd.to_numeric(tr["sog_kn"], errors="coerce")
-        ax.plot(tr["timestamp"], sog, color=COLOURS[side], lw=0.9, alpha=0.9)
+        t, sog = _broken(tr["timestamp"], tr["sog_kn"], card.dash_gap_h)
+        ax.plot(t, sog, color=COLOURS[side], lw=0.9, alpha=0.9)
     ax.set_ylabel("speed (kn)", fontsize=9)
     ax.set_ylim(bottom=0)
     _title(ax, SPEED_TITLE)
