@@ -23,6 +23,7 @@ from stswatch.flows.common import finish, run_reference_date
 from stswatch.flows.engine import run_days
 from stswatch.flows.params import (
     FlowSource,
+    WatchlistParameter,
     validate_backfill_range,
     validate_source,
     validate_watchlist,
@@ -57,13 +58,7 @@ def backfill_flow(
         str | None,
         Field(description="Dask scheduler, e.g. tcp://10.0.0.5:8786 (else STSWATCH_DASK_ADDRESS)"),
     ] = None,
-    watchlist: Annotated[
-        list[str] | None,
-        Field(
-            description="Watchlist files to screen events against: CSV (imo,mmsi,name,list,note) "
-            "or OpenSanctions FollowTheMoney JSON lines"
-        ),
-    ] = None,
+    watchlist: WatchlistParameter = None,
 ) -> State[Any]:
     """Backfill a range of UTC days: acquire, ingest, detect, score, publish each.
 

@@ -21,6 +21,7 @@ from stswatch.flows.common import finish, run_reference_date
 from stswatch.flows.engine import run_days
 from stswatch.flows.params import (
     FlowSource,
+    WatchlistParameter,
     day_is_done,
     days_to_process,
     validate_source,
@@ -52,13 +53,7 @@ def daily_flow(
     ] = None,
     max_concurrency: Annotated[int, Field(ge=1, le=64, description="Days at once")] = 2,
     dask_address: Annotated[str | None, Field(description="Dask scheduler address")] = None,
-    watchlist: Annotated[
-        list[str] | None,
-        Field(
-            description="Watchlist files to screen events against: CSV (imo,mmsi,name,list,note) "
-            "or OpenSanctions FollowTheMoney JSON lines"
-        ),
-    ] = None,
+    watchlist: WatchlistParameter = None,
 ) -> State[Any]:
     """Process the latest published day and heal missing days in the look-back window.
 

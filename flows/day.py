@@ -18,7 +18,12 @@ from pydantic import Field
 from stswatch.flows.artifacts import Progress
 from stswatch.flows.common import finish
 from stswatch.flows.engine import run_days
-from stswatch.flows.params import FlowSource, validate_source, validate_watchlist
+from stswatch.flows.params import (
+    FlowSource,
+    WatchlistParameter,
+    validate_source,
+    validate_watchlist,
+)
 from stswatch.flows.runners import RunnerChoice
 from stswatch.flows.settings import orchestration_config
 
@@ -36,13 +41,7 @@ def day_flow(
     ] = None,
     base_url: Annotated[str | None, Field(description="Mirror of the publisher")] = None,
     overwrite: Annotated[bool, Field(description="Redo the day even if its outputs exist")] = True,
-    watchlist: Annotated[
-        list[str] | None,
-        Field(
-            description="Watchlist files to screen events against: CSV (imo,mmsi,name,list,note) "
-            "or OpenSanctions FollowTheMoney JSON lines"
-        ),
-    ] = None,
+    watchlist: WatchlistParameter = None,
 ) -> State[Any]:
     """Process one UTC day: acquire, ingest, detect, score, publish GeoJSON.
 

@@ -13,13 +13,25 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Annotated, Literal, get_args
+
+from pydantic import Field
 
 #: Where a day's input comes from. ``local`` picks the day's file from an
 #: input folder (files written by ``stswatch simulate``, or downloaded by
 #: hand); the others download the publisher's daily file.
 FlowSource = Literal["marinecadastre", "dma", "local"]
 FLOW_SOURCES: tuple[str, ...] = get_args(FlowSource)
+
+
+#: The flows' ``watchlist`` parameter, as the UI's run form shows it.
+WatchlistParameter = Annotated[
+    list[str] | None,
+    Field(
+        description="Watchlist files to screen events against: CSV (imo,mmsi,name,list,note) "
+        "or OpenSanctions FollowTheMoney JSON lines"
+    ),
+]
 
 
 class ParameterError(ValueError):

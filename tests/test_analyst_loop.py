@@ -9,32 +9,17 @@ plan from the new model's card.
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from test_scoring_training import TINY  # the small plan with both classes in every set
 
 from stswatch.pipeline.cli import main
-from stswatch.pipeline.scoring.training import TrainingPlan
 from stswatch.pipeline.simulator import SimulationConfig, simulate, write_marinecadastre
 
 DAY = date(2024, 5, 14)
-#: Small but with both classes in every set (like tests/test_scoring_training.py's).
-TINY = TrainingPlan(
-    seed=5,
-    train_regions=("gulf_of_mexico",),
-    test_regions=("west_africa",),
-    shifted_regions=("malacca",),
-    days_per_region_train=2,
-    days_per_region_test=1,
-    days_per_region_shifted=1,
-    n_background_vessels=10,
-    n_illicit_rendezvous=4,
-    n_legit_transfers=4,
-    n_days=1,
-)
 RANKED = ("rendezvous", "dark_rendezvous")
 
 
@@ -102,7 +87,7 @@ def test_verdicts_survive_a_rerun_and_teach_the_model(tmp_path: Path, capsys) ->
     n_used = sum(v != "unsure" for v in verdicts.values())
     assert real.meta["n_used"] == n_used and real.meta["n_not_found"] == 0
     model_dir = tmp_path / "model"
-    run_ = train_and_save(replace(TINY), model_dir, workers=1, real=real)
+    run_ = train_and_save(TINY, model_dir, workers=1, real=real)
     used = run_.card["training"]["analysts_verdicts"]
     assert used["n_used"] == n_used and 0 < used["weight_per_verdict"] <= 5.0
     assert run_.test.meta["n_events"] > 0  # the held-out set is still the simulated one

@@ -38,13 +38,16 @@ def card_pool(workers: int, n_cards: int) -> Iterator[ProcessPoolExecutor | None
     if workers <= 1 or n_cards < MIN_CARDS_FOR_WORKERS:
         yield None
         return
+    pool = None
     try:
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(PRELOAD)
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
         for _ in range(workers):
             pool.submit(_ready)
-    except (ValueError, OSError, AssertionError):
+    except (ValueError, OSError, AssertionError):  # AssertionError: a daemonic process
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
         yield None
         return
     try:

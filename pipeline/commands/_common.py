@@ -64,3 +64,14 @@ def load_watchlist_args(paths: list[Path] | None):  # -> Watchlist | None
     if watchlist is not None:
         print(f"watchlist: {watchlist.describe()}")
     return watchlist
+
+
+def analyst_options(args: argparse.Namespace) -> dict:
+    """``watchlist`` and ``cards_top_n`` for the spine from ``--watchlist`` and ``--cards``.
+
+    Raises ValueError (a malformed list's WatchlistError is one) with the
+    message to show; checked before any work starts.
+    """
+    if args.cards is not None and args.cards < 0:
+        raise ValueError("--cards must be >= 0")
+    return {"watchlist": load_watchlist_args(args.watchlist), "cards_top_n": args.cards}

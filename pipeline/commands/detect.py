@@ -7,9 +7,9 @@ from pathlib import Path
 
 from stswatch.pipeline.commands._common import (
     add_output_arguments,
+    analyst_options,
     fail,
     iso_date,
-    load_watchlist_args,
 )
 
 
@@ -44,14 +44,11 @@ def run(args: argparse.Namespace) -> int:
             "run `stswatch ingest` first"
         )
     from stswatch.pipeline.spine import detect_and_publish
-    from stswatch.pipeline.watchlist import WatchlistError
 
     try:
-        watchlist = load_watchlist_args(args.watchlist)
-    except WatchlistError as exc:
+        options = analyst_options(args)
+    except ValueError as exc:
         return fail(str(exc))
-    if args.cards is not None and args.cards < 0:
-        return fail("--cards must be >= 0")
     try:
         result = detect_and_publish(
             args.store,
@@ -59,8 +56,7 @@ def run(args: argparse.Namespace) -> int:
             end,
             args.out,
             top_n=args.top,
-            watchlist=watchlist,
-            cards_top_n=args.cards,
+            **options,
         )
     except (ValueError, OSError) as exc:
         return fail(str(exc))

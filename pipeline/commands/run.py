@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from stswatch.pipeline.commands._common import add_output_arguments, fail, load_watchlist_args
+from stswatch.pipeline.commands._common import add_output_arguments, analyst_options, fail
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,14 +33,11 @@ def run(args: argparse.Namespace) -> int:
     if missing:
         return fail(f"no such file: {', '.join(missing)}")
     from stswatch.pipeline.spine import run_files
-    from stswatch.pipeline.watchlist import WatchlistError
 
     try:
-        watchlist = load_watchlist_args(args.watchlist)
-    except WatchlistError as exc:
+        options = analyst_options(args)
+    except ValueError as exc:
         return fail(str(exc))
-    if args.cards is not None and args.cards < 0:
-        return fail("--cards must be >= 0")
     try:
         result = run_files(
             args.files,
@@ -48,8 +45,7 @@ def run(args: argparse.Namespace) -> int:
             args.out,
             progress=not args.no_progress,
             top_n=args.top,
-            watchlist=watchlist,
-            cards_top_n=args.cards,
+            **options,
         )
     except (ValueError, OSError) as exc:
         return fail(str(exc))
