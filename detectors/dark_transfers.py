@@ -127,7 +127,7 @@ def find_dark_transfers(
     :func:`stswatch.detectors.gaps.detect_gaps` output (silences of at least
     ``cfg.min_partner_gap_h`` are considered). ``start_time``/``end_time`` are
     the plausible alongside window (silence minus the legs in and out,
-    within the loitering), widened to the resampling grid so ids are stable;
+    within the loitering), narrowed to the resampling grid so ids are stable;
     ``mean_lat``/``mean_lon`` the loitering position; distances between the
     hulls are unknown (NaN). Sorted by (start_time, mmsi_a, mmsi_b).
     """
@@ -185,8 +185,10 @@ def _rows(
 ) -> pd.DataFrame:
     """Event-frame rows of the chosen (silence, loiterer) pairs."""
     interval_ms = int(resample_interval_min) * 60_000
-    start_ms = (np.floor(cand["w_lo"].to_numpy() / interval_ms) * interval_ms).astype(np.int64)
-    end_ms = (np.ceil(cand["w_hi"].to_numpy() / interval_ms) * interval_ms).astype(np.int64)
+    # narrowed to the grid: the window stays inside the silence (no partner fix
+    # falls in it) and its start is a grid tick, so ids are stable
+    start_ms = (np.ceil(cand["w_lo"].to_numpy() / interval_ms) * interval_ms).astype(np.int64)
+    end_ms = (np.floor(cand["w_hi"].to_numpy() / interval_ms) * interval_ms).astype(np.int64)
     partner = cand["partner"].to_numpy(np.int64)
     loiterer = cand["loiterer"].to_numpy(np.int64)
     mmsi_a, mmsi_b = np.minimum(partner, loiterer), np.maximum(partner, loiterer)

@@ -200,6 +200,7 @@ def link_gaps(
     cfg: GapConfig,
     *,
     silences: pd.DataFrame | None = None,
+    tolerance_min: float = 0.0,
 ) -> pd.DataFrame:
     """Attach each vessel's gaps around each rendezvous, counting only one-sided silence.
 
@@ -212,9 +213,12 @@ def link_gaps(
     ``gaps``; pass the shorter silences too, so a 5 h shared hole inside a 7 h
     gap is not dark evidence). A silence shared by two ships sitting together
     is a reception hole; only a one-sided one is going dark. ``gap_ids`` lists
-    every linked gap id (before/after, vessel a then b). Returns a copy of
-    ``rendezvous`` with these columns added (replaced if present); row order
-    is unchanged.
+    every linked gap id (before/after, vessel a then b). ``tolerance_min``
+    widens both windows into the event: event times lie on the resampling
+    grid, where a fix up to half an interval late still makes the first tick
+    (a vessel back from silence at 09:04 is "at" the 09:00 start). Returns a
+    copy of ``rendezvous`` with these columns added (replaced if present);
+    row order is unchanged.
     """
     out = rendezvous.copy()
     n = len(out)
@@ -224,8 +228,9 @@ def link_gaps(
         out["gap_ids"] = pd.Series([], dtype=object)
         return out
     window_ms = round(cfg.link_window_h * 3_600_000.0)
-    ev_start = _utc_ms(out["start_time"])
-    ev_end = _utc_ms(out["end_time"])
+    tolerance_ms = round(tolerance_min * 60_000.0)
+    ev_start = _utc_ms(out["start_time"]) + tolerance_ms
+    ev_end = _utc_ms(out["end_time"]) - tolerance_ms
     ids_per_event: list[list[str]] = [[] for _ in range(n)]
 
     if len(gaps):

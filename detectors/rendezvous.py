@@ -38,6 +38,7 @@ import pandas as pd
 from stswatch.detectors.events import event_ids
 from stswatch.detectors.tracks import ms_to_timestamps, timestamps_to_ms
 from stswatch.geo.spatial_index import close_pairs
+from stswatch.geo.sts_areas import StsAreas
 from stswatch.pipeline.config import Config, PortFilterConfig, RendezvousConfig
 
 log = logging.getLogger(__name__)
@@ -387,22 +388,36 @@ def apply_port_filter(
 
 
 def detect_rendezvous(
-    resampled: pd.DataFrame, cfg: Config, *, anchorages: pd.DataFrame | None = None
+    resampled: pd.DataFrame,
+    cfg: Config,
+    *,
+    anchorages: pd.DataFrame | None = None,
+    sts_areas: StsAreas | None = None,
 ) -> pd.DataFrame:
     """Rendezvous away from port, one row per event, sorted by (start_time, mmsi_a, mmsi_b).
 
-    ``anchorages`` are the learned anchorages of the data window
-    (:func:`stswatch.detectors.anchorages.learn_anchorages`); when None they are learned
-    here from ``resampled`` itself, which is what a caller without raw pings
-    has. Use :func:`find_rendezvous` + :func:`apply_port_filter` to also get
-    the per-tick positions.
+    ``anchorages`` are the *port* anchorages of the data window; when None
+    they are learned here from ``resampled`` itself (what a caller without raw
+    pings has) and split like :func:`stswatch.pipeline.detection.detect_frames`
+    does: offshore crowds and crowds inside ``sts_areas`` (default: the
+    shipped reference) are STS areas, where meetings are kept. Use
+    :func:`find_rendezvous` + :func:`apply_port_filter` to also get the
+    per-tick positions.
     """
     candidates = find_rendezvous(
         resampled, cfg.rendezvous, resample_interval_min=cfg.tracks.resample_interval_min
     )
     if anchorages is None and not candidates.events.empty:
-        learn = _optional("stswatch.detectors.anchorages", "learn_anchorages")
-        anchorages = learn(resampled, cfg.port_filter) if learn is not None else None
+        from stswatch.detectors.anchorages import learn_anchorages
+        from stswatch.detectors.sts_context import split_anchorages
+        from stswatch.geo.sts_areas import listed_sts_areas
+
+        anchorages, _ = split_anchorages(
+            learn_anchorages(resampled, cfg.port_filter),
+            listed_sts_areas() if sts_areas is None else sts_areas,
+            cfg.sts_areas,
+            cfg.port_filter,
+        )
     events = apply_port_filter(candidates, cfg.port_filter, anchorages)
     return events.sort_values(["start_time", "mmsi_a", "mmsi_b"], kind="stable").reset_index(
         drop=True

@@ -5,10 +5,11 @@ vessels sitting still in one place) means two different things:
 
 * near a port it is where ships wait for a berth, and meetings there are
   routine: the away-from-port rule keeps rendezvous 10 km from it;
-* offshore, or inside a listed STS/lightering area, it is where ships wait
-  for a *transfer*: the Gulf of Mexico's lightering zones fill with waiting
-  tankers. Treating such a place as an anchorage drops every transfer in it,
-  the legitimate ones and the illicit ones hiding among them.
+* offshore (beyond 12 nm, or far from any port), or inside a listed
+  STS/lightering area, it is where ships wait for a *transfer*: the Gulf of
+  Mexico's lightering zones fill with waiting tankers. Treating such a place
+  as an anchorage drops every transfer in it, the legitimate ones and the
+  illicit ones hiding among them.
 
 :func:`split_anchorages` sorts the learned cells into port anchorages (which
 keep the away-from-anchorage rule) and learned STS areas (which do not).
@@ -28,7 +29,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from stswatch.geo.coast import distance_to_coast_m
-from stswatch.geo.ports import m_to_chord, unit_vectors
+from stswatch.geo.ports import distance_to_port_m, m_to_chord, unit_vectors
 from stswatch.geo.sts_areas import LEARNED, LISTED, StsAreas
 from stswatch.pipeline.config import PortFilterConfig, StsAreaConfig
 
@@ -41,10 +42,11 @@ def split_anchorages(
 ) -> tuple[pd.DataFrame, StsAreas]:
     """(port anchorages, learned STS areas) from the learned anchorage cells.
 
-    A cell is an STS area when it lies at least
-    ``cfg.learned_min_distance_to_coast_m`` from the coast or inside a listed
-    area. Learned STS cells within two anchorage cells of each other form one
-    area, named after its centre ("learned STS area 28.72N 94.38W"); each cell
+    A cell is an STS area when it lies inside a listed area, or at least
+    ``cfg.learned_min_distance_to_coast_m`` from the coast, or at least
+    ``cfg.learned_min_distance_to_port_m`` from every listed port. Learned STS
+    cells within two anchorage cells of each other form one area, named after
+    its centre ("learned STS area 28.72N 94.38W"); each cell
     contributes a disc of ``cfg.learned_area_radius_m`` to it. Cells inside a
     listed area take the listed name instead (they are not learned areas).
     """
@@ -54,6 +56,7 @@ def split_anchorages(
     lon = anchorages["lon"].to_numpy(np.float64)
     in_listed = listed.locate(lat, lon) >= 0 if len(listed) else np.zeros(lat.size, bool)
     offshore = ~(distance_to_coast_m(lat, lon) < cfg.learned_min_distance_to_coast_m)
+    offshore |= ~(distance_to_port_m(lat, lon) < cfg.learned_min_distance_to_port_m)
     sts = in_listed | offshore
     learned = offshore & ~in_listed
     return (

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from stswatch.pipeline.config import DEFAULT_CONFIG, OrchestrationConfig
+from stswatch.pipeline.config import DEFAULT_CONFIG, Config, OrchestrationConfig
 
 #: Daily run at 06:00 UTC: after DMA's overnight publication of the previous day.
 DEFAULT_DAILY_CRON = "0 6 * * *"
@@ -92,3 +92,16 @@ def base_url(env: Mapping[str, str] | None = None) -> str | None:
 def orchestration_config(env: Mapping[str, str] | None = None) -> OrchestrationConfig:
     """The orchestration thresholds in effect for this process."""
     return FlowSettings.from_env(env).orchestration
+
+
+def detection_config(env: Mapping[str, str] | None = None) -> Config:
+    """The detection Config of served runs: defaults plus ``STSWATCH_STS_AREAS``.
+
+    ``STSWATCH_STS_AREAS`` lists users' STS-area GeoJSON files separated by
+    ``os.pathsep`` (``:`` on Linux), the service's equivalent of ``--sts-areas``.
+    """
+    from stswatch.pipeline.sts_areas import config_with_area_files
+
+    env = os.environ if env is None else env
+    files = tuple(f for f in (env.get("STSWATCH_STS_AREAS") or "").split(os.pathsep) if f)
+    return config_with_area_files(files)

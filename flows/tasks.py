@@ -163,6 +163,7 @@ def publish_day(
     day: date, store: str, out_dir: str, top_n: int, watchlist: list[str] | None = None
 ) -> PublishSummary:
     """Detect, score and write ``OUT/rendezvous-DAY.geojson`` for events starting that day."""
+    from stswatch.flows.settings import detection_config
     from stswatch.pipeline.spine import TOP_EVENT_COLUMNS, detect_and_publish
 
     warm_reference_data()
@@ -173,7 +174,7 @@ def publish_day(
         day,
         day,
         out_path,
-        cfg=DEFAULT_CONFIG,
+        cfg=detection_config(),
         top_n=top_n,
         watchlist=cached_watchlist(tuple(watchlist or ())),
     )

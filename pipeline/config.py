@@ -157,11 +157,13 @@ class DarkTransferConfig:
     """
 
     #: The partner's last fix before and first fix after its silence must lie
-    #: this close to the loitering position. About one hour's steaming: a
-    #: partner switches AIS off shortly before arriving and on after leaving;
-    #: wider ends make the geometry loose enough for a ship crossing a
-    #: reception hole nearby to pair.
-    max_partner_fix_distance_m: float = 20_000.0
+    #: this close to the loitering position. A partner switches AIS off some
+    #: 0.2-1 h before arriving (up to ~20 km at 12 kn), and offshore its last
+    #: *received* fix may be a satellite pass 15-45 min earlier still: 30 km.
+    #: Ends this close cannot both belong to a ship passing at transit speed
+    #: (10 kn or more): the time test below needs a silence whose ends lie
+    #: farther apart than 60 km for such a ship (ships under ~7 kn can pair).
+    max_partner_fix_distance_m: float = 30_000.0
     #: Speed assumed for the partner's legs in and out of the meeting. The top
     #: of tanker service speeds (12-15 kn), so no real partner is rejected for
     #: lack of time; a ship merely passing by still is (its ends lie too far).
@@ -193,11 +195,16 @@ class StsAreaConfig:
     #: Users' own areas: GeoJSON files of Polygon/MultiPolygon features, or
     #: Point features with a ``radius_m`` property, each with a ``name``.
     extra_files: tuple[str, ...] = ()
-    #: A learned anchorage this far from the coast is an STS area, not a port
-    #: anchorage: 12 nautical miles, the territorial sea's outer limit. Port
+    #: A learned anchorage at least this far from the coast is an STS area, not a
+    #: port anchorage: 12 nautical miles, the territorial sea's outer limit. Port
     #: authorities anchor waiting ships inside their waters; a crowd of
     #: stationary ships beyond them waits to transfer cargo, not for a berth.
     learned_min_distance_to_coast_m: float = 22_224.0
+    #: ...or this far from every listed port: a port's waiting anchorages lie
+    #: within ~25 km of it (Galveston's 10-20 km, Fujairah's up to 25 km); a
+    #: crowd nearer the coast but far from any port (an offshore lightering
+    #: area 15 km off an empty shore) waits for a transfer, not for a berth.
+    learned_min_distance_to_port_m: float = 30_000.0
     #: An event this close to a learned STS area's cell is in that area (the
     #: same 10 km a port anchorage keeps meetings away).
     learned_area_radius_m: float = 10_000.0

@@ -119,7 +119,13 @@ def _add_gap_columns(
 ) -> pd.DataFrame:
     """Link AIS gaps of either vessel around each event (one-sided hours, see link_gaps)."""
     if not events.empty and gaps is not None:
-        return link_gaps(events, gaps, cfg.gaps, silences=silences)
+        return link_gaps(
+            events,
+            gaps,
+            cfg.gaps,
+            silences=silences,
+            tolerance_min=cfg.tracks.resample_interval_min / 2.0,
+        )
     out = events.copy()
     for col in ("gap_before_h_a", "gap_before_h_b", "gap_after_h_a", "gap_after_h_b"):
         if col not in out.columns:
@@ -319,7 +325,8 @@ def detect_range(
     Only events starting within ``[start, end]`` are returned, so running day by
     day and running the whole range give the same events with the same ids.
     When a kept rendezvous may still be running at the end of what was read
-    (its last close tick within ``max_merge_gap_h`` of it), the next store day
+    (its last close tick within ``max_merge_gap_h`` + ``max_shared_silence_h``
+    of it: it may resume after a reception hole), the next store day
     is read too and detection repeated, up to ``cfg.rendezvous.max_lookahead_h``
     past the range, so a 40-hour lightering gets the same end time from a
     daily run as from a backfill.
@@ -336,9 +343,10 @@ def detect_range(
     range_end = pd.Timestamp(end + timedelta(days=1), tz="UTC")
     lookahead = pd.Timedelta(hours=cfg.rendezvous.max_lookahead_h)
     max_hi = (range_end + lookahead - pd.Timedelta(milliseconds=1)).date()
-    margin = pd.Timedelta(hours=cfg.rendezvous.max_merge_gap_h) + pd.Timedelta(
-        minutes=cfg.tracks.resample_interval_min
-    )
+    # a meeting may resume after a merge gap plus a shared silence (reception hole)
+    margin = pd.Timedelta(
+        hours=cfg.rendezvous.max_merge_gap_h + cfg.rendezvous.max_shared_silence_h
+    ) + pd.Timedelta(minutes=cfg.tracks.resample_interval_min)
     while True:
         positions, vessels = _read_window(store, lo, hi)
         result = detect_frames(

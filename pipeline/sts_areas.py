@@ -14,9 +14,9 @@ import json
 from pathlib import Path
 
 from stswatch.geo.sts_areas import StsAreaError, StsAreas, listed_sts_areas, parse_sts_areas
-from stswatch.pipeline.config import StsAreaConfig
+from stswatch.pipeline.config import DEFAULT_CONFIG, Config, StsAreaConfig
 
-__all__ = ["StsAreaError", "load_sts_areas", "read_sts_area_file"]
+__all__ = ["StsAreaError", "config_with_area_files", "load_sts_areas", "read_sts_area_file"]
 
 
 def read_sts_area_file(path: Path | str) -> StsAreas:
@@ -51,3 +51,16 @@ def load_sts_areas(cfg: StsAreaConfig) -> StsAreas:
     if cfg.use_listed:
         areas = areas + listed_sts_areas()
     return areas
+
+
+def config_with_area_files(files: tuple[str, ...], base: Config = DEFAULT_CONFIG) -> Config:
+    """``base`` with users' STS-area files added, each checked now (StsAreaError if unusable).
+
+    Front ends (``--sts-areas``, ``STSWATCH_STS_AREAS``) call this before any
+    work, so a bad file stops a run at once with one clear line.
+    """
+    for path in files:
+        read_sts_area_file(path)
+    if not files:
+        return base
+    return base.with_overrides(sts_areas={"extra_files": (*base.sts_areas.extra_files, *files)})

@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from stswatch.pipeline.cli import main
+from stswatch.pipeline.config import Config
 from stswatch.pipeline.simulator import SimulationConfig, simulate, write_marinecadastre
 
 DAY0 = date(2024, 2, 10)
@@ -39,6 +40,7 @@ def simulated(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], pd.
         n_convoys=1,
         n_pair_trawls=1,
         n_short_meetings=2,
+        n_loitering_dark_partner=2,
     )
     data = simulate(cfg)
     files = sorted(p for p in map(Path, write_marinecadastre(data, out)) if p.suffix == ".csv")
@@ -56,6 +58,9 @@ def run_output(
     args = ["run", *map(str, files), "--store", str(store), "--out", str(out), "--no-progress"]
     assert main(args) == 0
     return store, out, json.loads(out.read_text())
+
+
+RANKED_KINDS = ("rendezvous", "dark_rendezvous")
 
 
 def rendezvous(doc: dict) -> list[dict]:
@@ -85,7 +90,47 @@ def test_geojson_contract_properties(run_output: tuple[Path, Path, dict]) -> Non
         assert p["model_version"]
         assert len(p["event_id"]) >= 8
     tracks = [f for f in doc["features"] if f["properties"]["kind"] == "track"]
-    assert {t["properties"]["event_id"] for t in tracks} == {e["id"] for e in events}
+    ranked = [f for f in doc["features"] if f["properties"]["kind"] in RANKED_KINDS]
+    assert {t["properties"]["event_id"] for t in tracks} == {e["id"] for e in ranked}
+
+
+def test_dark_partner_is_published_as_a_dark_rendezvous_in_the_ranked_list(
+    run_output: tuple[Path, Path, dict], simulated: tuple[list[Path], pd.DataFrame]
+) -> None:
+    _, _, doc = run_output
+    _, truth = simulated
+    kinds = ("loitering_dark_partner", "dark_transfer")  # both put a partner dark alongside
+    scenario = truth[truth["kind"].isin(kinds) & truth["mmsi_b"].notna()]
+    assert not scenario.empty, "the simulated days must hold a partner silent alongside"
+    expected = {
+        (min(int(a), int(b)), max(int(a), int(b)))
+        for a, b in zip(scenario["mmsi_a"], scenario["mmsi_b"], strict=True)
+    }
+    dark = [f for f in doc["features"] if f["properties"]["kind"] == "dark_rendezvous"]
+    assert {(f["properties"]["mmsi_a"], f["properties"]["mmsi_b"]) for f in dark} == expected
+    gaps = {
+        f["properties"]["gap_id"]: f for f in doc["features"] if f["properties"]["kind"] == "gap"
+    }
+    for f in dark:
+        p = f["properties"]
+        assert f["geometry"]["type"] == "Point"
+        assert p["mmsi_a"] < p["mmsi_b"] and p["dark_mmsi"] in (p["mmsi_a"], p["mmsi_b"])
+        assert pd.Timestamp(p["end_time"]) - pd.Timestamp(p["start_time"]) >= pd.Timedelta("100min")
+        assert 0.0 <= p["score"] <= 1.0 and isinstance(p["reasons"], list)
+        radius = Config().dark_transfers.max_partner_fix_distance_m
+        assert 0 <= p["partner_last_fix_distance_m"] <= radius
+        assert 0 <= p["partner_first_fix_distance_m"] <= radius
+        for key in ("draught_before_m_a", "draught_after_m_b", "shared_silence_h", "sts_area_name"):
+            assert key in p
+        assert p["min_distance_m"] is None  # never seen together
+        # the partner's silence is on the map as its gap line, from last to first fix
+        gap = gaps[p["partner_gap_id"]]["properties"]
+        assert gap["mmsi"] == p["dark_mmsi"]
+    # one ranked list: every rendezvous and dark rendezvous, by score, before other kinds
+    ranked = [f for f in doc["features"] if f["properties"]["kind"] in RANKED_KINDS]
+    assert doc["features"][: len(ranked)] == ranked
+    scores = [f["properties"]["score"] for f in ranked]
+    assert scores == sorted(scores, reverse=True)
 
 
 def test_every_true_rendezvous_found_and_no_decoy(

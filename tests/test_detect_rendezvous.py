@@ -16,6 +16,8 @@ from stswatch.pipeline.config import Config
 CFG = Config()
 #: 4 km off the Landes beach (Bay of Biscay), > 50 km from any listed port.
 NEAR_COAST = (44.05, -1.4)
+#: Off Freeport, Texas: 10 km from the coast, 21 km from the nearest listed port.
+OFF_FREEPORT = (29.04, -95.0)
 
 
 def rendezvous(pos: pd.DataFrame, cfg: Config = CFG) -> pd.DataFrame:
@@ -156,8 +158,12 @@ def test_port_rule_holds_along_the_whole_event_not_its_mean() -> None:
 
 
 def test_anchorage_crowd_gives_none() -> None:
+    # Off Freeport, Texas: 10 km from the coast and 21 km from the port, so only
+    # the anchorage rule can reject the crowd. (A crowd sitting still together
+    # 500 km out in the ocean is no port anchorage but an STS area, where the
+    # meetings are reported: see test_detect_sts_areas.py.)
     pytest.importorskip("stswatch.detectors.anchorages")
-    lat, lon = OFFSHORE
+    lat, lon = OFF_FREEPORT
     crowd = [
         drifting(
             412000010 + k, at(0), 6.0, *offset(lat, lon, 120 * (k % 3), 120 * (k // 3)), sog_kn=0.1

@@ -1,4 +1,4 @@
-"""CSV readers: MarineCadastre (three layouts), DMA, Stone Soup; sniffing; bad lines."""
+"""CSV readers: MarineCadastre (three layouts), DMA, Stone Soup, GFW; sniffing; bad lines."""
 
 from __future__ import annotations
 
@@ -170,6 +170,8 @@ def test_untypeable_fields_fall_back_to_string_mode(tmp_path: Path) -> None:
         ("marinecadastre/pamscapes_AISExample_2022_04_28.csv", "marinecadastre", 221),
         ("dma/aisdk-2022-11-01_northsea_head3000.csv", "dma", 3_000),
         ("tracks/stonesoup_SolentAIS_20160112_130211.csv", "stonesoup", 18_623),
+        ("tracks/gfw_encounter_441910000_563418000_raw.csv", "gfw", 346),
+        ("tracks/gfw_encounter_441910000_563418000_mc_format.csv", "marinecadastre", 327),
     ],
 )
 def test_shared_csv_files_read_every_record(
@@ -179,6 +181,26 @@ def test_shared_csv_files_read_every_record(
     assert sniff_format(path) == fmt
     obs, rej = read_all(path)
     assert obs.num_rows + rej.num_rows == rows
+
+
+def test_gfw_position_csv_reads_ssvid_zoned_times_and_speed(tmp_path: Path) -> None:
+    """GFW's layout: ssvid, ISO times (with a zone, or naive UTC), speed_knots."""
+    path = tmp_path / "positions.csv"
+    path.write_text(
+        "ssvid,timestamp,lat,lon,speed_knots,course,distance_from_shore_m\n"
+        "441910000,2015-03-19T05:12:22Z,-27.43,38.52,0.4,120,514311\n"
+        "441910000,2015-03-19T06:12:22+00:00,-27.44,38.53,,,514311\n"
+        "441910000,2015-03-19 07:12:22,-27.45,38.54,0.2,90,514311\n"
+    )
+    assert sniff_format(path) == "gfw"
+    obs, rej = read_all(path)
+    assert obs.num_rows + rej.num_rows == 3
+    assert obs["mmsi"].to_pylist()[:2] == [441910000, 441910000]
+    assert str(obs["timestamp"][0].as_py()) == "2015-03-19 05:12:22+00:00"
+    assert obs["sog_kn"].to_pylist()[:2] == [pytest.approx(0.4), None]
+    # a naive time is UTC, as in every other layout
+    assert rej.num_rows == 0
+    assert str(obs["timestamp"][2].as_py()) == "2015-03-19 07:12:22+00:00"
 
 
 def test_zip_with_several_daily_files_reads_every_member(tmp_path: Path) -> None:

@@ -29,7 +29,12 @@ SEEDS_AND_REGIONS = [
 
 
 def score_against_truth(rendezvous: pd.DataFrame, truth: pd.DataFrame) -> tuple[int, int, int]:
-    """(true rendezvous, found, false positives): a match is the pair plus a time overlap."""
+    """(true rendezvous, found, false positives): a match is the pair plus a time overlap.
+
+    Only two-vessel rendezvous (``kind`` "rendezvous") are scored here; dark
+    transfers are scored by :func:`score_dark_against_truth`.
+    """
+    rendezvous = rendezvous[rendezvous["kind"] == "rendezvous"]
     true = truth[truth["is_rendezvous"]]
     found = 0
     for r in true.itertuples():
@@ -48,6 +53,16 @@ def score_against_truth(rendezvous: pd.DataFrame, truth: pd.DataFrame) -> tuple[
     return len(true), found, false_pos
 
 
+def score_dark_against_truth(events: pd.DataFrame, truth: pd.DataFrame) -> tuple[int, int, int]:
+    """(loiterers whose dark partner was seen on AIS, paired, false dark pairs)."""
+    dark = events[events["kind"] == "dark_rendezvous"]
+    kinds = ("loitering_dark_partner", "dark_transfer")  # both simulate a partner dark alongside
+    scenario = truth[truth["kind"].isin(kinds) & truth["mmsi_b"].notna()]
+    keys = set(zip(scenario["mmsi_a"].astype(int), scenario["mmsi_b"].astype(int), strict=True))
+    found = set(zip(dark["mmsi_a"].astype(int), dark["mmsi_b"].astype(int), strict=True))
+    return len(keys), len(keys & found), len(found - keys)
+
+
 @pytest.mark.e2e
 @pytest.mark.parametrize(("seed", "region"), SEEDS_AND_REGIONS)
 def test_detector_finds_every_true_rendezvous_and_no_decoy(tmp_path, seed, region):
@@ -60,7 +75,13 @@ def test_detector_finds_every_true_rendezvous_and_no_decoy(tmp_path, seed, regio
     cleaned = clean(observations)
     result = detect_frames(cleaned.positions.to_pandas(), cleaned.vessels.to_pandas())
     n_true, found, false_pos = score_against_truth(result.rendezvous, data.truth)
-    print(f"seed {seed} {region}: recall {found}/{n_true}, false positives {false_pos}")
+    n_dark, paired, false_dark = score_dark_against_truth(result.rendezvous, data.truth)
+    print(
+        f"seed {seed} {region}: recall {found}/{n_true}, false positives {false_pos}; "
+        f"dark partners paired {paired}/{n_dark}, false dark pairs {false_dark}"
+    )
     assert n_true == 8
     assert found == n_true
     assert false_pos == 0
+    assert paired == n_dark
+    assert false_dark == 0

@@ -18,13 +18,22 @@ from stswatch.pipeline.simulator.geometry import distance_to_coast_m
 from stswatch.pipeline.simulator.profiles import TACTIC_RATES, draw_tactics, transfer_pair
 
 
+def transfers_only(**config) -> SimulationConfig:
+    """A simulation of transfers alone: no decoys, no dirty rows, a token background."""
+    no_decoys = dict.fromkeys(
+        ("n_anchorage_crowds", "n_passing", "n_convoys", "n_pair_trawls", "n_short_meetings"), 0
+    )
+    base = {"n_background_vessels": 5, "n_loitering_dark_partner": 0, "dirty_row_fraction": 0.0}
+    return SimulationConfig(**{**no_decoys, **base, **config})
+
+
 @pytest.fixture(scope="module")
 def many_transfers() -> pd.DataFrame:
     """Truth rows of ~180 transfers of each class over three regions (no decoys)."""
     rows = []
     for seed, region in ((21, "gulf_of_mexico"), (22, "gulf_of_oman"), (23, "west_africa")):
         data = simulate(
-            SimulationConfig(
+            transfers_only(
                 seed=seed,
                 region=region,
                 start_date=date(2024, 3, 1),
@@ -32,14 +41,7 @@ def many_transfers() -> pd.DataFrame:
                 n_background_vessels=10,
                 n_illicit_rendezvous=30,
                 n_legit_transfers=30,
-                n_anchorage_crowds=0,
-                n_passing=0,
-                n_convoys=0,
-                n_pair_trawls=0,
-                n_short_meetings=0,
-                n_loitering_dark_partner=0,
                 n_dark_transfers=6,
-                dirty_row_fraction=0.0,
             )
         )
         t = data.truth.copy()
@@ -123,19 +125,8 @@ def test_some_illicit_transfers_look_clean(many_transfers):
 
 def test_dark_transfer_partner_is_silent_from_approach_to_departure():
     data = simulate(
-        SimulationConfig(
-            seed=7,
-            n_days=2,
-            n_background_vessels=5,
-            n_illicit_rendezvous=0,
-            n_legit_transfers=0,
-            n_anchorage_crowds=0,
-            n_passing=0,
-            n_convoys=0,
-            n_pair_trawls=0,
-            n_short_meetings=0,
-            n_loitering_dark_partner=0,
-            n_dark_transfers=2,
+        transfers_only(
+            seed=7, n_days=2, n_illicit_rendezvous=0, n_legit_transfers=0, n_dark_transfers=2
         )
     )
     for r in data.truth.itertuples():

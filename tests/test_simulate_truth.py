@@ -76,11 +76,15 @@ def test_decoys_break_exactly_one_rendezvous_rule():
             assert pair["separation_m"].max() < 500.0
             checked += 1
     assert checked
+    passed = 0
     for r in t[t["kind"] == "passing"].itertuples():
         pair = pair_during(
             data.positions, r.mmsi_a, r.mmsi_b, r.start_time, r.end_time, strict=False
         )
-        assert pair["separation_m"].min() < 600.0 and pair["sog_a"].min() > 8.0
+        if len(pair):  # a sparse (satellite-like) ship may not report in a 20-min crossing
+            assert pair["separation_m"].min() < 600.0 and pair["sog_a"].min() > 8.0
+            passed += 1
+    assert passed
     assert t.loc[~t["is_rendezvous"], "kind"].ne("legit_transfer").all()
     labelled = t["kind"].isin(["loitering_dark_partner", "dark_transfer"])
     assert t.loc[~t["is_rendezvous"] & ~labelled, "is_illicit"].isna().all()

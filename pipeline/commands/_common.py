@@ -7,6 +7,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from stswatch.pipeline.config import Config
+
 
 def iso_date(text: str) -> date:
     """argparse type for YYYY-MM-DD with a clear message."""
@@ -75,3 +77,30 @@ def analyst_options(args: argparse.Namespace) -> dict:
     if args.cards is not None and args.cards < 0:
         raise ValueError("--cards must be >= 0")
     return {"watchlist": load_watchlist_args(args.watchlist), "cards_top_n": args.cards}
+
+
+def add_detection_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--sts-areas``: what ``run`` and ``detect`` take into account when detecting."""
+    parser.add_argument(
+        "--sts-areas",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help=(
+            "GeoJSON of your own STS/lightering areas (Polygon/MultiPolygon features, or Points "
+            "with a radius_m property; each with a name), added to the shipped reference; "
+            "repeatable"
+        ),
+    )
+
+
+def detection_config(args: argparse.Namespace) -> Config:
+    """The run's Config: defaults plus ``--sts-areas`` files, each checked now.
+
+    Checking before anything runs keeps the promise of one clear line and exit
+    code 2 for a bad file, with nothing ingested or half-published.
+    """
+    from stswatch.pipeline.sts_areas import config_with_area_files
+
+    return config_with_area_files(tuple(str(f) for f in args.sts_areas))

@@ -6,8 +6,10 @@ import argparse
 from pathlib import Path
 
 from stswatch.pipeline.commands._common import (
+    add_detection_arguments,
     add_output_arguments,
     analyst_options,
+    detection_config,
     fail,
     iso_date,
 )
@@ -32,6 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="last UTC day, inclusive (default: --start)",
     )
     add_output_arguments(parser)
+    add_detection_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,6 +46,10 @@ def run(args: argparse.Namespace) -> int:
             f"{args.store} is not an stswatch store (no positions/ folder); "
             "run `stswatch ingest` first"
         )
+    try:
+        cfg = detection_config(args)
+    except ValueError as exc:
+        return fail(str(exc))
     from stswatch.pipeline.spine import detect_and_publish
 
     try:
@@ -51,12 +58,7 @@ def run(args: argparse.Namespace) -> int:
         return fail(str(exc))
     try:
         result = detect_and_publish(
-            args.store,
-            args.start,
-            end,
-            args.out,
-            top_n=args.top,
-            **options,
+            args.store, args.start, end, args.out, cfg=cfg, top_n=args.top, **options
         )
     except (ValueError, OSError) as exc:
         return fail(str(exc))

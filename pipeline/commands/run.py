@@ -6,7 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from stswatch.pipeline.commands._common import add_output_arguments, analyst_options, fail
+from stswatch.pipeline.commands._common import (
+    add_detection_arguments,
+    add_output_arguments,
+    analyst_options,
+    detection_config,
+    fail,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,6 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="Parquet store root (created if missing)",
     )
     add_output_arguments(parser)
+    add_detection_arguments(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -32,6 +39,10 @@ def run(args: argparse.Namespace) -> int:
     missing = [str(f) for f in args.files if not f.exists()]
     if missing:
         return fail(f"no such file: {', '.join(missing)}")
+    try:
+        cfg = detection_config(args)
+    except ValueError as exc:
+        return fail(str(exc))
     from stswatch.pipeline.spine import run_files
 
     try:
@@ -43,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
             args.files,
             args.store,
             args.out,
+            cfg=cfg,
             progress=not args.no_progress,
             top_n=args.top,
             **options,

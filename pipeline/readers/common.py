@@ -571,6 +571,18 @@ NUMERIC_FIELDS: tuple[tuple[str, str, float | None, float, float], ...] = (
 )
 
 
+def column_getter(
+    raw: pa.Table, columns: dict[str, str]
+) -> Callable[[str], pa.ChunkedArray | None]:
+    """``get(canonical name)`` -> the layout's column of ``raw``, or None when it lacks it."""
+
+    def get(canon: str) -> pa.ChunkedArray | None:
+        name = columns.get(canon)
+        return raw.column(name) if name is not None else None
+
+    return get
+
+
 def position_columns(
     get: Callable[[str], pa.Array | pa.ChunkedArray | None],
 ) -> dict[str, pa.Array]:
@@ -670,6 +682,18 @@ def observations_table(columns: dict[str, pa.Array], n: int) -> pa.Table:
             col = one_array(col)
             arrays.append(col if col.type == f.type else col.cast(f.type))
     return pa.Table.from_arrays(arrays, schema=OBSERVATION_SCHEMA)
+
+
+def csv_observations(
+    columns: dict[str, pa.Array], n: int, source: str, source_file: str, rows: pa.Array
+) -> pa.Table:
+    """A CSV block's typed columns as observations: every row has a position
+    column set, and carries its source, file and record number."""
+    columns["has_position"] = pa.array(np.ones(n, dtype=bool))
+    columns["source"] = repeat_text(source, n)
+    columns["source_file"] = repeat_text(source_file, n)
+    columns["row_number"] = rows
+    return observations_table(columns, n)
 
 
 def rejects_from_observations(

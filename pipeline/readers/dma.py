@@ -22,15 +22,14 @@ import pyarrow.compute as pc
 from stswatch.pipeline.readers.batch import ReaderBatch
 from stswatch.pipeline.readers.common import (
     CsvLayout,
+    csv_observations,
     empty_rejects,
     float_array,
     imo_from_text,
     map_text,
-    observations_table,
     position_columns,
     read_csv_batches,
     rejects_from_observations,
-    repeat_text,
     text_column,
     to_float,
 )
@@ -163,11 +162,7 @@ def _convert(raw: pa.Table, rows: pa.Array, source_file: str) -> tuple[pa.Table,
         refine = np.isin(ship, _CATEGORY_TYPES) & ~np.isnan(digit)
         ship = np.where(refine, ship + np.nan_to_num(digit), ship)
     out["ship_type"] = float_array(ship, pa.int16())
-    out["has_position"] = pa.array(np.ones(n, dtype=bool))
-    out["source"] = repeat_text(Source.DMA.value, n)
-    out["source_file"] = repeat_text(source_file, n)
-    out["row_number"] = rows
-    obs = observations_table(out, n)
+    obs = csv_observations(out, n, Source.DMA.value, source_file, rows)
 
     non_vessel = pc.fill_null(pc.is_in(mobile, value_set=pa.array(NON_VESSEL_MOBILE)), False)
     if not pc.any(non_vessel).as_py():

@@ -9,8 +9,9 @@ layout *without* any speed, so detection judges speed from the positions
 themselves (:func:`stswatch.detectors.tracks.resample_tracks`). Other columns
 (e.g. ``distance_from_shore_m``) are ignored; rows carry no static data.
 
-Timestamps must carry a zone (``Z`` or ``+00:00``): a naive time in this
-layout is ambiguous, so such rows are quarantined as unparseable, never guessed.
+Times are read as ISO 8601 with a zone; a block holding naive times goes
+through the readers' text fallback, which takes them as UTC like every other
+layout (AIS archives are UTC by convention).
 """
 
 from __future__ import annotations
@@ -18,18 +19,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 
 from stswatch.pipeline.readers.batch import ReaderBatch
 from stswatch.pipeline.readers.common import (
     CsvLayout,
+    column_getter,
+    csv_observations,
     empty_rejects,
     header_fields,
-    observations_table,
     position_columns,
     read_csv_batches,
-    repeat_text,
 )
 
 SOURCE = "gfw"
@@ -78,17 +78,9 @@ def looks_like(header: list[str]) -> bool:
 def _make_converter(cols: dict[str, str]):
     def convert(raw: pa.Table, rows: pa.Array, source_file: str) -> tuple[pa.Table, pa.Table]:
         n = raw.num_rows
-
-        def get(canon: str) -> pa.ChunkedArray | None:
-            name = cols.get(canon)
-            return raw.column(name) if name is not None else None
-
+        get = column_getter(raw, cols)
         out = position_columns(get)
-        out["has_position"] = pa.array(np.ones(n, dtype=bool))
-        out["source"] = repeat_text(SOURCE, n)
-        out["source_file"] = repeat_text(source_file, n)
-        out["row_number"] = rows
-        return observations_table(out, n), empty_rejects()
+        return csv_observations(out, n, SOURCE, source_file, rows), empty_rejects()
 
     return convert
 

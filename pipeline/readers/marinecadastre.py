@@ -27,6 +27,8 @@ from stswatch.pipeline.readers.batch import ReaderBatch
 from stswatch.pipeline.readers.common import (
     CsvLayout,
     ascii_digits,
+    column_getter,
+    csv_observations,
     distinct_or_rows,
     empty_rejects,
     float_array,
@@ -34,11 +36,9 @@ from stswatch.pipeline.readers.common import (
     header_fields,
     imo_from_text,
     masked_array,
-    observations_table,
     per_distinct,
     position_columns,
     read_csv_batches,
-    repeat_text,
     string_parts,
     text_column,
     to_float,
@@ -206,11 +206,7 @@ def _transceiver_class(values: pa.Array) -> pa.Array:
 def _make_converter(cols: dict[str, str]):
     def convert(raw: pa.Table, rows: pa.Array, source_file: str) -> tuple[pa.Table, pa.Table]:
         n = raw.num_rows
-
-        def get(canon: str) -> pa.ChunkedArray | None:
-            name = cols.get(canon)
-            return raw.column(name) if name is not None else None
-
+        get = column_getter(raw, cols)
         out = position_columns(get)
         status = get("nav_status")
         if status is not None:
@@ -231,11 +227,8 @@ def _make_converter(cols: dict[str, str]):
             out["imo"] = imo_from_text(c)
         if (c := get("ship_type")) is not None:
             out["ship_type"] = ship_type_column(c)
-        out["has_position"] = pa.array(np.ones(n, dtype=bool))
-        out["source"] = repeat_text(Source.MARINECADASTRE.value, n)
-        out["source_file"] = repeat_text(source_file, n)
-        out["row_number"] = rows
-        return observations_table(out, n), empty_rejects()
+        obs = csv_observations(out, n, Source.MARINECADASTRE.value, source_file, rows)
+        return obs, empty_rejects()
 
     return convert
 

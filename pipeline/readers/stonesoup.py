@@ -21,12 +21,11 @@ import pyarrow as pa
 from stswatch.pipeline.readers.batch import ReaderBatch
 from stswatch.pipeline.readers.common import (
     CsvLayout,
+    csv_observations,
     empty_rejects,
     float_array,
     header_fields,
-    observations_table,
     read_csv_batches,
-    repeat_text,
     sentinel_to_null,
     timestamp_utc,
     to_float,
@@ -64,11 +63,7 @@ def _convert(raw: pa.Table, rows: pa.Array, source_file: str) -> tuple[pa.Table,
     if "COG_degrees" in raw.column_names:
         cog = sentinel_to_null(to_float(raw.column("COG_degrees")), sentinel=360, lo=0, hi=360)
         out["cog_deg"] = float_array(cog, pa.float32())
-    out["has_position"] = pa.array(np.ones(n, dtype=bool))
-    out["source"] = repeat_text(SOURCE, n)
-    out["source_file"] = repeat_text(source_file, n)
-    out["row_number"] = rows
-    return observations_table(out, n), empty_rejects()
+    return csv_observations(out, n, SOURCE, source_file, rows), empty_rejects()
 
 
 def read_stonesoup(path: Path) -> Iterator[ReaderBatch]:

@@ -74,9 +74,10 @@ def score_events(
     model: SuspicionModel | str | Path | None = None,
     cfg: Any = None,
 ) -> pd.DataFrame:
-    """The rendezvous frame of ``result`` plus ``score`` (calibrated probability of an
-    illicit transfer, 0..1), ``reasons`` (list of plain-words factors) and
-    ``model_version``.
+    """The ranked event frame of ``result`` (``kind`` rendezvous and dark_rendezvous
+    alike) plus ``score`` (calibrated probability of an illicit transfer, 0..1),
+    ``reasons`` (plain words: the strongest evidence first, then one ``context:``
+    line) and ``model_version``.
 
     ``vessels``: static reports (VESSEL_SCHEMA) of the window, for draught and
     identity history. ``history``: past rendezvous (``event_id``, ``mean_lat``,

@@ -42,9 +42,15 @@ def _port_calls(
         if v is None:
             continue
         stopped_h = stationary_elsewhere_h(
-            v, lo_ms[i], hi_ms[i], start_ms[i], end_ms[i], lat[i], lon[i],
+            v,
+            lo_ms[i],
+            hi_ms[i],
+            start_ms[i],
+            end_ms[i],
+            lat[i],
+            lon[i],
             cfg.min_port_call_distance_m,
-        )  # fmt: skip
+        )
         out[i] = float(stopped_h >= cfg.min_port_call_h)
     return out
 

@@ -70,9 +70,6 @@ FOC_MIDS: dict[int, str] = {
     720: "Bolivia",
 }
 
-_FOC_ARRAY = np.zeros(1000, dtype=bool)
-_FOC_ARRAY[list(FOC_MIDS)] = True
-
 #: MID -> registry named in sanctions reporting: the UN 1718 Panel of Experts
 #: (false or fraudulent registrations used by DPRK-linked tankers: Sierra
 #: Leone, Togo, Mongolia, Comoros, Tanzania, Cambodia, DPRK itself), IMO's
@@ -117,27 +114,18 @@ def mid_of(mmsi: np.ndarray) -> np.ndarray:
     return (np.asarray(mmsi, dtype=np.int64) // 1_000_000) % 1000
 
 
-def is_flag_of_convenience(mmsi: np.ndarray) -> np.ndarray:
-    """True where the MMSI's MID belongs to a flag-of-convenience registry."""
-    return _FOC_ARRAY[mid_of(mmsi)]
-
-
-def is_registry_of_concern(mmsi: np.ndarray) -> np.ndarray:
-    """True where the MID is a registry of concern or allocated to no state at all."""
-    from stswatch.pipeline.mmsi import flags_of
-
-    mid = mid_of(mmsi)
-    iso2, _ = flags_of(np.asarray(mmsi, dtype=np.int64))
-    unallocated = np.array([c is None for c in iso2], dtype=bool)
-    return _CONCERN_ARRAY[mid] | unallocated
-
-
 def mmsi_country(mmsi: np.ndarray) -> list[str | None]:
     """ISO alpha-2 of the state each MMSI's MID belongs to (None: unallocated)."""
     from stswatch.pipeline.mmsi import flags_of
 
     iso2, _ = flags_of(np.asarray(mmsi, dtype=np.int64))
     return list(iso2)
+
+
+def is_registry_of_concern(mmsi: np.ndarray) -> np.ndarray:
+    """True where the MID is a registry of concern or allocated to no state at all."""
+    unallocated = np.array([c is None for c in mmsi_country(mmsi)], dtype=bool)
+    return _CONCERN_ARRAY[mid_of(mmsi)] | unallocated
 
 
 def flag_name(mid: int) -> str:

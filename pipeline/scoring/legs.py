@@ -52,17 +52,6 @@ class VesselIndex:
         return self.by_mmsi.get(int(mmsi))
 
 
-def largest_gap_h(t: np.ndarray, lo_ms: float, hi_ms: float) -> float:
-    """Longest interval between consecutive pings that overlaps [lo, hi], in hours."""
-    if len(t) < 2:
-        return 0.0
-    prev, nxt = t[:-1], t[1:]
-    overlap = (nxt > lo_ms) & (prev < hi_ms)
-    if not overlap.any():
-        return 0.0
-    return float((nxt[overlap] - prev[overlap]).max() / HOUR_MS)
-
-
 def stationary_elsewhere_h(
     v: dict[str, np.ndarray],
     lo_ms: float,

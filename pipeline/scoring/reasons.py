@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from stswatch.pipeline.scoring.callsigns import country_name
+from stswatch.pipeline.scoring.columns import FEATURE_GROUPS
 from stswatch.pipeline.scoring.flags import flag_name
 
 #: One event's feature values by column name (a record dict or a Series).
@@ -34,16 +35,7 @@ MIN_CONTRIBUTION = 0.25
 #: How many evidence reasons an event carries, strongest first (plus one context line).
 MAX_REASONS = 3
 #: Features that describe how the ships moved: shown after the indicators.
-KINEMATIC = frozenset(
-    {
-        "duration_h",
-        "min_distance_m",
-        "median_distance_m",
-        "separation_std_m",
-        "mean_sog_max_kn",
-        "heading_alignment",
-    }
-)
+KINEMATIC = frozenset(FEATURE_GROUPS["kinematics"])
 NO_EVIDENCE = "no AIS-off, identity, cargo or size indicator raised"
 
 
@@ -307,7 +299,10 @@ def context_line(row: Row) -> str | None:
         parts.append(f"{_km(coast)} off the coast")
     shared = _num(row, "shared_silence_h")
     if shared > 0:
-        parts.append(f"both silent together {shared:.1f} h mid-meeting (reception, not dark)")
+        parts.append(
+            f"both silent together {shared:.1f} h mid-meeting "
+            "(a reception hole, not counted as AIS off)"
+        )
     return "context: " + ", ".join(parts) if parts else None
 
 

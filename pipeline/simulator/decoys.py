@@ -4,7 +4,8 @@ Each breaks exactly one part of the rendezvous definition (500 m, 2 h,
 < 2 kn on both vessels, away from port), so together they test every rule:
 short meetings (duration), convoys and pair trawlers (speed), passing ships
 (duration and speed), anchorage crowds (away-from-port), and a ship loitering
-alone with no partner anywhere in the data (no pair at all, not even a dark one). See
+while its partner stays dark (no two-vessel rendezvous: a *dark* transfer when
+the partner is seen on AIS before and after, nothing to pair otherwise). See
 :mod:`stswatch.pipeline.simulator.scenarios` for the shared machinery.
 """
 
@@ -28,6 +29,7 @@ from stswatch.pipeline.simulator.scenarios import (
     drift_core,
     meeting,
     notes_for,
+    partner_track,
 )
 from stswatch.pipeline.simulator.transfers import (
     add_any_dark_transfer,
@@ -269,8 +271,21 @@ def add_anchorage_crowd(ctx: Context) -> bool:
     return False
 
 
+#: Share of loitering-with-dark-partner scenarios whose partner is on AIS before
+#: and after the meeting (switched off only alongside: a dark transfer the
+#: detector can pair); in the rest the partner never transmits at all and
+#: only the loiterer is seen (no pair can be made).
+DARK_PARTNER_SEEN_SHARE = 0.75
+
+
 def add_loitering_dark_partner(ctx: Context) -> bool:
-    """One ship drifting far offshore for hours while its partner stays dark."""
+    """One ship drifting far offshore for hours; a partner comes alongside with AIS off.
+
+    The partner (when seen at all) transits in and out on AIS, switches off
+    0.2-0.8 h before coming alongside and back on 0.2-0.8 h after leaving, so
+    its last and first fixes lie a few to ~20 km from the loiterer. Its time
+    alongside (2.5-8 h) varies within the loiterer's 5-12 h drift.
+    """
     rng = ctx.rng
     dur_s = float(rng.uniform(5, 12)) * H
     t_start = ctx.start_time(ctx.region.lon_center, H, H, dur_s, 0.7)
@@ -281,21 +296,43 @@ def add_loitering_dark_partner(ctx: Context) -> bool:
         return False
     lat, lon = point
     ctx.occupy(lat, lon, t_start, t_start + dur_s, SCENARIO_SEPARATION_M)
-    a, _, _ = transfer_pair(rng, ctx.taken_mmsis, ctx.region.local_mids, illicit=True)
+    a, b, _ = transfer_pair(rng, ctx.taken_mmsis, ctx.region.local_mids, illicit=True)
     core = drift_core(rng, lat, lon, t_start, t_start + dur_s, UNDER_WAY)
-    a.draught_after_m = None  # no partner, no cargo moved
+    seen = rng.random() < DARK_PARTNER_SEEN_SHARE
+    mmsis = [a.mmsi]
+    if seen:
+        along_s = float(rng.uniform(2.5, min(8.0, dur_s / H - 1.0))) * H
+        t_a = t_start + float(rng.uniform(0.5 * H, dur_s - along_s - 0.5 * H))
+        t_b = t_a + along_s
+        off_s, on_s = (float(x) * H for x in rng.uniform(0.2, 0.8, 2))
+        b.dark.append((t_a - off_s, t_b + on_s))
+        b.flags.append(f"dark_alongside={(along_s + off_s + on_s) / H:.1f}h")
+        for ident in (a, b):
+            if ident.draught_after_m is not None:
+                ident.draught_change_s = t_b
+        core_b = partner_track(rng, core, t_a, t_b, (40.0, 180.0), UNDER_WAY)
+        schedule_changes(b, t_a, t_b, ctx.window_s, rng)
+        mmsis.append(b.mmsi)
+    else:
+        a.draught_after_m = None  # no partner seen, no cargo to show
     schedule_changes(a, t_start, t_start + dur_s, ctx.window_s, rng)
     ctx.add_vessel(a, core, float(rng.uniform(9, 12)))
+    if seen:
+        ctx.add_vessel(b, core_b, float(rng.uniform(9, 12)))
     ctx.add_truth(
         "loitering_dark_partner",
-        [a.mmsi],
+        mmsis,
         t_start,
         t_start + dur_s,
         lat,
         lon,
         is_rendezvous=False,
         is_illicit=True,
-        notes=notes_for("partner not transmitting", a=a),
+        notes=notes_for(
+            "partner on AIS except alongside" if seen else "partner not transmitting",
+            a=a,
+            b=b if seen else None,
+        ),
     )
     return True
 

@@ -14,7 +14,8 @@ passing                    False           crossing within 80-400 m at 10-16 kn
 convoy                     False           parallel 200-400 m apart at 8-12 kn for hours
 pair_trawl                 False           300-480 m apart at 2.7-4 kn for hours
 short_meeting              False           drifting alongside for 0.5-1.4 h only
-loitering_dark_partner     False           one ship drifting offshore, partner never there
+loitering_dark_partner     False           one ship drifting offshore; partner silent alongside
+                                           (a dark transfer) or never seen
 =========================  ==============  =========================================
 
 Places (:data:`LOCATION_KINDS`): inside a lightering / STS zone, offshore
@@ -115,21 +116,45 @@ class Context:
     def occupy(self, lat: float, lon: float, t0: float, t1: float, sep_m: float) -> None:
         self.occupied.append((lat, lon, t0, t1, sep_m))
 
-    def remote_point(self, t0: float, t1: float, min_coast_m: float = REMOTE_MIN_COAST_M):
-        """A random open-sea point far from coasts, ports, zones and other scenarios."""
+    def _sea_point(
+        self,
+        t0: float,
+        t1: float,
+        *,
+        coast_m: tuple[float, float],
+        zone_margin_m: float,
+        min_port_m: float,
+        tries: int,
+        batch: int,
+    ):
+        """A random sea point with its coast distance in ``coast_m``, clear of zones
+        (by ``zone_margin_m`` past their edge), ports and other scenarios."""
         r = self.region
-        for _ in range(40):
-            lat = self.rng.uniform(r.lat_min, r.lat_max, 256)
-            lon = self.rng.uniform(r.lon_min, r.lon_max, 256)
+        for _ in range(tries):
+            lat = self.rng.uniform(r.lat_min, r.lat_max, batch)
+            lon = self.rng.uniform(r.lon_min, r.lon_max, batch)
             ok = ~is_land(lat, lon)
-            ok &= distance_to_coast_m(lat, lon) >= min_coast_m
+            coast = distance_to_coast_m(lat, lon)
+            ok &= (coast >= coast_m[0]) & (coast <= coast_m[1])
             for z in r.zones:
-                ok &= haversine_m(lat, lon, z.lat, z.lon) > z.radius_m + 30_000.0
-            ok &= self.port_distance_m(lat, lon) > 40_000.0
+                ok &= haversine_m(lat, lon, z.lat, z.lon) > z.radius_m + zone_margin_m
+            ok &= self.port_distance_m(lat, lon) > min_port_m
             for i in np.flatnonzero(ok):
                 if self._free(lat[i], lon[i], t0, t1, SCENARIO_SEPARATION_M):
                     return float(lat[i]), float(lon[i])
         return None
+
+    def remote_point(self, t0: float, t1: float, min_coast_m: float = REMOTE_MIN_COAST_M):
+        """A random open-sea point far from coasts, ports, zones and other scenarios."""
+        return self._sea_point(
+            t0,
+            t1,
+            coast_m=(min_coast_m, np.inf),
+            zone_margin_m=30_000.0,
+            min_port_m=40_000.0,
+            tries=40,
+            batch=256,
+        )
 
     def zone_point(self, zone: Zone, t0: float, t1: float):
         """A point inside a lightering zone that the port filter will not remove."""
@@ -146,20 +171,15 @@ class Context:
 
     def coastal_point(self, t0: float, t1: float):
         """A point 12-20 km off a coast, clear of ports, zones and other scenarios."""
-        r = self.region
-        for _ in range(60):
-            lat = self.rng.uniform(r.lat_min, r.lat_max, 512)
-            lon = self.rng.uniform(r.lon_min, r.lon_max, 512)
-            ok = ~is_land(lat, lon)
-            coast = distance_to_coast_m(lat, lon)
-            ok &= (coast >= COASTAL_MIN_COAST_M) & (coast <= COASTAL_MAX_COAST_M)
-            for z in r.zones:
-                ok &= haversine_m(lat, lon, z.lat, z.lon) > z.radius_m + 10_000.0
-            ok &= self.port_distance_m(lat, lon) > 20_000.0
-            for i in np.flatnonzero(ok):
-                if self._free(lat[i], lon[i], t0, t1, SCENARIO_SEPARATION_M):
-                    return float(lat[i]), float(lon[i])
-        return None
+        return self._sea_point(
+            t0,
+            t1,
+            coast_m=(COASTAL_MIN_COAST_M, COASTAL_MAX_COAST_M),
+            zone_margin_m=10_000.0,
+            min_port_m=20_000.0,
+            tries=60,
+            batch=512,
+        )
 
     def location_kind(self, illicit: bool) -> str:
         """Draw where a transfer of this class happens (zone / offshore / coastal)."""

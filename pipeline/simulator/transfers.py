@@ -236,6 +236,12 @@ def add_dark_transfer(ctx: Context, *, illicit: bool) -> bool:
         schedule_changes(ident, arrive, leave, ctx.window_s, rng)
     drift = 0.2 if where == "coastal" else 0.6
     meeting(ctx, a, b, plan.status, lat, lon, t_start, dur_s, wait_s, linger_s, max_drift_kn=drift)
+    # the partner reports normally on either side of its silence: with a
+    # satellite-like clock its last fix could lie 45 min (10+ km) earlier, beyond
+    # any pairing radius, and the truth would promise a pair nobody could make
+    if b.sparse:
+        b.sparse = False
+        b.flags.remove("sparse")
     ctx.add_truth(
         "dark_transfer",
         [a.mmsi, b.mmsi],
