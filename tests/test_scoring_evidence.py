@@ -273,3 +273,15 @@ def test_call_signs_agree_with_the_mmsi_country_on_real_carrier_vessels(shared_d
     known = [s for s in same if s is not None]
     assert len(known) >= 0.95 * len(v)  # the table knows nearly every real call sign
     assert sum(1 for s in known if s is False) <= 0.05 * len(known)  # measured: 3.1 %
+
+
+def test_shared_silence_is_not_a_drop_in_the_reporting_rate():
+    # both silent 8 h mid-meeting (a reception hole): heard all the rest of the time
+    def heard(mmsi: int) -> pd.DataFrame:
+        return pd.concat(
+            [_pings(mmsi, T0 - 12 * H, T0 + 2 * H), _pings(mmsi, T0 + 10 * H, T0 + 24 * H)]
+        )
+
+    rv = _at_sea(end_time=T0 + 12 * H, duration_h=12.0, shared_silence_h=8.0)
+    f = _features(rv, pd.concat([heard(MMSI_A), heard(MMSI_B)]))
+    assert f["reporting_ratio_min"] == pytest.approx(1.0, rel=0.15)

@@ -127,3 +127,13 @@ def test_scored_reasons_come_from_the_model_not_a_template():
     assert out["reasons"].iloc[1][0].startswith("vessel 2 AIS off 14.0 h before")
     assert not any("AIS off" in r for r in out["reasons"].iloc[0])
     assert (out["model_version"] == "test-1").all()
+
+
+def test_an_unmeasured_feature_is_never_a_reason():
+    f = _features(draught_before_m_a=None, draught_after_m_a=None)
+    f["draught_before_m_b"] = f["draught_after_m_b"] = np.nan
+    f["draught_change_max_m"] = np.nan
+    contributions = np.zeros((1, len(FEATURE_COLUMNS)))
+    contributions[0, FEATURE_COLUMNS.index("draught_change_max_m")] = 2.0
+    reasons = explain(f, contributions, FEATURE_COLUMNS)[0]
+    assert not any("draught" in r for r in reasons)

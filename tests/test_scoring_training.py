@@ -35,11 +35,20 @@ def test_detection_is_labelled_by_its_pair_and_an_overlapping_time():
         (100, 200, T + 1 * H, T + 5 * H),  # matches the illicit one
         (300, 400, T + 2 * H, T + 3 * H),  # matches the legitimate one
         (100, 200, T + 20 * H, T + 24 * H),  # same pair, another day: no match
-        (200, 900, T, T + 3 * H),  # a decoy the detector let through
+        (700, 900, T, T + 3 * H),  # a decoy the detector let through
     )
     labels, matched = match_truth(detected, truth)
     assert labels.tolist() == [1, 0, 0, 0]
     assert matched.tolist() == [True, True, False, False]
+
+
+def test_wrong_partner_of_a_vessel_in_an_illicit_transfer_is_still_illicit():
+    # a dark pairing that picked vessel 900 instead of the real (dark) partner 200:
+    # vessel 100 was transferring illicitly at the time, so the event's evidence is illicit
+    truth = _truth((100, 200, T, T + 6 * H, False, True), (300, 400, T, T + 6 * H, True, False))
+    detected = _detected((100, 900, T + 1 * H, T + 5 * H), (300, 901, T + 1 * H, T + 5 * H))
+    labels, matched = match_truth(detected, truth)
+    assert labels.tolist() == [1, 0] and matched.tolist() == [False, False]
 
 
 def test_pair_order_does_not_matter_for_matching():

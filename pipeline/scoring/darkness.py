@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from stswatch.pipeline.config import GapConfig, ScoringConfig
-from stswatch.pipeline.scoring.frames import HOUR_MS, epoch_ms, haversine_m, side_col
+from stswatch.pipeline.scoring.frames import HOUR_MS, epoch_ms, haversine_m, num_col, side_col
 from stswatch.pipeline.scoring.legs import VesselIndex, circular_mean_deg
 
 
@@ -171,6 +171,10 @@ def legs_frame(
 
     lat, lon = rv["mean_lat"].to_numpy(np.float64), rv["mean_lon"].to_numpy(np.float64)
     mmsi = rv[f"mmsi_{side}"].to_numpy(np.int64)
+    # a reception hole shared by both vessels is nobody's throttling: the
+    # reporting rate is measured over the time the pair could be heard
+    shared_h = np.nan_to_num(num_col(rv, "shared_silence_h"), nan=0.0)
+    heard_h = np.maximum(duration_h - shared_h, np.minimum(duration_h, 0.5))
     rows = [
         leg_activity(
             index.get(mmsi[i]),
@@ -178,7 +182,7 @@ def legs_frame(
             end_ms[i],
             lat[i],
             lon[i],
-            duration_h[i],
+            heard_h[i],
             window,
             cfg,
             gap_cfg,

@@ -270,13 +270,17 @@ WORDING: dict[str, Callable[[Row], str]] = {
 }
 
 
+#: Features whose wording says something useful even when their value is NaN.
+WORDED_WHEN_UNKNOWN = frozenset({"length_ratio", "small_receiver"})
+
+
 def word_feature(name: str, row: Row) -> str:
     """Plain words for one feature of one event (the value is shown, never just the name)."""
     value = row.get(name, np.nan)
     word = WORDING.get(name)
     if word is None:
         return f"{name.replace('_', ' ')} = {value}"
-    if pd.isna(value) and name not in {"length_ratio", "small_receiver"}:
+    if pd.isna(value) and name not in WORDED_WHEN_UNKNOWN:
         return f"{name.replace('_', ' ')} unknown"
     return word(row)
 
@@ -334,6 +338,8 @@ def explain(
                 break
             if not c[j] >= min_contribution:
                 continue
+            if names[j] not in WORDED_WHEN_UNKNOWN and pd.isna(row.get(names[j], np.nan)):
+                continue  # an unmeasured feature is no evidence, whatever the model makes of it
             # a reason that only repeats parts already given ("; "-joined) adds nothing
             said = {part for text in picked for part in text.split("; ")}
             parts = [p for p in word_feature(names[j], row).split("; ") if p not in said]

@@ -139,8 +139,11 @@ def match_truth(rendezvous: pd.DataFrame, truth: pd.DataFrame) -> tuple[np.ndarr
     """Label detected events from the simulator's truth: (is_illicit, matched).
 
     A detection matches a truth row with the same unordered MMSI pair whose
-    time interval overlaps it. Detections matching nothing (a decoy the
-    detector let through) are labelled not illicit.
+    time interval overlaps it. A detection matching no pair is labelled
+    illicit when either of its vessels was in an illicit scenario at that time
+    (a dark pairing in a crowded STS area that picked the wrong partner still
+    reports a ship that was transferring illicitly: the evidence it carries is
+    that ship's), else not illicit (a decoy the detector let through).
     """
     n = len(rendezvous)
     if n == 0 or truth.empty:
@@ -172,7 +175,33 @@ def match_truth(rendezvous: pd.DataFrame, truth: pd.DataFrame) -> tuple[np.ndarr
     matched = np.zeros(n, dtype=bool)
     labels[illicit.index.to_numpy()] = illicit.to_numpy(dtype=bool).astype(int)
     matched[illicit.index.to_numpy()] = True
+    labels[~matched & _involves_illicit_vessel(ev, truth)] = 1
     return labels, matched
+
+
+def _involves_illicit_vessel(ev: pd.DataFrame, truth: pd.DataFrame) -> np.ndarray:
+    """Per event (``lo``, ``hi``, ``s``, ``e``): a vessel of it in an overlapping illicit one."""
+    ill = truth[truth["is_illicit"].astype("boolean").fillna(False).astype(bool)]
+    if ill.empty:
+        return np.zeros(len(ev), dtype=bool)
+    if "mmsis" in ill.columns:
+        members = ill["mmsis"].astype(str).str.split(";")
+    else:
+        members = ill[["mmsi_a", "mmsi_b"]].apply(lambda r: [x for x in r if pd.notna(x)], axis=1)
+    vessels = pd.DataFrame(
+        {
+            "mmsi": members,
+            "ts": pd.to_datetime(ill["start_time"], utc=True).to_numpy(),
+            "te": pd.to_datetime(ill["end_time"], utc=True).to_numpy(),
+        }
+    ).explode("mmsi")
+    vessels["mmsi"] = vessels["mmsi"].astype(np.int64)
+    hit = np.zeros(len(ev), dtype=bool)
+    for side in ("lo", "hi"):
+        cand = ev[["i", side, "s", "e"]].merge(vessels, left_on=side, right_on="mmsi")
+        cand = cand[(cand["s"] <= cand["te"]) & (cand["ts"] <= cand["e"])]
+        hit[cand["i"].to_numpy()] = True
+    return hit
 
 
 def _simulate_and_detect(job: tuple[int, str, bool, str, TrainingPlan, Config]) -> dict:
