@@ -94,10 +94,12 @@ def _map_extent(card: CardData, proj: LocalProjection, aspect: float) -> tuple[f
         x, y = proj(card.tracks[side]["lat"], card.tracks[side]["lon"])
         xs += list(x[np.isfinite(x)])
         ys += list(y[np.isfinite(y)])
-    for s in card.silences:
-        x, y = proj([s["start_lat"], s["end_lat"]], [s["start_lon"], s["end_lon"]])
-        xs += list(x)
-        ys += list(y)
+    for s in card.silences:  # the ends of silences that fall inside the window
+        for end in ("start", "end"):
+            if card.window_start <= s[f"{end}_time"] <= card.window_end:
+                x, y = proj(s[f"{end}_lat"], s[f"{end}_lon"])
+                xs.append(float(x))
+                ys.append(float(y))
     x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
     half_w = max((x1 - x0) * 0.55, 4.0)
@@ -201,8 +203,15 @@ def _place(
     card: CardData, proj: LocalProjection, extent: tuple[float, ...], inset: bool
 ) -> dict[str, str]:
     """Corners for the inset, the legend and the scale bar, where they hide the fewest fixes."""
-    x = np.concatenate([proj(card.tracks[s]["lat"], card.tracks[s]["lon"])[0] for s in SIDES])
-    y = np.concatenate([proj(card.tracks[s]["lat"], card.tracks[s]["lon"])[1] for s in SIDES])
+    xs, ys = [], []
+    for side in SIDES:  # the drawn lines, densified: sparse fixes still draw long lines
+        tx, ty = proj(card.tracks[side]["lat"], card.tracks[side]["lon"])
+        if len(tx) > 1:
+            steps = np.linspace(0, len(tx) - 1, 400)
+            xs.append(np.interp(steps, np.arange(len(tx)), tx))
+            ys.append(np.interp(steps, np.arange(len(ty)), ty))
+    x = np.concatenate(xs) if xs else np.zeros(0)
+    y = np.concatenate(ys) if ys else np.zeros(0)
     fx = (x - extent[0]) / (extent[1] - extent[0])
     fy = (y - extent[2]) / (extent[3] - extent[2])
     free = list(_CORNERS)
@@ -280,7 +289,7 @@ def _draw_map(fig: Figure, ax: Axes, card: CardData) -> None:
         title += f"; in STS area {area}" + (f" ({source})" if source else "")
     _title(ax, title)
     handles = [
-        Line2D([], [], color=COLOURS[s], lw=1.6, label=_vessel_label(card, s)[:38]) for s in SIDES
+        Line2D([], [], color=COLOURS[s], lw=1.6, label=_vessel_label(card, s)[:48]) for s in SIDES
     ]
     handles += [
         Line2D([], [], color="0.3", ls="--", lw=1.2, label=f"no AIS ≥ {card.dash_gap_h:g} h"),
