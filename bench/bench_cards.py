@@ -138,6 +138,31 @@ def child(store: Path, day: str, top: int, workers: int, out: Path) -> dict:
     }
 
 
+def run_ab(work: Path, files: list[Path], cards: list[int], repeat: int) -> None:
+    """``stswatch run`` with each card count in turn, fresh store each time."""
+    code = (
+        "import resource, subprocess, sys, time, json\n"
+        "t = time.perf_counter()\n"
+        "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)\n"
+        "print(json.dumps({'s': time.perf_counter() - t, 'rss_mb': "
+        "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))\n"
+    )
+    print(f"stswatch run, interleaved (load {os.getloadavg()[0]:.2f})")
+    print(f"{'cards':>6} {'seconds':>8} {'peak RSS MB':>12}")
+    for _ in range(repeat):
+        for n in cards:
+            store = work / f"ab-store-{n}"
+            shutil.rmtree(store, ignore_errors=True)
+            cmd = [sys.executable, "-m", "stswatch", "run", *map(str, files), "--store",
+                   str(store), "--out", str(work / f"ab-{n}.geojson"), "--no-progress",
+                   "--cards", str(n)]  # fmt: skip
+            res = subprocess.run(
+                [sys.executable, "-c", code, *cmd], check=True, capture_output=True, text=True
+            )
+            m = json.loads(res.stdout.strip().splitlines()[-1])
+            print(f"{n:>6} {m['s']:>8.2f} {m['rss_mb']:>12,.0f}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=4_000_000)
@@ -186,28 +211,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-
-
-def run_ab(work: Path, files: list[Path], cards: list[int], repeat: int) -> None:
-    """``stswatch run`` with each card count in turn, fresh store each time."""
-    code = (
-        "import resource, subprocess, sys, time, json\n"
-        "t = time.perf_counter()\n"
-        "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)\n"
-        "print(json.dumps({'s': time.perf_counter() - t, 'rss_mb': "
-        "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))\n"
-    )
-    print(f"stswatch run, interleaved (load {os.getloadavg()[0]:.2f})")
-    print(f"{'cards':>6} {'seconds':>8} {'peak RSS MB':>12}")
-    for _ in range(repeat):
-        for n in cards:
-            store = work / f"ab-store-{n}"
-            shutil.rmtree(store, ignore_errors=True)
-            cmd = [sys.executable, "-m", "stswatch", "run", *map(str, files), "--store",
-                   str(store), "--out", str(work / f"ab-{n}.geojson"), "--no-progress",
-                   "--cards", str(n)]  # fmt: skip
-            res = subprocess.run(
-                [sys.executable, "-c", code, *cmd], check=True, capture_output=True, text=True
-            )
-            m = json.loads(res.stdout.strip().splitlines()[-1])
-            print(f"{n:>6} {m['s']:>8.2f} {m['rss_mb']:>12,.0f}", flush=True)
