@@ -132,3 +132,22 @@ def test_cards_are_written_beside_the_geojson_and_stale_ones_removed(tmp_path) -
     assert not (folder / "0000000000000000.png").exists()
     assert write_cards(scored, result.positions, result.vessels, out, top_n=0) == {}
     assert not folder.exists()
+
+
+def test_a_reused_figure_draws_each_card_exactly_like_a_fresh_one(offshore_card) -> None:
+    """Workers reuse one figure: nothing of the previous card may leak into the next."""
+    from stswatch.pipeline.cards.figure import CardFigure
+
+    scored, result = scored_day(approach_meet_leave(*COASTAL))
+    coastal_card = next(card_inputs(scored, result.positions, result.vessels))
+
+    def pixels(fig) -> np.ndarray:
+        fig.canvas.draw()
+        return np.asarray(fig.canvas.buffer_rgba()).copy()
+
+    reused = CardFigure()
+    pixels(reused.draw(coastal_card))  # land, another extent, no silence
+    again = pixels(reused.draw(offshore_card))
+    fresh = pixels(build_card_figure(offshore_card))
+    assert again.shape == fresh.shape
+    assert np.array_equal(again, fresh)
