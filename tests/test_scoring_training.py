@@ -124,5 +124,8 @@ def test_training_twice_from_the_same_seed_gives_identical_bytes(tmp_path, capsy
     capsys.readouterr()
     assert main(["evaluate", "--model", str(tmp_path / "one"), "--workers", "1"]) == 0
     text = capsys.readouterr().out
-    assert "held-out set (west_africa)" in text and "shifted set (malacca)" in text
-    assert text.count("PR-AUC") >= 2 and "reliability" in text
+    assert "held-out set, location decoupled (west_africa)" in text
+    assert "shifted set, sparse reporting (malacca)" in text and "reversed set" in text
+    assert text.count("PR-AUC") >= 3 and "reliability" in text and "tied" in text
+    assert "location/context alone on this set" in text
+    assert "drop-one-group ablation" in text and "without identity" in text

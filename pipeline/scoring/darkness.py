@@ -29,7 +29,13 @@ import numpy as np
 import pandas as pd
 
 from stswatch.pipeline.config import GapConfig, ScoringConfig
-from stswatch.pipeline.scoring.frames import HOUR_MS, epoch_ms, haversine_m, num_col, side_col
+from stswatch.pipeline.scoring.frames import (
+    HOUR_MS,
+    epoch_ms,
+    haversine_scalar_m,
+    num_col,
+    side_col,
+)
 from stswatch.pipeline.scoring.legs import VesselIndex, circular_mean_deg
 
 
@@ -130,11 +136,11 @@ def leg_activity(
     hours, k = _gap_around(t, start_ms - link_ms, start_ms, min_gap_ms, ending=True)
     if k >= 0:
         out["gap_before_h"] = hours
-        out["reappeared_m"] = float(haversine_m(v["lat"][k], v["lon"][k], lat, lon))
+        out["reappeared_m"] = float(haversine_scalar_m(v["lat"][k], v["lon"][k], lat, lon))
     hours, k = _gap_around(t, end_ms, end_ms + link_ms, min_gap_ms, ending=False)
     if k >= 0:
         out["gap_after_h"] = hours
-        out["went_silent_m"] = float(haversine_m(v["lat"][k], v["lon"][k], lat, lon))
+        out["went_silent_m"] = float(haversine_scalar_m(v["lat"][k], v["lon"][k], lat, lon))
     # a track that starts (ends) next to the meeting, hours after (before) the window's edge
     first, last = 0, len(t) - 1
     for idx, silence_ms, near, key in (
@@ -143,7 +149,7 @@ def leg_activity(
     ):
         if not (near and silence_ms >= min_gap_ms):
             continue
-        if haversine_m(v["lat"][idx], v["lon"][idx], lat, lon) > cfg.switch_at_sea_radius_m:
+        if haversine_scalar_m(v["lat"][idx], v["lon"][idx], lat, lon) > cfg.switch_at_sea_radius_m:
             continue
         out[f"switched_{key}_h"] = float(silence_ms / HOUR_MS)
         out["switch_lat"], out["switch_lon"] = float(v["lat"][idx]), float(v["lon"][idx])

@@ -129,17 +129,12 @@ def is_registry_of_concern(mmsi: np.ndarray) -> np.ndarray:
 
 
 def flag_name(mid: int) -> str:
-    """Country of a MID for wording; falls back to ingest's table, then "MID n"."""
+    """Country of a MID for wording (ingest's ITU table), else "MID n" (unallocated)."""
+    from stswatch.pipeline.mmsi import MID_TABLE
+
     if mid in FOC_MIDS:
         return FOC_MIDS[mid]
     if mid in CONCERN_MIDS:
         return CONCERN_MIDS[mid]
-    try:  # stswatch.pipeline.mmsi is the ingest engineer's full MID table
-        from stswatch.pipeline.mmsi import flag_of
-
-        flag = flag_of(int(mid) * 1_000_000)
-        if flag is not None:
-            return str(flag.name)
-    except Exception:  # wording only: never fail scoring over a name
-        pass
-    return f"MID {mid}"
+    flag = MID_TABLE.get(int(mid))
+    return str(flag.name) if flag is not None else f"MID {mid}"

@@ -433,7 +433,7 @@ def _card(model: SuspicionModel, plan: TrainingPlan, sets: dict, cfg: Config) ->
             "Ranking candidate STS transfers for analyst review; not evidence of wrongdoing. "
             "Scores on real AIS are unvalidated: the shifted and reversed sets show how far "
             "performance moves under a change of region, reporting density and location. "
-            "Probabilities are calibrated on the simulated mix (about 4 in 10 detected "
+            "Probabilities are calibrated on the simulated mix (about half of the detected "
             "transfers illicit); where illicit transfers are rarer, read the score as a "
             "rank and a relative weight of evidence, not as the chance in real traffic."
         ),

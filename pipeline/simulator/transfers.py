@@ -239,7 +239,8 @@ def add_dark_transfer(ctx: Context, *, illicit: bool) -> bool:
     # the partner reports normally on either side of its silence: with a
     # satellite-like clock its last fix could lie 45 min (10+ km) earlier, beyond
     # any pairing radius, and the truth would promise a pair nobody could make
-    if b.sparse:
+    # (unless every vessel is satellite-like: then so is the partner)
+    if b.sparse and ctx.sparse_event_share < 1.0:
         b.sparse = False
         b.flags.remove("sparse")
     ctx.add_truth(
