@@ -94,9 +94,14 @@ def publish_events(
     """Annotate, rank, draw the cards and write the map files of one publish step.
 
     ``result`` is the step's ``DetectionResult``; the GeoJSON goes to
-    ``out_path`` with the GeoPackage and the cards folder beside it.
+    ``out_path`` with the GeoPackage and the cards folder beside it. The cards
+    are drawn on a background thread (feeding the card workers) while this
+    thread builds and writes the map files: a card's path is known before it
+    is drawn, and the step returns only once every card is written.
     """
-    from stswatch.pipeline.cards.writer import write_cards
+    from concurrent.futures import ThreadPoolExecutor
+
+    from stswatch.pipeline.cards.writer import card_paths, write_cards
     from stswatch.pipeline.export import write_map
     from stswatch.pipeline.map_output import (
         approach_tracks,
@@ -111,27 +116,37 @@ def publish_events(
     scored = rank_events(scored)
     ports = nearest_ports(scored)
     out = cfg.output
-    cards = write_cards(
-        scored,
-        result.positions,
-        result.vessels,
-        out_path,
-        top_n=cards_top_n,
-        workers=out.card_workers,
-        window_h=out.card_window_h,
-        dash_gap_h=cfg.tracks.max_interpolation_gap_h,
-        min_gap_h=cfg.gaps.min_gap_h,
-        ports=ports,
-        pool=pool,
-    )
-    if not scored.empty:
-        card = scored["event_id"].map(cards).astype(object)
-        scored["card"] = card.where(card.notna(), None)
-    scored = event_map_properties(scored, result.loitering, ports, cfg.gaps.link_window_h)
-    gaps = gap_map_properties(gaps_to_publish(result.gaps, scored, cfg), scored)
-    tracks = approach_tracks(
-        scored, result.positions, out.track_leg_h, split_gap_h=cfg.tracks.max_interpolation_gap_h
-    )
-    loitering = loitering_map_properties(result.loitering)
-    path = write_map(out_path, scored, tracks, loitering, gaps)
+    top = scored.head(max(cards_top_n, 0)).copy()  # the card thread's own frame
+    expected = card_paths(out_path, top["event_id"])
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="stswatch-cards") as thread:
+        drawing = thread.submit(
+            write_cards,
+            top,
+            result.positions,
+            result.vessels,
+            out_path,
+            top_n=cards_top_n,
+            workers=out.card_workers,
+            window_h=out.card_window_h,
+            dash_gap_h=cfg.tracks.max_interpolation_gap_h,
+            min_gap_h=cfg.gaps.min_gap_h,
+            ports=ports,
+            pool=pool,
+        )
+        if not scored.empty:
+            card = scored["event_id"].map(expected).astype(object)
+            scored["card"] = card.where(card.notna(), None)
+        scored = event_map_properties(scored, result.loitering, ports, cfg.gaps.link_window_h)
+        gaps = gap_map_properties(gaps_to_publish(result.gaps, scored, cfg), scored)
+        tracks = approach_tracks(
+            scored,
+            result.positions,
+            out.track_leg_h,
+            split_gap_h=cfg.tracks.max_interpolation_gap_h,
+        )
+        loitering = loitering_map_properties(result.loitering)
+        path = write_map(out_path, scored, tracks, loitering, gaps)
+        cards = drawing.result()  # re-raises a card's failure
+    if cards != expected:
+        raise RuntimeError(f"cards written {sorted(cards)} differ from those linked")
     return Published(scored, gaps, path, len(cards))

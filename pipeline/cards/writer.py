@@ -30,6 +30,12 @@ def cards_dir(geojson_path: Path) -> Path:
     return path.parent / f"{path.stem}_cards"
 
 
+def card_paths(geojson_path: Path, event_ids: Iterable[str]) -> dict[str, str]:
+    """Each event's card PNG relative to the GeoJSON's folder (the ``card`` property)."""
+    folder = cards_dir(geojson_path).name
+    return {str(e): f"{folder}/{e}.png" for e in event_ids}
+
+
 def _replace(tmp: Path, final: Path) -> None:
     tmp.replace(final)
 
@@ -115,8 +121,7 @@ def write_cards(
             else:
                 written = list(_bounded(own, cards, folder, 2 * workers))
     _remove_stale(folder, set(written))
-    rel = folder.name
-    return {event_id: f"{rel}/{event_id}.png" for event_id in written}
+    return card_paths(geojson_path, written)
 
 
 def _remove_stale(folder: Path, keep: set[str]) -> None:
