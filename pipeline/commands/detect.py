@@ -46,16 +46,13 @@ def run(args: argparse.Namespace) -> int:
             f"{args.store} is not an stswatch store (no positions/ folder); "
             "run `stswatch ingest` first"
         )
-    try:
+    try:  # both checked before any work starts: one line and exit code 2
         cfg = detection_config(args)
+        options = analyst_options(args)
     except ValueError as exc:
         return fail(str(exc))
     from stswatch.pipeline.spine import detect_and_publish
 
-    try:
-        options = analyst_options(args)
-    except ValueError as exc:
-        return fail(str(exc))
     try:
         result = detect_and_publish(
             args.store, args.start, end, args.out, cfg=cfg, top_n=args.top, **options

@@ -39,16 +39,13 @@ def run(args: argparse.Namespace) -> int:
     missing = [str(f) for f in args.files if not f.exists()]
     if missing:
         return fail(f"no such file: {', '.join(missing)}")
-    try:
+    try:  # both checked before any work starts: one line and exit code 2
         cfg = detection_config(args)
+        options = analyst_options(args)
     except ValueError as exc:
         return fail(str(exc))
     from stswatch.pipeline.spine import run_files
 
-    try:
-        options = analyst_options(args)
-    except ValueError as exc:
-        return fail(str(exc))
     try:
         result = run_files(
             args.files,
