@@ -111,6 +111,7 @@ def publish_events(
         nearest_ports,
     )
     from stswatch.pipeline.spine import gaps_to_publish
+    from stswatch.pipeline.sts_areas import load_sts_areas
 
     scored = annotate_for_review(scored, result.vessels, store_root, watchlist=watchlist, cfg=cfg)
     scored = rank_events(scored)
@@ -132,6 +133,7 @@ def publish_events(
             min_gap_h=cfg.gaps.min_gap_h,
             ports=ports,
             pool=pool,
+            areas=load_sts_areas(cfg.sts_areas),
         )
         if not scored.empty:
             card = scored["event_id"].map(expected).astype(object)

@@ -20,6 +20,7 @@ from stswatch.pipeline.cards.figure import (
     pair_distance_km,
 )
 from stswatch.pipeline.cards.markdown import card_markdown
+from stswatch.pipeline.cards.style import MEETING
 from stswatch.pipeline.cards.writer import cards_dir, write_cards
 from stswatch.pipeline.detection import detect_frames
 from stswatch.pipeline.scoring import score_events
@@ -151,3 +152,21 @@ def test_a_reused_figure_draws_each_card_exactly_like_a_fresh_one(offshore_card)
     fresh = pixels(build_card_figure(offshore_card))
     assert again.shape == fresh.shape
     assert np.array_equal(again, fresh)
+
+
+def test_a_meeting_in_a_listed_sts_area_has_the_area_outlined() -> None:
+    from stswatch.pipeline.config import DEFAULT_CONFIG
+    from stswatch.pipeline.sts_areas import load_sts_areas
+
+    scored, result = scored_day(approach_meet_leave(28.5, -93.3))  # South Sabine Point zone
+    assert scored["sts_area_name"].iloc[0] == "South Sabine Point lightering zone"
+    areas = load_sts_areas(DEFAULT_CONFIG.sts_areas)
+    card = next(card_inputs(scored, result.positions, result.vessels, areas=areas))
+    assert len(card.area_rings) == 1
+    lat, lon = card.area_rings[0]
+    assert lat.min() < 28.5 < lat.max() and lon.min() < -93.3 < lon.max()
+    fig = build_card_figure(card)
+    ax = next(a for a in fig.axes if a.get_ylabel() == "km north")
+    dashed = [ln for ln in ax.lines if ln.get_linestyle() == "--" and len(ln.get_xdata()) > 4]
+    assert any(ln.get_color() == MEETING for ln in dashed)
+    assert "STS area (listed)" in [t.get_text() for t in ax.get_legend().get_texts()]

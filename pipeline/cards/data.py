@@ -44,6 +44,8 @@ class CardData:
     dash_gap_h: float = 1.0
     #: a silence at least this long is an "AIS gap" (GapConfig.min_gap_h)
     min_gap_h: float = 6.0
+    #: outline of the listed STS area the event lies in: rings of (lat, lon) arrays
+    area_rings: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
 
     @property
     def kind(self) -> str:
@@ -114,6 +116,28 @@ class _ByVessel:
         return part[list(columns)]
 
 
+def area_rings(areas: Any, name: object) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The outline of the named area of ``areas`` (``StsAreas``) as (lat, lon) rings."""
+    import shapely
+
+    if areas is None or not isinstance(name, str) or name not in areas.names:
+        return []
+    index = areas.names.index(name)
+    rings = []
+    for i, geom in areas.polygons:
+        if i == index:
+            for part in shapely.get_parts(geom):
+                xy = shapely.get_coordinates(shapely.get_exterior_ring(part))
+                rings.append((xy[:, 1], xy[:, 0]))
+    for k in np.flatnonzero(areas.disc_index == index):
+        theta = np.linspace(0, 2 * np.pi, 73)
+        r_deg = areas.disc_radius_m[k] / 111_195.0
+        lat = areas.disc_lat[k] + r_deg * np.sin(theta)
+        lon = areas.disc_lon[k] + r_deg * np.cos(theta) / np.cos(np.radians(areas.disc_lat[k]))
+        rings.append((lat, lon))
+    return rings
+
+
 def card_inputs(
     ranked: pd.DataFrame,
     positions: pd.DataFrame,
@@ -123,12 +147,15 @@ def card_inputs(
     dash_gap_h: float = 1.0,
     min_gap_h: float = 6.0,
     ports: pd.DataFrame | None = None,
+    areas: Any = None,
 ) -> Iterator[CardData]:
     """One :class:`CardData` per row of ``ranked`` (already cut to the top N, in rank order).
 
     ``ports``: the nearest port per event (``geo.ports.nearest_port`` columns
     plus ``lat``/``lon``), aligned with ``ranked``; None leaves the port out.
-    Yields lazily, so the caller bounds how many slices exist at once.
+    ``areas``: the STS areas in force (``geo.sts_areas.StsAreas``), to outline
+    the listed area an event lies in. Yields lazily, so the caller bounds how
+    many slices exist at once.
     """
     if ranked.empty:
         return
@@ -163,6 +190,7 @@ def card_inputs(
             port=port,
             dash_gap_h=dash_gap_h,
             min_gap_h=min_gap_h,
+            area_rings=area_rings(areas, event.get("sts_area_name")),
         )
 
 

@@ -246,6 +246,8 @@ def draw_map(fig: Figure, ax: Axes, card: CardData) -> None:
     wide = extent[1] - extent[0] > 40.0
     corners = _place(card, proj, extent, inset=wide)
     _draw_land(ax, proj, extent)
+    for lat, lon in card.area_rings:  # the listed STS area, where the meeting lies
+        ax.plot(*proj(lat, lon), "--", color=MEETING, lw=1.2, alpha=0.8, zorder=2)
     _draw_tracks(ax, card, proj)
     ax.plot(0, 0, "*", color=MEETING, ms=15, mec="white", zorder=7)
     port = _draw_port(ax, card, proj, extent)
@@ -269,6 +271,8 @@ def draw_map(fig: Figure, ax: Axes, card: CardData) -> None:
         Line2D([], [], ls="", marker="o", mfc="white", mec="0.3", label="first fix in window"),
         Line2D([], [], ls="", marker="s", color="0.3", label="last fix in window"),
     ]
+    if card.area_rings:
+        handles.append(Line2D([], [], color=MEETING, ls="--", lw=1.2, label="STS area (listed)"))
     ax.legend(handles=handles, loc=corners["legend"], fontsize=7, framealpha=0.9)
     if wide:
         _draw_inset(fig, ax, card, proj, corners["inset"])

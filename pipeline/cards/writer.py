@@ -90,6 +90,7 @@ def write_cards(
     min_gap_h: float = 6.0,
     ports: pd.DataFrame | None = None,
     pool: ProcessPoolExecutor | None = None,
+    areas: object = None,
 ) -> dict[str, str]:
     """Cards of the ``top_n`` first rows of ``ranked`` (rank order); event id -> PNG path.
 
@@ -111,6 +112,7 @@ def write_cards(
         dash_gap_h=dash_gap_h,
         min_gap_h=min_gap_h,
         ports=ports.loc[top.index] if ports is not None and not top.empty else None,
+        areas=areas,
     )
     if pool is not None:
         written = list(_bounded(pool, cards, folder, 2 * workers))
