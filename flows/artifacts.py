@@ -84,6 +84,8 @@ def top_events_rows(
                 "score": round(float(e.get("score") or 0.0), 3),
                 "reasons": "; ".join(str(r) for r in reasons),
                 "verdict": e.get("verdict") or "",
+                "reviewed_by": e.get("reviewed_by") or "",
+                "reviewed_at": _iso(e.get("reviewed_at")),
                 "vessel_a": _vessel(e, "a"),
                 "vessel_b": _vessel(e, "b"),
                 "start_utc": _iso(e.get("start_time")),

@@ -38,6 +38,7 @@ TOP_EVENT_COLUMNS = (
     "watchlist_hits",
     "verdict",
     "reviewed_by",
+    "reviewed_at",
     "card",
 )
 

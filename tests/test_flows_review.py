@@ -60,6 +60,9 @@ def test_review_queue_lists_unreviewed_events_with_links(twelve_meetings, tmp_pa
     summary = publish(twelve_meetings, tmp_path)
     assert summary.reviewed == {"illicit": 1, "unreviewed": N_MEETINGS - 1}
     assert summary.top_events[0]["verdict"] == "illicit"
+    row = top_events_rows([summary], 20)[0]
+    assert (row["verdict"], row["reviewed_by"]) == ("illicit", "ana")
+    assert row["reviewed_at"].endswith("UTC")
     assert top_id not in {e["event_id"] for e in summary.review_queue}
     assert all(e.get("verdict") is None for e in summary.review_queue)
 
