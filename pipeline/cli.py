@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "evaluate": "evaluate",
     "demo": "demo",
     "serve": "serve",
+    "review": "review",
 }
 
 _HELP: dict[str, str] = {
@@ -35,6 +36,7 @@ _HELP: dict[str, str] = {
     "evaluate": "evaluate the suspicion model against the rule-based score",
     "demo": "run the daily Prefect flow on a simulated day (embedded default)",
     "serve": "serve the daily and backfill Prefect deployments",
+    "review": "record analysts' verdicts (illicit / legitimate / unsure) on ranked events",
 }
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from stswatch.pipeline.commands._common import (
     add_detection_arguments,
     add_output_arguments,
+    analyst_options,
     detection_config,
     fail,
 )
@@ -42,8 +43,9 @@ def run(args: argparse.Namespace) -> int:
     missing = [str(f) for f in args.files if not f.exists()]
     if missing:
         return fail(f"no such file: {', '.join(missing)}")
-    try:
+    try:  # both checked before any work starts: one line and exit code 2
         cfg = detection_config(args)
+        options = analyst_options(args)
     except ValueError as exc:
         return fail(str(exc))
     from stswatch.pipeline.preflight import PreflightError
@@ -58,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
             # tqdm's carriage returns belong on a terminal, not in log files
             progress=not args.no_progress and sys.stderr.isatty(),
             top_n=args.top,
+            **options,
         )
     except (PreflightError, ValueError, OSError) as exc:
         return fail(str(exc))
