@@ -11,7 +11,9 @@ days finish.
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pandas as pd
 
@@ -22,6 +24,7 @@ from stswatch.flows.outcomes import PublishSummary, RunReport
 KEY_TOP = "stswatch-top-rendezvous"
 KEY_SUMMARY = "stswatch-run-summary"
 KEY_PROGRESS = "stswatch-backfill-progress"
+KEY_REVIEW = "stswatch-review-queue"
 #: Beyond this many days, link artifacts would flood the UI; the summary still lists files.
 MAX_LINK_ARTIFACTS = 31
 
@@ -43,34 +46,117 @@ def _vessel(row: dict[str, Any], side: str) -> str:
     return f"{mmsi} {name}".strip()
 
 
-def top_events_rows(publishes: list[PublishSummary], n: int) -> list[dict[str, Any]]:
-    """The ``n`` highest-scored rendezvous across days, as table artifact rows."""
-    events = [e for p in publishes for e in p.top_events]
-    events.sort(key=lambda e: (-float(e.get("score") or 0.0), str(e.get("event_id"))))
+def _href(path: str | Path | None, base_url: str | None) -> str | None:
+    """The HTTP address of an output file (``base_url`` serves the output folder), or None.
+
+    Browsers refuse ``file://`` links from a web page such as the Prefect UI,
+    so without a served folder the artifacts show paths instead of links.
+    """
+    if not path or not base_url:
+        return None
+    return f"{base_url.rstrip('/')}/{quote(Path(path).as_posix().lstrip('/'))}"
+
+
+def _card_path(event: dict[str, Any], geojson: str) -> str | None:
+    """The card PNG relative to the output folder (the GeoJSON's folder)."""
+    card = event.get("card")
+    return str(card) if isinstance(card, str) and card else None
+
+
+def top_events_rows(
+    publishes: list[PublishSummary], n: int, base_url: str | None = None
+) -> list[dict[str, Any]]:
+    """The ``n`` highest-scored events across days, as table artifact rows.
+
+    Reasons come right after the score: the UI's table scrolls sideways, and
+    reasons are what an analyst reads first; ids and times come last.
+    """
+    events = [(e, p.geojson_path) for p in publishes for e in p.top_events]
+    events.sort(key=lambda x: (-float(x[0].get("score") or 0.0), str(x[0].get("event_id"))))
     rows = []
-    for e in events[:n]:
+    for e, geojson in events[:n]:
         reasons = e.get("reasons")
         if reasons is None or isinstance(reasons, float):
             reasons = []
+        card = _card_path(e, geojson)
         rows.append(
             {
                 "score": round(float(e.get("score") or 0.0), 3),
-                "event_id": str(e.get("event_id")),
+                "reasons": "; ".join(str(r) for r in reasons),
+                "verdict": e.get("verdict") or "",
+                "reviewed_by": e.get("reviewed_by") or "",
+                "reviewed_at": _iso(e.get("reviewed_at")),
                 "vessel_a": _vessel(e, "a"),
                 "vessel_b": _vessel(e, "b"),
                 "start_utc": _iso(e.get("start_time")),
-                "end_utc": _iso(e.get("end_time")),
                 "duration_h": round(float(e.get("duration_h") or 0.0), 1),
+                "kind": e.get("kind") or "rendezvous",
                 "lat": round(float(e.get("mean_lat")), 4)
                 if e.get("mean_lat") is not None
                 else None,
                 "lon": round(float(e.get("mean_lon")), 4)
                 if e.get("mean_lon") is not None
                 else None,
-                "reasons": "; ".join(str(r) for r in reasons),
+                "end_utc": _iso(e.get("end_time")),
+                "event_id": str(e.get("event_id")),
+                "card": _href(card, base_url) or card or "",
             }
         )
     return rows
+
+
+def review_queue_markdown(
+    publishes: list[PublishSummary], base_url: str | None, *, title: str
+) -> str:
+    """Unreviewed events above the threshold, most suspicious first, with links.
+
+    One Markdown table (the UI renders its links), the card and the day's
+    GeoJSON linked through the served output folder, and the command that
+    records a verdict.
+    """
+    queue = [(e, p) for p in publishes for e in p.review_queue]
+    queue.sort(key=lambda x: (-float(x[0].get("score") or 0.0), str(x[0].get("event_id"))))
+    counts: Counter[str] = Counter()
+    for p in publishes:
+        counts.update(p.reviewed)
+    reviewed = sum(v for k, v in counts.items() if k != "unreviewed")
+    by_verdict = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if k != "unreviewed")
+    lines = [
+        f"## Review queue: {title}",
+        "",
+        f"- events reviewed: **{reviewed}** ({by_verdict or 'none'}), "
+        f"unreviewed: **{counts.get('unreviewed', 0)}**, in this queue: **{len(queue)}**",
+    ]
+    if not queue:
+        return "\n".join([*lines, "", "Nothing above the review threshold is waiting."])
+    lines += [
+        "",
+        "| score | reasons | vessels | start (UTC) | card | GeoJSON |",
+        "|---:|---|---|---|---|---|",
+    ]
+    for e, p in queue:
+        reasons = "; ".join(str(r) for r in (e.get("reasons") or []))
+        card = _card_path(e, p.geojson_path)
+        card_cell = f"[card]({_href(card, base_url)})" if base_url and card else (card or "")
+        geo_name = Path(p.geojson_path).name
+        geo_cell = f"[{geo_name}]({_href(geo_name, base_url)})" if base_url else f"`{geo_name}`"
+        lines.append(
+            f"| {float(e.get('score') or 0):.2f} | {reasons.replace('|', '/')} | "
+            f"{_vessel(e, 'a')} / {_vessel(e, 'b')} | {_iso(e.get('start_time'))} | "
+            f"{card_cell} | {geo_cell} |"
+        )
+    lines += [
+        "",
+        "Record a verdict: edit `verdict` / `note` in the GeoJSON (QGIS) and run "
+        "`stswatch review import FILE.geojson --store STORE --reviewer NAME`, or "
+        "`stswatch review set EVENT_ID --verdict illicit|legitimate|unsure --store STORE`.",
+    ]
+    if not base_url:
+        lines.append(
+            "Links need the output folder served over HTTP: `stswatch serve` does it "
+            "(STSWATCH_BASE_URL)."
+        )
+    return "\n".join(lines)
 
 
 def summary_markdown(report: RunReport, *, title: str) -> str:
@@ -103,6 +189,14 @@ def summary_markdown(report: RunReport, *, title: str) -> str:
         f"- rendezvous found: **{sum(p.n_rendezvous for p in done)}**, "
         f"loitering: {sum(p.n_loitering for p in done)}, AIS gaps: {sum(p.n_gaps for p in done)}",
     ]
+    counts: Counter[str] = Counter()
+    for p in publishes:
+        counts.update(p.reviewed)
+    if counts:
+        lines.append(
+            f"- reviewed: **{sum(v for k, v in counts.items() if k != 'unreviewed')}**, "
+            f"unreviewed: **{counts.get('unreviewed', 0)}**"
+        )
     if publishes:
         lines += ["", "| day | rendezvous | GeoJSON |", "|---|---:|---|"]
         for p in publishes:
@@ -115,39 +209,49 @@ def summary_markdown(report: RunReport, *, title: str) -> str:
     return "\n".join(lines)
 
 
-def publish_run_artifacts(report: RunReport, *, title: str, top_n: int) -> None:
-    """Create the table, summary and link artifacts of a finished run."""
+def publish_run_artifacts(
+    report: RunReport, *, title: str, top_n: int, base_url: str | None = None
+) -> None:
+    """Create the table, review queue, summary and link artifacts of a finished run."""
     from prefect.artifacts import (
         create_link_artifact,
         create_markdown_artifact,
         create_table_artifact,
     )
 
-    rows = top_events_rows(report.publishes(), top_n)
+    rows = top_events_rows(report.publishes(), top_n, base_url)
     create_table_artifact(
         key=KEY_TOP,
         table=rows
-        or [{"score": None, "event_id": "no rendezvous found", "vessel_a": "", "vessel_b": ""}],
-        description=f"Top {top_n} rendezvous by suspicion score — {title}",
+        or [{"score": None, "reasons": "", "event_id": "no rendezvous found", "vessel_a": ""}],
+        description=f"Top {top_n} events by suspicion score — {title}",
+    )
+    create_markdown_artifact(
+        key=KEY_REVIEW,
+        markdown=review_queue_markdown(report.publishes(), base_url, title=title),
+        description=f"Unreviewed events to look at — {title}",
     )
     create_markdown_artifact(
         key=KEY_SUMMARY, markdown=summary_markdown(report, title=title), description=title
     )
     publishes = report.publishes()
-    if len(publishes) <= MAX_LINK_ARTIFACTS:
-        from pathlib import Path
-
+    if base_url and len(publishes) <= MAX_LINK_ARTIFACTS:
         for p in publishes:
+            name = Path(p.geojson_path).name
             create_link_artifact(
                 key=f"stswatch-geojson-{p.day.isoformat()}",
-                link=Path(p.geojson_path).resolve().as_uri(),
-                link_text=Path(p.geojson_path).name,
+                link=_href(name, base_url) or "",
+                link_text=name,
                 description=f"GeoJSON of {p.day} ({p.n_rendezvous} rendezvous)",
             )
 
 
 class Progress:
-    """A progress artifact that advances as steps finish (created on first use)."""
+    """Prefect's progress artifact for a run, advancing one step per finished day.
+
+    ``advance(0, note)`` only updates the description (a day ingested, a
+    neighbour refreshed), so the bar moves exactly once per day.
+    """
 
     def __init__(self, total_steps: int, description: str) -> None:
         from prefect.artifacts import create_progress_artifact
@@ -166,7 +270,8 @@ class Progress:
         update_progress_artifact(
             artifact_id=self.artifact_id,
             progress=100.0 * self.done / self.total,
-            description=f"{self.description} — {note}" if note else None,
+            description=f"{self.description}: {self.done}/{self.total} days"
+            + (f" ({note})" if note else ""),
         )
 
     def set_total(self, total_steps: int) -> None:

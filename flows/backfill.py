@@ -21,7 +21,13 @@ from pydantic import Field
 from stswatch.flows.artifacts import Progress
 from stswatch.flows.common import finish, run_reference_date
 from stswatch.flows.engine import run_days
-from stswatch.flows.params import FlowSource, validate_backfill_range, validate_source
+from stswatch.flows.params import (
+    FlowSource,
+    WatchlistParameter,
+    validate_backfill_range,
+    validate_source,
+    validate_watchlist,
+)
 from stswatch.flows.runners import choose_runner
 from stswatch.flows.settings import orchestration_config
 
@@ -52,6 +58,7 @@ def backfill_flow(
         str | None,
         Field(description="Dask scheduler, e.g. tcp://10.0.0.5:8786 (else STSWATCH_DASK_ADDRESS)"),
     ] = None,
+    watchlist: WatchlistParameter = None,
 ) -> State[Any]:
     """Backfill a range of UTC days: acquire, ingest, detect, score, publish each.
 
@@ -66,12 +73,14 @@ def backfill_flow(
         max_concurrency: days processed at once.
         overwrite: redo days whose store partition and GeoJSON already exist.
         dask_address: Dask scheduler to run the days on.
+        watchlist: watchlist files to screen every day's events against.
     """
     orch = orchestration_config()
     days = validate_backfill_range(
         start_date, end_date, today=run_reference_date(), max_days=orch.max_backfill_days
     )
     validate_source(source, input_dir)
+    lists = validate_watchlist(watchlist)
     runner = choose_runner(dask_address, max_concurrency)
     get_run_logger().info(
         "backfill %s to %s (%d days) from %s on %s",
@@ -81,7 +90,7 @@ def backfill_flow(
         source,
         runner.describe(),
     )
-    progress = Progress(2 * len(days), f"backfill {start_date} to {end_date}")
+    progress = Progress(len(days), f"backfill {start_date} to {end_date}")
     report = run_days(
         days,
         source=source,
@@ -93,6 +102,7 @@ def backfill_flow(
         runner=runner,
         top_n=orch.top_events_shown,
         progress=progress,
+        watchlist=lists,
     )
     return finish(
         report, title=f"stswatch backfill {start_date} to {end_date}", top_n=orch.top_events_shown

@@ -34,8 +34,11 @@ def finish(report: RunReport, *, title: str, top_n: int) -> State[Any]:
     Completed when no day failed; otherwise Failed, with a message listing
     each failed day and why (what the UI shows on the run page).
     """
+    from stswatch.flows.settings import base_url
+
     logger = get_run_logger()
-    publish_run_artifacts(report, title=title, top_n=top_n)
+    link_base = base_url()
+    publish_run_artifacts(report, title=title, top_n=top_n, base_url=link_base)
     data = {
         "summary_markdown": summary_markdown(report, title=title),
         "done": [str(o.day) for o in report.done_days],
@@ -43,7 +46,7 @@ def finish(report: RunReport, *, title: str, top_n: int) -> State[Any]:
         "failed": {str(o.day): o.error for o in report.failed_days},
         "geojson": [p.geojson_path for p in report.publishes()],
         "event_ids": sorted({e for p in report.publishes() for e in p.event_ids}),
-        "top_events": top_events_rows(report.publishes(), top_n),
+        "top_events": top_events_rows(report.publishes(), top_n, link_base),
     }
     if report.failed_days:
         message = report.failure_message()

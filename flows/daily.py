@@ -16,9 +16,17 @@ from prefect import flow, get_run_logger
 from prefect.states import State
 from pydantic import Field
 
+from stswatch.flows.artifacts import Progress
 from stswatch.flows.common import finish, run_reference_date
 from stswatch.flows.engine import run_days
-from stswatch.flows.params import FlowSource, day_is_done, days_to_process, validate_source
+from stswatch.flows.params import (
+    FlowSource,
+    WatchlistParameter,
+    day_is_done,
+    days_to_process,
+    validate_source,
+    validate_watchlist,
+)
 from stswatch.flows.runners import choose_runner
 from stswatch.flows.settings import orchestration_config
 
@@ -45,6 +53,7 @@ def daily_flow(
     ] = None,
     max_concurrency: Annotated[int, Field(ge=1, le=64, description="Days at once")] = 2,
     dask_address: Annotated[str | None, Field(description="Dask scheduler address")] = None,
+    watchlist: WatchlistParameter = None,
 ) -> State[Any]:
     """Process the latest published day and heal missing days in the look-back window.
 
@@ -61,8 +70,10 @@ def daily_flow(
             (default from config / STSWATCH_LOOKBACK_DAYS).
         max_concurrency: days processed at once.
         dask_address: Dask scheduler to run the days on.
+        watchlist: watchlist files to screen every day's events against.
     """
     validate_source(source, input_dir)
+    lists = validate_watchlist(watchlist)
     orch = orchestration_config()
     reference = as_of or run_reference_date()
     delay = (
@@ -92,6 +103,8 @@ def daily_flow(
         overwrite=True,
         runner=choose_runner(dask_address, max_concurrency),
         top_n=orch.top_events_shown,
+        progress=Progress(len(days), f"daily run as of {reference}"),
+        watchlist=lists,
     )
     return finish(
         report, title=f"stswatch daily run as of {reference}", top_n=orch.top_events_shown

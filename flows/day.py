@@ -15,9 +15,15 @@ from prefect import flow
 from prefect.states import State
 from pydantic import Field
 
+from stswatch.flows.artifacts import Progress
 from stswatch.flows.common import finish
 from stswatch.flows.engine import run_days
-from stswatch.flows.params import FlowSource, validate_source
+from stswatch.flows.params import (
+    FlowSource,
+    WatchlistParameter,
+    validate_source,
+    validate_watchlist,
+)
 from stswatch.flows.runners import RunnerChoice
 from stswatch.flows.settings import orchestration_config
 
@@ -35,6 +41,7 @@ def day_flow(
     ] = None,
     base_url: Annotated[str | None, Field(description="Mirror of the publisher")] = None,
     overwrite: Annotated[bool, Field(description="Redo the day even if its outputs exist")] = True,
+    watchlist: WatchlistParameter = None,
 ) -> State[Any]:
     """Process one UTC day: acquire, ingest, detect, score, publish GeoJSON.
 
@@ -47,8 +54,10 @@ def day_flow(
         input_dir: folder with day files, for source local.
         base_url: mirror of the publisher's site (tests, proxies).
         overwrite: redo the day even when its outputs exist.
+        watchlist: watchlist files to screen the day's events against.
     """
     validate_source(source, input_dir)
+    lists = validate_watchlist(watchlist)
     orch = orchestration_config()
     report = run_days(
         [day],
@@ -60,5 +69,7 @@ def day_flow(
         overwrite=overwrite,
         runner=RunnerChoice("threads", 1),
         top_n=orch.top_events_shown,
+        progress=Progress(1, f"day {day}"),
+        watchlist=lists,
     )
     return finish(report, title=f"stswatch day {day}", top_n=orch.top_events_shown)

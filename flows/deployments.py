@@ -38,6 +38,8 @@ def default_parameters(settings: FlowSettings) -> dict[str, Any]:
         params["input_dir"] = str(settings.input_dir)
     if settings.dask_address:
         params["dask_address"] = settings.dask_address
+    if settings.watchlist:
+        params["watchlist"] = [str(p) for p in settings.watchlist]
     return params
 
 

@@ -73,6 +73,7 @@ def run_days(
     runner: RunnerChoice,
     top_n: int,
     progress: Progress | None = None,
+    watchlist: list[str] | None = None,
 ) -> RunReport:
     """Process ``days`` (any order, de-duplicated) and report each day's fate."""
     logger = get_run_logger()
@@ -96,8 +97,8 @@ def run_days(
 
         preflight(store_root=Path(store_abs), out_dir=Path(out_abs))
 
-    if progress is not None:
-        progress.set_total(2 * len(todo))
+    if progress is not None:  # one step per day: a day counts once it is published
+        progress.set_total(len(todo))
 
     logger.info("processing %d day(s) on %s", len(todo), runner.describe())
     ingested: dict[date, IngestSummary] = {}
@@ -126,14 +127,16 @@ def run_days(
                 logger.error("%s failed: %s", d, outcomes[d].error)
                 note = f"{d} failed"
             if progress is not None:
-                # a failed day will not be published: count both of its steps
-                progress.advance(1 if d in ingested else 2, note)
+                # a failed day will not be published: it is finished now
+                progress.advance(0 if d in ingested else 1, note)
 
         refresh = published_neighbours(set(ingested), store_abs, out_abs)
-        if progress is not None and refresh:
-            progress.set_total(progress.total + len(refresh))
         publish_jobs = [
-            (d, publish_day, dict(day=d, store=store_abs, out_dir=out_abs, top_n=top_n))
+            (
+                d,
+                publish_day,
+                dict(day=d, store=store_abs, out_dir=out_abs, top_n=top_n, watchlist=watchlist),
+            )
             for d in sorted(set(ingested) | refresh)
         ]
         for d, fut in _bounded(task_runner, publish_jobs, runner.max_workers):
@@ -150,7 +153,8 @@ def run_days(
                 logger.error("%s failed: %s", d, outcomes[d].error)
             if progress is not None:
                 failed = d in outcomes and outcomes[d].failed
-                progress.advance(1, f"{d} {'failed' if failed else 'published'}")
+                what = "refreshed" if d in refresh else "failed" if failed else "published"
+                progress.advance(0 if d in refresh else 1, f"{d} {what}")
 
     report.outcomes = [outcomes[d] for d in sorted(outcomes)]
     return report

@@ -41,6 +41,10 @@ class PublishSummary:
     n_gaps: int
     event_ids: list[str]
     top_events: list[dict[str, Any]]
+    #: events per verdict plus "unreviewed"
+    reviewed: dict[str, int] = field(default_factory=dict)
+    #: unreviewed events above the review threshold, most suspicious first
+    review_queue: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass

@@ -13,13 +13,25 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Annotated, Literal, get_args
+
+from pydantic import Field
 
 #: Where a day's input comes from. ``local`` picks the day's file from an
 #: input folder (files written by ``stswatch simulate``, or downloaded by
 #: hand); the others download the publisher's daily file.
 FlowSource = Literal["marinecadastre", "dma", "local"]
 FLOW_SOURCES: tuple[str, ...] = get_args(FlowSource)
+
+
+#: The flows' ``watchlist`` parameter, as the UI's run form shows it.
+WatchlistParameter = Annotated[
+    list[str] | None,
+    Field(
+        description="Watchlist files to screen events against: CSV (imo,mmsi,name,list,note) "
+        "or OpenSanctions FollowTheMoney JSON lines"
+    ),
+]
 
 
 class ParameterError(ValueError):
@@ -177,3 +189,21 @@ def find_local_file(input_dir: str | Path, day: date) -> Path:
         names = ", ".join(p.name for p in data_files)
         raise ParameterError(f"several input files for {day} in {folder}: {names}")
     return data_files[0]
+
+
+def validate_watchlist(paths: list[str] | None) -> list[str]:
+    """Absolute paths of the watchlist files, each read once to fail fast.
+
+    A malformed list ends the run at once with the file and line to fix,
+    before any day is downloaded or ingested.
+    """
+    from stswatch.pipeline.watchlist import WatchlistError, load_watchlists
+
+    if not paths:
+        return []
+    absolute = [str(Path(p).absolute()) for p in paths]
+    try:
+        load_watchlists(absolute)
+    except WatchlistError as exc:
+        raise ParameterError(f"watchlist: {exc}") from None
+    return absolute

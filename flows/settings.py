@@ -31,6 +31,11 @@ class FlowSettings:
     daily_cron: str
     dask_address: str | None
     orchestration: OrchestrationConfig
+    #: watchlist files every run screens against (STSWATCH_WATCHLIST, os.pathsep-separated)
+    watchlist: tuple[Path, ...] = ()
+    #: where the output folder is served over HTTP (STSWATCH_BASE_URL): artifact
+    #: links point there, since browsers block file:// links from a web page
+    base_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> FlowSettings:
@@ -67,7 +72,21 @@ class FlowSettings:
             daily_cron=env.get("STSWATCH_DAILY_CRON") or DEFAULT_DAILY_CRON,
             dask_address=env.get("STSWATCH_DASK_ADDRESS") or None,
             orchestration=orchestration,
+            watchlist=watchlist_paths(env.get("STSWATCH_WATCHLIST")),
+            base_url=(env.get("STSWATCH_BASE_URL") or "").rstrip("/") or None,
         )
+
+
+def watchlist_paths(raw: str | None) -> tuple[Path, ...]:
+    """``STSWATCH_WATCHLIST``: absolute paths of the files, separated like PATH."""
+    if not raw:
+        return ()
+    return tuple(Path(p).absolute() for p in raw.split(os.pathsep) if p.strip())
+
+
+def base_url(env: Mapping[str, str] | None = None) -> str | None:
+    """The output folder's HTTP address for links (None: show paths, not links)."""
+    return FlowSettings.from_env(env).base_url
 
 
 def orchestration_config(env: Mapping[str, str] | None = None) -> OrchestrationConfig:

@@ -143,21 +143,35 @@ def warm_reference_data() -> None:
         _warm_done = True
 
 
+def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
 @task(name="publish-day", cache_policy=NO_CACHE)
-def publish_day(day: date, store: str, out_dir: str, top_n: int) -> PublishSummary:
+def publish_day(
+    day: date, store: str, out_dir: str, top_n: int, watchlist: list[str] | None = None
+) -> PublishSummary:
     """Detect, score and write ``OUT/rendezvous-DAY.geojson`` for events starting that day."""
     from stswatch.flows.settings import detection_config
-    from stswatch.pipeline.spine import detect_and_publish
+    from stswatch.pipeline.spine import TOP_EVENT_COLUMNS, detect_and_publish
 
     warm_reference_data()
     out_path = geojson_path(out_dir, day)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    cfg = with_lock_timeout(detection_config())
-    result = detect_and_publish(Path(store), day, day, out_path, cfg=cfg)
+    result = detect_and_publish(
+        Path(store),
+        day,
+        day,
+        out_path,
+        cfg=with_lock_timeout(detection_config()),
+        top_n=top_n,
+        watchlist=cached_watchlist(tuple(watchlist or ())),
+    )
     scored = result.scored
     event_ids = sorted(str(e) for e in scored["event_id"]) if "event_id" in scored.columns else []
-    top = result.top_events.head(top_n)
-    top_rows = [{k: _plain(v) for k, v in row.items()} for row in top.to_dict("records")]
+    top_rows = _rows(result.top_events.head(top_n))
+    queue = result.review_queue
+    queue_rows = _rows(queue[[c for c in TOP_EVENT_COLUMNS if c in queue.columns]])
     get_run_logger().info(
         "%s: %d rendezvous, %d loitering, %d gaps -> %s",
         day,
@@ -174,4 +188,37 @@ def publish_day(day: date, store: str, out_dir: str, top_n: int) -> PublishSumma
         n_gaps=int(result.n_gaps),
         event_ids=event_ids,
         top_events=top_rows,
+        reviewed=dict(result.reviewed),
+        review_queue=queue_rows,
     )
+
+
+def _watchlist_key(paths: tuple[str, ...]) -> tuple[tuple[str, float, int], ...]:
+    keys = []
+    for p in paths:
+        st = Path(p).stat()
+        keys.append((str(Path(p).absolute()), st.st_mtime, st.st_size))
+    return tuple(keys)
+
+
+_WATCHLISTS: dict[tuple, Any] = {}
+_WATCHLIST_LOCK = threading.Lock()
+
+
+def cached_watchlist(paths: tuple[str, ...]):  # -> Watchlist | None
+    """The watchlist of ``paths``, parsed once per process while the files are unchanged.
+
+    A backfill publishes many days with the same list; a 100,000-vessel list
+    takes ~1 s to parse. Keyed on path, modification time and size, so an
+    edited list is re-read by the next task.
+    """
+    from stswatch.pipeline.watchlist import load_watchlists
+
+    if not paths:
+        return None
+    key = _watchlist_key(paths)
+    with _WATCHLIST_LOCK:
+        if key not in _WATCHLISTS:
+            _WATCHLISTS.clear()
+            _WATCHLISTS[key] = load_watchlists(list(paths))
+        return _WATCHLISTS[key]

@@ -492,3 +492,32 @@ def _distance_block(la: FloatArray, lo_raw: FloatArray) -> FloatArray:
         result[fine] = np.where(far, np.maximum(coarse[fine], FINE_CAP_M), d)
     out[ok] = result
     return out
+
+
+def land_mask_window(
+    lat_min: float, lat_max: float, lon_min: float, lon_max: float, *, max_px: int = 400
+) -> tuple[FloatArray, FloatArray, npt.NDArray[np.bool_]]:
+    """The 1 km land mask over a lat/lon box, for drawing a coastline (evidence cards).
+
+    Returns pixel-centre latitudes (north first), longitudes and a boolean
+    land array of shape (len(lats), len(lons)). Longitudes may run past ±180
+    (an unwrapped box across the antimeridian) and come back in the caller's
+    convention. The box is sampled every ``step`` pixels so neither side
+    exceeds ``max_px``: a card needs a few hundred pixels, not the mask's
+    full resolution. Reads the bit-packed copy :func:`distance_to_coast_m`
+    already uses (built once per machine, memory-mapped afterwards).
+    """
+    px = _MASK_PX_PER_DEG
+    r0 = int(np.clip(np.floor((90.0 - lat_max) * px), 0, 180 * px - 1))
+    r1 = int(np.clip(np.ceil((90.0 - lat_min) * px), r0 + 1, 180 * px))
+    c0 = int(np.floor((lon_min + 180.0) * px))
+    c1 = max(int(np.ceil((lon_max + 180.0) * px)), c0 + 1)
+    step = max(1, int(np.ceil(max(r1 - r0, c1 - c0) / max_px)))
+    rows = np.arange(r0, r1, step)
+    cols = np.arange(c0, c1, step)
+    wrapped = cols % (360 * px)
+    packed = np.asarray(_packed_mask()[rows][:, wrapped // 8])
+    ocean = (packed >> (7 - (wrapped % 8)).astype(np.uint8)) & 1
+    lats = 90.0 - (rows + 0.5) / px
+    lons = (cols + 0.5) / px - 180.0
+    return lats, lons, ocean == 0

@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "demo": "demo",
     "serve": "serve",
     "verify": "verify",
+    "review": "review",
 }
 
 _HELP: dict[str, str] = {
@@ -37,6 +38,7 @@ _HELP: dict[str, str] = {
     "demo": "run the daily Prefect flow on a simulated day (embedded default)",
     "serve": "serve the daily and backfill Prefect deployments",
     "verify": "check every file and tally of a store (exit 1 on problems); --repair re-derives",
+    "review": "record analysts' verdicts (illicit / legitimate / unsure) on ranked events",
 }
 
 

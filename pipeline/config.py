@@ -377,6 +377,67 @@ class StoreConfig:
         _require(self.lock_timeout_s >= 0, "StoreConfig.lock_timeout_s must be >= 0")
 
 
+class OutputConfig:
+    """What a run publishes for analysts beyond the ranked list (issue 13)."""
+
+    #: Evidence cards for this many of the most suspicious events per run: a
+    #: reviewer's day. 50 cards take a few CPU seconds; 0 writes none.
+    cards_top_n: int = 50
+    #: A card shows both tracks this long before the meeting and after it:
+    #: long enough for the approach, a silence before and the departure.
+    card_window_h: float = 12.0
+    #: Worker processes drawing cards (matplotlib is CPU-bound Python).
+    card_workers: int = 2
+    #: GeoJSON tracks include this much approach and departure around each
+    #: meeting, with per-fix times and speeds; 6 h shows where each came from
+    #: without turning a 2 h meeting into a 24 h line.
+    track_leg_h: float = 6.0
+
+    def __post_init__(self) -> None:
+        _positive(self)
+        _require(self.cards_top_n >= 0, "cards_top_n must be >= 0")
+        _require(self.card_workers >= 1, "card_workers must be >= 1")
+
+
+@dataclass(frozen=True)
+class ReviewConfig:
+    """Watchlist hits and analysts' verdicts: how they move the score and the training."""
+
+    #: Odds multiplier for a vessel on a watchlist by IMO or MMSI: a likelihood
+    #: ratio P(listed | illicit) / P(listed | legitimate). Listed tankers are a
+    #: few hundred in a fleet of ~10,000 (a few % of legitimate transfers
+    #: involve one), while sanctions-evasion networks use them in a large
+    #: share of their transfers (public reporting: roughly a third to a half):
+    #: ~0.4 / 0.05 = 8.
+    watchlist_exact_likelihood_ratio: float = 8.0
+    #: A name-only match is weak (names are reused): 2.
+    watchlist_name_likelihood_ratio: float = 2.0
+    #: Verdicts on earlier meetings within this distance count for a spot;
+    #: the same scale as "recurring spot" (ScoringConfig.recurrence_radius_m).
+    spot_radius_m: float = 20_000.0
+    #: Each analyst-confirmed legitimate transfer at a spot halves the odds of
+    #: later meetings there, ((1 + illicit) / (1 + legitimate)), never below
+    #: this factor: strong evidence of its own still ranks a meeting high.
+    min_legitimate_spot_factor: float = 0.25
+    #: The Prefect review queue lists unreviewed events from this score up...
+    review_queue_min_score: float = 0.5
+    #: ...at most this many per run, most suspicious first.
+    review_queue_max_rows: int = 50
+    #: ``stswatch train --store``: one analyst verdict on a real event weighs
+    #: as much as this many simulated events (real labels are scarce and are
+    #: the only ones drawn from the sea itself)...
+    real_label_weight: float = 5.0
+    #: ...but all real labels together never weigh more than this share of the
+    #: simulated training set, so a few hundred verdicts cannot drown the
+    #: behaviours only the simulator covers.
+    max_real_label_share: float = 0.5
+
+    def __post_init__(self) -> None:
+        _positive(self)
+        _require(self.min_legitimate_spot_factor <= 1.0, "min_legitimate_spot_factor must be <= 1")
+        _require(0 <= self.review_queue_min_score <= 1, "review_queue_min_score must be in [0, 1]")
+
+
 @dataclass(frozen=True)
 class Config:
     """The whole pipeline's thresholds. ``Config()`` is the documented default."""
@@ -393,6 +454,8 @@ class Config:
     orchestration: OrchestrationConfig = field(default_factory=OrchestrationConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
     input_limits: InputLimitsConfig = field(default_factory=InputLimitsConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+    review: ReviewConfig = field(default_factory=ReviewConfig)
 
     def with_overrides(self, **sections: dict[str, Any]) -> Config:
         """Return a copy with some fields of some sections replaced.

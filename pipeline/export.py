@@ -11,7 +11,8 @@ filter can split them:
   list as rendezvous (both come from the one event frame, by score). Its
   ``track`` is the loiterer's, and the partner's silence is its ``gap``
   feature (``partner_gap_id``);
-* ``track`` — (Multi)LineString of one vessel's pings during a rendezvous;
+* ``track`` — (Multi)LineString of one vessel's pings around a ranked event
+  (approach and departure legs, broken at silences), with ``times``/``speeds``;
 * ``loitering`` — Point of a single vessel drifting offshore;
 * ``gap`` — (Multi)LineString from the last fix before to the first fix after
   an AIS gap (the straight line is what the vessel *could* have done).
@@ -177,27 +178,59 @@ def rendezvous_features(scored: pd.DataFrame) -> Iterator[dict[str, Any]]:
         }
 
 
+#: Per-track columns copied to a track's properties when present (one value per track).
+TRACK_PROPERTY_COLUMNS = ("vessel", "stroke", "stroke-width", "stroke-opacity")
+
+
+def _track_geometry(g: pd.DataFrame) -> dict[str, Any] | None:
+    """One line, or one part per ``part`` (a silence breaks the line); parts of one fix dropped."""
+    if "part" not in g:
+        return line_geometry(g["lon"].to_numpy(), g["lat"].to_numpy())
+    lines = []
+    for _, p in g.groupby("part", sort=False):
+        geometry = line_geometry(p["lon"].to_numpy(), p["lat"].to_numpy())
+        if geometry is not None:
+            coords = geometry["coordinates"]
+            lines += [coords] if geometry["type"] == "LineString" else coords
+    if not lines:
+        return None
+    if len(lines) == 1:
+        return {"type": "LineString", "coordinates": lines[0]}
+    return {"type": "MultiLineString", "coordinates": lines}
+
+
 def track_features(event_tracks: pd.DataFrame) -> Iterator[dict[str, Any]]:
-    """One (Multi)LineString per (event, vessel) from the pings during the event."""
+    """One (Multi)LineString per (event, vessel).
+
+    With ``sog_kn`` the feature carries ``times`` and ``speeds``, one per fix
+    in time order; with ``part`` the line breaks at AIS silences.
+    """
     if event_tracks.empty:
         return
     tracks = event_tracks.sort_values(["event_id", "mmsi", "timestamp"], kind="stable")
     for (event_id, mmsi), g in tracks.groupby(["event_id", "mmsi"], sort=False):
-        geometry = line_geometry(g["lon"].to_numpy(), g["lat"].to_numpy())
+        geometry = _track_geometry(g)
         if geometry is None:
             continue
+        props = {
+            "kind": "track",
+            "event_id": str(event_id),
+            "mmsi": int(mmsi),
+            "start_time": _json_value(g["timestamp"].iloc[0]),
+            "end_time": _json_value(g["timestamp"].iloc[-1]),
+            "n_positions": len(g),
+        }
+        props.update({c: _json_value(g[c].iloc[0]) for c in TRACK_PROPERTY_COLUMNS if c in g})
+        if "sog_kn" in g:
+            props["times"] = [_json_value(t) for t in g["timestamp"]]
+            props["speeds"] = [
+                None if pd.isna(v) else round(float(v), 1) for v in g["sog_kn"].to_numpy()
+            ]
         yield {
             "type": "Feature",
             "id": f"{event_id}-{int(mmsi)}",
             "geometry": geometry,
-            "properties": {
-                "kind": "track",
-                "event_id": str(event_id),
-                "mmsi": int(mmsi),
-                "start_time": _json_value(g["timestamp"].iloc[0]),
-                "end_time": _json_value(g["timestamp"].iloc[-1]),
-                "n_positions": len(g),
-            },
+            "properties": props,
         }
 
 
@@ -276,3 +309,23 @@ def write_geojson(
 ) -> Path:
     """Write one RFC 7946 FeatureCollection atomically and return its path."""
     return write_json_atomic(path, feature_collection(scored, event_tracks, loitering, gaps))
+
+
+def write_map(
+    path: Path,
+    scored: pd.DataFrame,
+    event_tracks: pd.DataFrame,
+    loitering: pd.DataFrame,
+    gaps: pd.DataFrame,
+) -> Path:
+    """The GeoJSON at ``path`` and the same features as ``<stem>.gpkg`` beside it.
+
+    The GeoPackage has one layer per kind with a QGIS style inside
+    (:mod:`stswatch.pipeline.geopackage`); both are written aside and renamed.
+    """
+    from stswatch.pipeline.geopackage import write_geopackage
+
+    document = feature_collection(scored, event_tracks, loitering, gaps)
+    write_json_atomic(path, document)
+    write_geopackage(Path(path).with_suffix(".gpkg"), document)
+    return Path(path)

@@ -176,6 +176,25 @@ RENDEZVOUS_SCHEMA = pa.schema(
     ]
 )
 
+#: Analysts' verdicts (``STORE/labels/part-*.parquet``): an append-only log,
+#: one file per review command, latest row per event wins. The event's start
+#: and position are copied from the event history when the verdict is
+#: recorded, so learning and the "confirmed spot" rule need no join.
+LABEL_SCHEMA = pa.schema(
+    [
+        pa.field("event_id", pa.string(), nullable=False),
+        pa.field("verdict", pa.string(), nullable=False),  # illicit | legitimate | unsure
+        pa.field("note", pa.string()),
+        pa.field("reviewer", pa.string(), nullable=False),
+        pa.field("reviewed_at", TIMESTAMP_TYPE, nullable=False),
+        pa.field("origin", pa.string()),  # "review set" | "review import FILE"
+        pa.field("event_start", TIMESTAMP_TYPE),
+        pa.field("mean_lat", pa.float64()),
+        pa.field("mean_lon", pa.float64()),
+    ]
+)
+LABELS = "labels"
+
 #: Names of the store's tables (sub-folders of the store root).
 POSITIONS = "positions"
 VESSELS = "vessels"

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from stswatch.pipeline.config import DEFAULT_CONFIG, Config
+from stswatch.pipeline.watchlist import Watchlist
 
 #: Columns of the "top events" table shown in run summaries and artifacts.
 TOP_EVENT_COLUMNS = (
@@ -34,6 +35,11 @@ TOP_EVENT_COLUMNS = (
     "mean_lat",
     "mean_lon",
     "reasons",
+    "watchlist_hits",
+    "verdict",
+    "reviewed_by",
+    "reviewed_at",
+    "card",
 )
 
 
@@ -51,6 +57,11 @@ class PublishResult:
     top_events: pd.DataFrame = field(repr=False)
     #: Dark transfers (``kind`` "dark_rendezvous"), ranked with the rendezvous.
     n_dark_rendezvous: int = 0
+    #: events per verdict and ``unreviewed``; the analyst's backlog at a glance
+    reviewed: dict[str, int] = field(default_factory=dict)
+    #: unreviewed events above ReviewConfig.review_queue_min_score, most suspicious first
+    review_queue: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    n_cards: int = 0
 
     def summary_markdown(self) -> str:
         """A short Markdown report (Prefect artifact, CLI summary)."""
@@ -64,9 +75,17 @@ class PublishResult:
             f"- AIS gaps: {self.n_gaps}",
             f"- GeoJSON: `{self.geojson_path}`",
         ]
+        if self.n_cards:
+            lines.append(f"- evidence cards: {self.n_cards} in `{self.geojson_path.stem}_cards/`")
+        if self.reviewed:
+            done = sum(v for k, v in self.reviewed.items() if k != "unreviewed")
+            lines.append(
+                f"- reviewed: {done}, unreviewed: {self.reviewed.get('unreviewed', 0)} "
+                f"(review queue: {len(self.review_queue)})"
+            )
         if not self.top_events.empty:
-            lines += ["", "| score | event | vessels | start (UTC) | hours | reasons |"]
-            lines += ["|---:|---|---|---|---:|---|"]
+            lines += ["", "| score | event | vessels | start (UTC) | hours | verdict | reasons |"]
+            lines += ["|---:|---|---|---|---:|---|---|"]
             for row in self.top_events.to_dict("records"):
                 dark = row.get("dark_mmsi")
                 marks = {
@@ -81,7 +100,7 @@ class PublishResult:
                 lines.append(
                     f"| {row['score']:.2f} | {row['event_id']} | {vessels.strip()} | "
                     f"{pd.Timestamp(row['start_time']):%Y-%m-%d %H:%M} | "
-                    f"{row['duration_h']:.1f} | {reasons} |"
+                    f"{row['duration_h']:.1f} | {_text(row.get('verdict'))} | {reasons} |"
                 )
         return "\n".join(lines)
 
@@ -95,9 +114,10 @@ def top_events(scored: pd.DataFrame, n: int = 10) -> pd.DataFrame:
     """The n most suspicious rendezvous, with the columns analysts scan first."""
     if scored.empty:
         return pd.DataFrame(columns=list(TOP_EVENT_COLUMNS))
+    from stswatch.pipeline.analyst import rank_events
+
     cols = [c for c in TOP_EVENT_COLUMNS if c in scored.columns]
-    ranked = scored.sort_values(["score", "event_id"], ascending=[False, True], kind="stable")
-    return ranked.head(n)[cols].reset_index(drop=True)
+    return rank_events(scored).head(n)[cols].reset_index(drop=True)
 
 
 def gaps_to_publish(gaps: pd.DataFrame, scored: pd.DataFrame, cfg: Config) -> pd.DataFrame:
@@ -127,11 +147,19 @@ def detect_and_publish(
     cfg: Config = DEFAULT_CONFIG,
     model: object | None = None,
     top_n: int = 10,
+    watchlist: Watchlist | None = None,
+    cards_top_n: int | None = None,
 ) -> PublishResult:
-    """Detect and score every event starting in [start, end]; write one GeoJSON."""
+    """Detect and score every event starting in [start, end]; write one GeoJSON.
+
+    Beside it: evidence cards of the ``cards_top_n`` most suspicious events
+    (default ``cfg.output.cards_top_n``). Events are screened against
+    ``watchlist`` and carry the store's verdicts.
+    """
+    from stswatch.pipeline.analyst import publish_events, review_counts, review_queue
+    from stswatch.pipeline.cards.pool import card_pool
     from stswatch.pipeline.detection import detect_range
     from stswatch.pipeline.event_history import read_history, record_rendezvous
-    from stswatch.pipeline.export import write_geojson
     from stswatch.pipeline.scoring import score_events
     from stswatch.pipeline.storage import Store
 
@@ -143,23 +171,40 @@ def detect_and_publish(
     # are published in parallel, and they only wait for each other's
     # (millisecond) commits, not for each other's detection.
     store = Store(store_root, lock_timeout_s=cfg.store.lock_timeout_s)
-    result = detect_range(store_root, start, end, cfg)
-    history = read_history(store, start, cfg.scoring.recurrence_lookback_days)
-    scored = score_events(result, result.vessels, history=history, model=model)
-    record_rendezvous(store, result.rendezvous, start, end)
-    gaps = gaps_to_publish(result.gaps, scored, cfg)
-    path = write_geojson(Path(out_path), scored, result.event_tracks, result.loitering, gaps)
+    n_cards = cfg.output.cards_top_n if cards_top_n is None else cards_top_n
+    # card workers start now and are ready when detection and scoring are done
+    with card_pool(cfg.output.card_workers, n_cards) as pool:
+        result = detect_range(store_root, start, end, cfg)
+        history = read_history(store, start, cfg.scoring.recurrence_lookback_days)
+        scored = score_events(result, result.vessels, history=history, model=model)
+        record_rendezvous(store, result.rendezvous, start, end)
+        published = publish_events(
+            scored,
+            result,
+            store_root,
+            Path(out_path),
+            watchlist=watchlist,
+            cfg=cfg,
+            cards_top_n=n_cards,
+            pool=pool,
+        )
+    scored = published.scored
     dark = scored["kind"].eq("dark_rendezvous").to_numpy() if "kind" in scored else False
     return PublishResult(
-        geojson_path=path,
+        geojson_path=published.path,
         start=start,
         end=end,
         n_rendezvous=int(len(scored) - np.sum(dark)),
         n_dark_rendezvous=int(np.sum(dark)),
         n_loitering=len(result.loitering),
-        n_gaps=len(gaps),
+        n_gaps=len(published.gaps),
         scored=scored,
         top_events=top_events(scored, top_n),
+        reviewed=review_counts(scored),
+        review_queue=review_queue(
+            scored, cfg.review.review_queue_min_score, cfg.review.review_queue_max_rows
+        ),
+        n_cards=published.n_cards,
     )
 
 
@@ -180,6 +225,8 @@ def run_files(
     progress: bool = False,
     top_n: int = 10,
     model: object | None = None,
+    watchlist: Watchlist | None = None,
+    cards_top_n: int | None = None,
 ) -> RunResult:
     """Ingest files, then detect/score/publish over every UTC day they cover.
 
@@ -216,5 +263,7 @@ def run_files(
             cfg=cfg,
             model=ready.model,
             top_n=top_n,
+            watchlist=watchlist,
+            cards_top_n=cards_top_n,
         )
     return RunResult(ingest=report, publish=publish)

@@ -26,7 +26,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from stswatch.pipeline.config import DEFAULT_CONFIG, Config
-from stswatch.pipeline.schemas import RENDEZVOUS
+from stswatch.pipeline.schemas import LABELS, RENDEZVOUS
 from stswatch.pipeline.storage import Store
 from stswatch.pipeline.store_commit import TEMP_RE
 from stswatch.pipeline.store_format import iter_table_file, sha256_file
@@ -46,7 +46,7 @@ def repair_store(store: Store, *, cfg: Config = DEFAULT_CONFIG) -> VerifyReport:
         removed = remove_leftover_temporary_files(store)
         first = check_store(store)
         repaired, unrepairable = [], []
-        damaged = first.damaged_days()
+        damaged = [d for d in first.damaged_days() if d != date.min]
         for day in damaged:
             tables = {p.table for p in first.problems if p.day == day}
             try:
@@ -54,6 +54,7 @@ def repair_store(store: Store, *, cfg: Config = DEFAULT_CONFIG) -> VerifyReport:
             except RepairError as exc:
                 unrepairable.append(f"{day}: {exc}")
         final = check_store(store) if repaired else first
+        unrepairable += [p.line() for p in final.problems if p.table == LABELS]
     if removed:
         final.notes.append(f"removed {removed} temporary file(s) left by killed writers")
     final.repaired = repaired

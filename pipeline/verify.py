@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from stswatch.pipeline.schemas import QUARANTINE, TABLES
+from stswatch.pipeline.schemas import LABELS, QUARANTINE, TABLES
 from stswatch.pipeline.storage import Store
 from stswatch.pipeline.store_format import DamagedPartitionError, iter_table_file, sha256_file
 from stswatch.pipeline.store_lock import META_DIR, StoreError
@@ -107,6 +107,7 @@ def check_store(store: Store) -> VerifyReport:
                     legacy.append(day)
             check_day(store, day, manifest, report)
         report.days += 1
+    check_labels(store, report)
     if legacy:
         report.notes.append(
             f"{len(legacy)} day(s) written before stswatch kept manifests "
@@ -114,6 +115,21 @@ def check_store(store: Store) -> VerifyReport:
             "no recorded sizes or tallies to compare"
         )
     return report
+
+
+def check_labels(store: Store, report: VerifyReport) -> None:
+    """Every verdict file reads back with its checksums (verdicts cannot be re-derived)."""
+    from stswatch.pipeline.verdicts import labels_dir, read_label_part
+
+    folder = labels_dir(store)
+    for path in sorted(folder.glob("part-*.parquet")) if folder.is_dir() else []:
+        report.files += 1
+        try:
+            report.rows += read_label_part(path).num_rows
+        except DamagedPartitionError as exc:
+            rel = path.relative_to(store.root).as_posix()
+            detail = f"{exc.detail} (analysts' verdicts: restore this file from a backup)"
+            report.problems.append(Problem(date.min, LABELS, rel, detail))
 
 
 def check_day(store: Store, day: date, manifest: DayManifest | None, report: VerifyReport) -> None:

@@ -49,9 +49,13 @@ def artifacts_of(run_id) -> dict[str, object]:
     return {a.key: a for a in asyncio.run(go())}
 
 
-def test_day_flow_publishes_geojson_store_and_artifacts(three_days: Path, tmp_path: Path) -> None:
+def test_day_flow_publishes_geojson_store_and_artifacts(
+    three_days: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from stswatch.flows.day import day_flow
 
+    # what `stswatch serve` sets when it serves the output folder over HTTP
+    monkeypatch.setenv("STSWATCH_BASE_URL", "http://127.0.0.1:8765")
     store, out = tmp_path / "store", tmp_path / "out"
     state = day_flow(
         SIM_START, source="local", store=str(store), out_dir=str(out),
@@ -73,7 +77,8 @@ def test_day_flow_publishes_geojson_store_and_artifacts(three_days: Path, tmp_pa
     assert "rows in:" in summary and "accepted:" in summary
     assert str(out / f"rendezvous-{SIM_START}.geojson") in summary
     assert (
-        f"file://{out}/rendezvous-{SIM_START}.geojson" in arts[f"stswatch-geojson-{SIM_START}"].data
+        f"http://127.0.0.1:8765/rendezvous-{SIM_START}.geojson"
+        in arts[f"stswatch-geojson-{SIM_START}"].data
     )
 
 

@@ -34,6 +34,49 @@ def add_output_arguments(parser: argparse.ArgumentParser) -> None:
         help="GeoJSON FeatureCollection to write",
     )
     parser.add_argument("--top", type=int, default=10, help="events listed in the summary")
+    add_watchlist_argument(parser)
+    parser.add_argument(
+        "--cards",
+        type=int,
+        default=None,
+        metavar="N",
+        help="evidence cards (PNG + Markdown) for the N most suspicious events, beside the "
+        "GeoJSON in OUT_cards/ (default 50; 0: none)",
+    )
+
+
+def add_watchlist_argument(parser: argparse.ArgumentParser) -> None:
+    """``--watchlist FILE`` (repeatable): CSV or OpenSanctions FollowTheMoney JSON lines."""
+    parser.add_argument(
+        "--watchlist",
+        type=Path,
+        action="append",
+        default=None,
+        metavar="FILE",
+        help="screen events against a watchlist: CSV (imo,mmsi,name,list,note) or "
+        "OpenSanctions FollowTheMoney JSON lines; repeat for several lists",
+    )
+
+
+def load_watchlist_args(paths: list[Path] | None):  # -> Watchlist | None
+    """Read the ``--watchlist`` files (WatchlistError names the file and line)."""
+    from stswatch.pipeline.watchlist import load_watchlists
+
+    watchlist = load_watchlists(paths or [])
+    if watchlist is not None:
+        print(f"watchlist: {watchlist.describe()}")
+    return watchlist
+
+
+def analyst_options(args: argparse.Namespace) -> dict:
+    """``watchlist`` and ``cards_top_n`` for the spine from ``--watchlist`` and ``--cards``.
+
+    Raises ValueError (a malformed list's WatchlistError is one) with the
+    message to show; checked before any work starts.
+    """
+    if args.cards is not None and args.cards < 0:
+        raise ValueError("--cards must be >= 0")
+    return {"watchlist": load_watchlist_args(args.watchlist), "cards_top_n": args.cards}
 
 
 def _seconds(text: str) -> float:

@@ -10,6 +10,7 @@ from stswatch.pipeline.commands._common import (
     add_detection_arguments,
     add_lock_argument,
     add_output_arguments,
+    analyst_options,
     detection_config,
     fail,
     iso_date,
@@ -49,8 +50,9 @@ def run(args: argparse.Namespace) -> int:
             f"{args.store} is not an stswatch store (no positions/ folder); "
             "run `stswatch ingest` first"
         )
-    try:
+    try:  # both checked before any work starts: one line and exit code 2
         cfg = store_cfg(args, detection_config(args))
+        options = analyst_options(args)
     except ValueError as exc:
         return fail(str(exc))
     from stswatch.pipeline.preflight import (
@@ -77,7 +79,14 @@ def run(args: argparse.Namespace) -> int:
     try:
         ready = preflight(store_root=args.store, out_dir=check_output_path(args.out), model=None)
         result = detect_and_publish(
-            args.store, args.start, end, args.out, cfg=cfg, model=ready.model, top_n=args.top
+            args.store,
+            args.start,
+            end,
+            args.out,
+            cfg=cfg,
+            model=ready.model,
+            top_n=args.top,
+            **options,
         )
     except (PreflightError, StoreError, ValueError, OSError) as exc:
         return fail(str(exc))

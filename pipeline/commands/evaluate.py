@@ -32,6 +32,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--workers", type=int, default=2, help="processes simulating in parallel (default: 2)"
     )
     parser.add_argument(
+        "--store",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="also report on the analysts' verdicts in this store (counts, cross-validated)",
+    )
+    parser.add_argument(
         "--real",
         type=Path,
         nargs="+",
@@ -123,6 +130,11 @@ def run(args: argparse.Namespace) -> int:
         print(format_report(f"{title} ({region_list})", data.labels, proba, rules))
         if split == "test":
             _print_location_check(data)
+        print()
+    if args.store is not None:
+        from stswatch.pipeline.scoring.verdict_learning import report_on_verdicts
+
+        print(report_on_verdicts(args.store, model, card, plan, workers=max(1, args.workers)))
         print()
     if args.real:
         missing = [p for p in args.real if not p.is_file()]

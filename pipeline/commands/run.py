@@ -10,6 +10,7 @@ from stswatch.pipeline.commands._common import (
     add_detection_arguments,
     add_lock_argument,
     add_output_arguments,
+    analyst_options,
     detection_config,
     fail,
     store_cfg,
@@ -45,8 +46,9 @@ def run(args: argparse.Namespace) -> int:
     missing = [str(f) for f in args.files if not f.exists()]
     if missing:
         return fail(f"no such file: {', '.join(missing)}")
-    try:
+    try:  # both checked before any work starts: one line and exit code 2
         cfg = store_cfg(args, detection_config(args))
+        options = analyst_options(args)
     except ValueError as exc:
         return fail(str(exc))
     from stswatch.pipeline.ingest import IngestError
@@ -63,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
             # tqdm's carriage returns belong on a terminal, not in log files
             progress=not args.no_progress and sys.stderr.isatty(),
             top_n=args.top,
+            **options,
         )
     except (PreflightError, IngestError, StoreError, ValueError, OSError) as exc:
         return fail(str(exc))

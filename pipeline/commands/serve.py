@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import os
 
+from stswatch.pipeline.commands._common import add_watchlist_argument
+
 HELP = "serve the daily and backfill Prefect deployments"
 
 
@@ -49,12 +51,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--limit", type=int, default=None, help="maximum flow runs executing at once"
     )
+    add_watchlist_argument(parser)
+    parser.add_argument(
+        "--http-port",
+        type=int,
+        default=env("STSWATCH_HTTP_PORT") or 8765,
+        help="serve the output folder over HTTP on 127.0.0.1 at this port, so artifact links "
+        "to GeoJSON and cards open (env STSWATCH_HTTP_PORT; default 8765; 0 picks a free port)",
+    )
+    parser.add_argument(
+        "--base-url",
+        default=env("STSWATCH_BASE_URL"),
+        help="address the artifacts link to, when the folder is reached another way "
+        "(SSH tunnel, reverse proxy); default http://127.0.0.1:PORT (env STSWATCH_BASE_URL)",
+    )
+    parser.add_argument(
+        "--no-http", action="store_true", help="do not serve the output folder (no links)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from stswatch.flows.runners import resolve_dask_address
     from stswatch.flows.settings import FlowSettings
-    from stswatch.pipeline.commands._common import fail
+    from stswatch.pipeline.commands._common import fail, load_watchlist_args
+    from stswatch.pipeline.watchlist import WatchlistError
 
     overrides = {
         "STSWATCH_STORE": args.store,
@@ -65,6 +85,9 @@ def run(args: argparse.Namespace) -> int:
         "STSWATCH_DASK_ADDRESS": args.dask_address,
         "STSWATCH_PUBLICATION_DELAY_DAYS": args.publication_delay_days,
         "STSWATCH_LOOKBACK_DAYS": args.lookback_days,
+        "STSWATCH_WATCHLIST": os.pathsep.join(str(p.absolute()) for p in args.watchlist)
+        if args.watchlist
+        else None,
     }
     # Flags win over the environment.
     env = dict(os.environ)
@@ -79,6 +102,22 @@ def run(args: argparse.Namespace) -> int:
         resolve_dask_address(settings.dask_address, {})
     except ValueError as exc:
         return fail(str(exc))
+    try:
+        load_watchlist_args(list(settings.watchlist))
+    except WatchlistError as exc:
+        return fail(str(exc))
+    server = None
+    if not args.no_http:
+        from stswatch.flows.file_server import FileServer
+
+        try:
+            server = FileServer(settings.out_dir, args.http_port).start()
+        except OSError as exc:
+            return fail(f"cannot serve {settings.out_dir} on port {args.http_port}: {exc}")
+        env["STSWATCH_BASE_URL"] = (args.base_url or server.url).rstrip("/")
+        print(f"stswatch serve: output folder at {server.url}/ (links: {env['STSWATCH_BASE_URL']})")
+    elif args.base_url:
+        env["STSWATCH_BASE_URL"] = args.base_url.rstrip("/")
     # The flow runs execute in this process and read the same variables, so
     # thresholds given as flags apply to them too.
     os.environ.update(env)
@@ -96,5 +135,9 @@ def run(args: argparse.Namespace) -> int:
         f"daily cron='{settings.daily_cron}' UTC"
         + (f" dask={settings.dask_address}" if settings.dask_address else "")
     )
-    serve_deployments(settings, limit=args.limit)
+    try:
+        serve_deployments(settings, limit=args.limit)
+    finally:
+        if server is not None:
+            server.stop()
     return 0

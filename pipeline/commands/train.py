@@ -27,6 +27,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--workers", type=int, default=2, help="processes simulating in parallel (default: 2)"
     )
     parser.add_argument(
+        "--store",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="also learn from the analysts' verdicts in this store (illicit/legitimate; "
+        "unsure ignored); without verdicts the model is the simulation-only one",
+    )
+    parser.add_argument(
         "--days",
         type=int,
         default=None,
@@ -59,7 +67,22 @@ def run(args: argparse.Namespace) -> int:
             f"the shipped model in {out} is part of the installed package; "
             "write a new one with --out DIR and use it with STSWATCH_MODEL_DIR=DIR"
         )
-    result = train_and_save(plan, out, progress=print, workers=args.workers)
+    real = None
+    if args.store is not None:
+        from stswatch.pipeline.scoring.verdict_learning import store_labelled_set
+
+        if not (args.store / "labels").is_dir():
+            return fail(f"{args.store} has no verdicts (no labels/ folder): see `stswatch review`")
+        real = store_labelled_set(args.store, progress=print)
+        m = real.meta
+        print(
+            f"analysts' verdicts: {m['n_illicit']} illicit, {m['n_legitimate']} legitimate used; "
+            f"{m['n_unsure_ignored']} unsure ignored; {m['n_not_found']} no longer detected"
+        )
+        if not len(real.labels):
+            print("no usable verdicts: training on the simulation only")
+            real = None
+    result = train_and_save(plan, out, progress=print, workers=args.workers, real=real)
     card = result.card
     print(f"model {card['model_version']} written to {out} (sha256 {card['sha256'][:16]}...)")
     for name in ("test", "shifted", "reversed"):

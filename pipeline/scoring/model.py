@@ -26,6 +26,7 @@ Why this shape:
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -133,9 +134,14 @@ class SuspicionModel(ClassifierMixin, BaseEstimator):
             clf = LogisticRegression(C=1.0, max_iter=2000)
         return Pipeline([("columns", transform), ("classifier", clf)])
 
-    def fit(self, X, y) -> SuspicionModel:
+    def fit(self, X, y, sample_weight=None) -> SuspicionModel:
         """Fit the calibrated classifier; remember each feature's median as the
-        "typical event" baseline that reasons are measured against."""
+        "typical event" baseline that reasons are measured against.
+
+        ``sample_weight`` weighs events in both the classifier and its
+        calibration (analysts' verdicts on real events count more than one
+        simulated event each); None is exactly the unweighted fit.
+        """
         self._validate_params()
         X, y = validate_data(self, X, y, ensure_all_finite="allow-nan", dtype=np.float64)
         self.classes_, counts = np.unique(y, return_counts=True)
@@ -150,7 +156,17 @@ class SuspicionModel(ClassifierMixin, BaseEstimator):
             self._base_pipeline(X.shape[1]), method=self.calibration, cv=cv
         )
         with _single_thread():
-            self.calibrated_.fit(X, y)
+            if sample_weight is None:
+                self.calibrated_.fit(X, y)
+            else:
+                weights = np.asarray(sample_weight, dtype=np.float64)
+                with warnings.catch_warnings():
+                    # the Pipeline does not declare sample_weight: it is routed to its
+                    # classifier step explicitly, and to the calibration by the wrapper
+                    warnings.filterwarnings("ignore", message="Since Pipeline does not appear")
+                    self.calibrated_.fit(
+                        X, y, sample_weight=weights, classifier__sample_weight=weights
+                    )
         fold_models = [c.estimator[-1] for c in self.calibrated_.calibrated_classifiers_]
         self.n_iter_ = int(max(np.max(getattr(m, "n_iter_", 1)) for m in fold_models))
         with np.errstate(all="ignore"):

@@ -353,17 +353,21 @@ def fit_model(
     *,
     columns: tuple[str, ...] = FEATURE_COLUMNS,
     extra: LabelledSet | None = None,
+    sample_weight=None,
     **params,
 ) -> SuspicionModel:
     """Fit the shipped model configuration on a labelled set (deterministic from the plan).
 
     ``columns``: the model inputs (the ablation drops groups); ``extra``:
     more labelled rows appended to the simulated ones, e.g. analysts'
-    verdicts on real events with their feature rows.
+    verdicts on real events with their feature rows; ``sample_weight``: one
+    weight per row of train + extra (None: all equal, the unweighted fit).
     """
     data = train if extra is None else LabelledSet.concat(train, extra)
     model = SuspicionModel(random_state=plan.seed, version=model_version(plan), **params)
-    return model.fit(as_feature_matrix(data.features, columns), data.labels)
+    return model.fit(
+        as_feature_matrix(data.features, columns), data.labels, sample_weight=sample_weight
+    )
 
 
 # --------------------------------------------------------------------------- whole run
@@ -443,11 +447,14 @@ def train_and_save(
     progress=None,
     *,
     workers: int = 2,
+    real: LabelledSet | None = None,
 ) -> TrainingRun:
     """Build the sets, fit, measure, and (if ``out_dir``) write model + card.
 
     Nothing is cached between runs: the same plan always re-simulates, so
     ``stswatch train --seed S`` reproduces the shipped file bit for bit.
+    ``real``: analysts' verdicts on real events (``verdict_learning``), added
+    to the training set only, weighted; the test sets stay simulated.
     """
     say = progress or (lambda _msg: None)
     sets = {}
@@ -456,9 +463,18 @@ def train_and_save(
         sets[split] = build_set(split, plan, cfg, workers=workers)
         meta = sets[split].meta
         say(f"  {meta['n_events']} events ({meta['n_illicit']} illicit)")
-    model = fit_model(sets["train"], plan)
+    extra, weights = None, None
+    if real is not None and len(real.labels):
+        from stswatch.pipeline.scoring.real_labels import real_label_weights
+
+        extra, weights = real, real_label_weights(sets["train"], real, cfg.review)
+        say(f"  + {len(real.labels)} analysts' verdicts ({int(real.labels.sum())} illicit)")
+    model = fit_model(sets["train"], plan, extra=extra, sample_weight=weights)
     say("measuring: evaluation sets, single features, group ablation ...")
     card = _card(model, plan, sets, cfg)
+    if extra is not None:
+        per_verdict = float(weights[-1])
+        card["training"]["analysts_verdicts"] = {**real.meta, "weight_per_verdict": per_verdict}
     if out_dir is not None:
         from stswatch.pipeline.scoring.persistence import read_card, save_model
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,7 +22,15 @@ from typing import Any
 import pytest
 from flows_harness import SIM_START, simulate_days
 
-from e2e.helpers import VENV_BIN, PrefectServer, Proc, shared_prefect_server, start, wait_until
+from e2e.helpers import (
+    VENV_BIN,
+    PrefectServer,
+    Proc,
+    free_port,
+    shared_prefect_server,
+    start,
+    wait_until,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -34,6 +44,7 @@ class Served:
     store: Path
     out_dir: Path
     input_dir: Path
+    http_port: int
 
 
 def api(server: PrefectServer, fn) -> Any:
@@ -61,7 +72,8 @@ def served(server: PrefectServer, tmp_path_factory: pytest.TempPathFactory) -> I
     simulate_days(input_dir, SIM_START, 2, seed=5)
     store, out_dir = work / "store", work / "out"
     cmd = [str(VENV_BIN / "stswatch"), "serve", "--store", str(store), "--out-dir", str(out_dir)]
-    cmd += ["--source", "local", "--input-dir", str(input_dir)]
+    http_port = free_port()
+    cmd += ["--source", "local", "--input-dir", str(input_dir), "--http-port", str(http_port)]
     # from a folder outside the repository: runs load the flows by module path
     proc = start("stswatch-serve", cmd, server.client_env(), work / "logs", cwd=work)
     try:
@@ -71,7 +83,7 @@ def served(server: PrefectServer, tmp_path_factory: pytest.TempPathFactory) -> I
             return {"daily", "backfill"} <= names
 
         wait_until(lambda: api(server, both_registered), 90, "deployments to register", proc)
-        yield Served(server, proc, store, out_dir, input_dir)
+        yield Served(server, proc, store, out_dir, input_dir, http_port)
     finally:
         proc.stop()
 
@@ -133,8 +145,17 @@ def check_two_day_backfill_from_form(served: Served) -> None:
     summary = by_key["stswatch-run-summary"].data
     assert "days processed: **2**" in summary and "quarantined" in summary
     assert str(served.out_dir / f"rendezvous-{DAY2}.geojson") in summary
+    # links go to the output folder `serve` publishes over HTTP (browsers block file://)
+    base = f"http://127.0.0.1:{served.http_port}"
     link = by_key[f"stswatch-geojson-{SIM_START}"].data
-    assert f"file://{served.out_dir}/rendezvous-{SIM_START}.geojson" in link
+    assert f"{base}/rendezvous-{SIM_START}.geojson" in link
+    with urllib.request.urlopen(f"{base}/rendezvous-{SIM_START}.geojson") as resp:
+        assert json.loads(resp.read())["type"] == "FeatureCollection"
+    queue = by_key["stswatch-review-queue"].data
+    assert "Review queue" in queue and "unreviewed" in queue
+    for card in re.findall(r"\[card\]\((http[^)]+)\)", queue):
+        with urllib.request.urlopen(card) as resp:
+            assert resp.read()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def check_end_before_start_fails_with_clear_message(served: Served) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -58,8 +59,18 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Pat
     (tmp / "home").mkdir()
     env = _clean_env(tmp)
     dist = tmp / "dist"
+    # build from a copy: setuptools writes build/ and *.egg-info into the source folder
+    source = tmp / "source"
+    shutil.copytree(
+        REPO,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".venv", ".git", "build", "dist", ".stswatch", "__pycache__", "*.egg-info",
+            ".pytest_cache", ".ruff_cache", ".hypothesis",
+        ),
+    )  # fmt: skip
     build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(REPO)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(source)],
         cwd=tmp, env=env, capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
     if build.returncode != 0 and "No matching distribution" in build.stderr:
