@@ -27,8 +27,8 @@ row at a time, only for rows that queries touch, and cached on disk under
 parallel test workers are safe) and in memory. The first build on a machine
 decompresses the packaged mask once (~7 s) into a 117 MB bit-packed copy in
 the cache (:mod:`stswatch.geo.land_mask`); each row then costs ~0.1-0.3 s, all
-180 rows ~20-25 s on an idle 2-core machine, peak ~0.35 GB. Loading cached rows takes < 1 s; queries then
-run at 2-7 million points per second. :func:`warm_up` builds everything up
+180 rows ~20-25 s on an idle 2-core machine, peak ~0.35 GB. Loading cached rows
+takes < 1 s; queries then run at 2-7 million points per second. :func:`warm_up` builds everything up
 front (a CI or deployment set-up step).
 """
 
