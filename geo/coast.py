@@ -26,9 +26,9 @@ row at a time, only for rows that queries touch, and cached on disk under
 ``$STSWATCH_CACHE_DIR`` (default ``~/.cache/stswatch``; written atomically, so
 parallel test workers are safe) and in memory. The first build on a machine
 decompresses the packaged mask once (~7 s) into a 117 MB bit-packed copy in
-the cache; each row then costs ~0.1-0.3 s, all 180 rows ~20-25 s on an idle
-2-core machine, peak ~0.35 GB. Loading cached rows takes < 1 s; queries then
-run at 2-7 million points per second. :func:`warm_up` builds everything up
+the cache (:mod:`stswatch.geo.land_mask`); each row then costs ~0.1-0.3 s, all
+180 rows ~20-25 s on an idle 2-core machine, peak ~0.35 GB. Loading cached rows
+takes < 1 s; queries then run at 2-7 million points per second. :func:`warm_up` builds everything up
 front (a CI or deployment set-up step).
 """
 
@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import importlib.util
 import os
 import tempfile
 import threading
@@ -47,17 +46,17 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from stswatch.geo.land_mask import MASK_PX_PER_DEG, cache_dir, packed_mask
+
 #: Fine raster is only kept up to this distance; the thresholds that matter
 #: are 5-10 km, and beyond 30 km the 0.1° GSHHG grid is accurate to a few %.
 FINE_CAP_M = 30_000.0
 #: Tiles poleward of this use landmetrics only: a 30 km window spans many
 #: degrees of longitude near the poles and AIS traffic there is negligible.
 FINE_MAX_ABS_LAT = 80
-#: Mask pixels per degree (GLOBE 30 arc-second grid).
-_MASK_PX_PER_DEG = 120
 #: Fine-raster nodes per degree (every second mask pixel, ~1.85 km).
 _NODES_PER_DEG = 60
-_STRIDE = _MASK_PX_PER_DEG // _NODES_PER_DEG
+_STRIDE = MASK_PX_PER_DEG // _NODES_PER_DEG
 #: Metres per degree of latitude on the sphere used throughout stswatch.
 _M_PER_DEG = 6_371_008.8 * np.pi / 180.0
 #: Bump when the raster construction changes so stale caches are ignored.
@@ -131,11 +130,6 @@ class _CoastRaster:
             self.state = (index, np.concatenate(parts))
 
 
-def _cache_dir() -> Path:
-    env = os.environ.get("STSWATCH_CACHE_DIR")
-    return Path(env) if env else Path.home() / ".cache" / "stswatch"
-
-
 def _load_coarse_km() -> npt.NDArray[np.float32]:
     """The bundled landmetrics 0.1° signed distance grid, fully in memory (50 MB)."""
     import netCDF4
@@ -156,78 +150,10 @@ def _load_coarse_km() -> npt.NDArray[np.float32]:
     return (raw.astype(np.float32) * np.float32(scale) + np.float32(offset)).astype(np.float32)
 
 
-def _mask_path() -> Path:
-    # find_spec locates the package without importing it: importing
-    # global_land_mask decompresses its own 933 MB copy of the mask.
-    spec = importlib.util.find_spec("global_land_mask")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError("global-land-mask is not installed")
-    return Path(next(iter(spec.submodule_search_locations))) / "globe_combined_mask_compressed.npz"
-
-
-def _iter_mask_tile_rows() -> Iterator[npt.NDArray[np.bool_]]:
-    """global-land-mask's 1 km mask, True over ocean, streamed 1° of latitude at a time.
-
-    Yields 180 arrays of (120, 43200) from 90°N southwards (column 0 = 180°W).
-    Streaming the compressed member keeps the build at ~100 MB instead of
-    holding the whole 933 MB mask.
-    """
-    from numpy.lib import format as npy_format
-
-    px = _MASK_PX_PER_DEG
-    with zipfile.ZipFile(_mask_path()) as zf, zf.open("mask.npy") as fh:
-        version = npy_format.read_magic(fh)
-        if version == (1, 0):
-            shape, fortran, dtype = npy_format.read_array_header_1_0(fh)
-        else:
-            shape, fortran, dtype = npy_format.read_array_header_2_0(fh)
-        if shape != (180 * px, 360 * px) or fortran or dtype != np.bool_:
-            raise RuntimeError(f"unexpected global_land_mask layout {shape} {dtype}")
-        n_bytes = px * shape[1]
-        for _ in range(180):
-            buf = fh.read(n_bytes)
-            if len(buf) != n_bytes:
-                raise RuntimeError("truncated global_land_mask data")
-            yield np.frombuffer(buf, dtype=np.bool_).reshape(px, shape[1])
-
-
-@functools.lru_cache(maxsize=1)
-def _packed_mask() -> npt.NDArray[np.uint8]:
-    """The ocean mask bit-packed along longitude, (21600, 5400) uint8, memory-mapped.
-
-    Decompressing the packaged mask takes ~7 s and is sequential, so it is done
-    once and kept bit-packed (117 MB) in the cache directory; any latitude row
-    is then a cheap random read. Falls back to memory when the cache is not
-    writable.
-    """
-    path = _cache_dir() / f"globe_ocean_mask_packed_v{_CACHE_VERSION}.npy"
-    try:
-        return np.load(path, mmap_mode="r")
-    except (OSError, ValueError):
-        pass
-    px = _MASK_PX_PER_DEG
-    shape = (180 * px, 360 * px // 8)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npy.tmp")
-        os.close(fd)
-        packed = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=shape)
-    except OSError:
-        tmp, packed = None, np.empty(shape, dtype=np.uint8)
-    for ti, rows in enumerate(_iter_mask_tile_rows()):
-        packed[ti * px : (ti + 1) * px] = np.packbits(rows, axis=1)
-    if tmp is None:
-        return packed
-    packed.flush()
-    del packed
-    Path(tmp).replace(path)
-    return np.load(path, mmap_mode="r")
-
-
 def _mask_tile_row(ti: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(ocean mask rows (120, 43200) bool, any ocean per tile, any land per tile) of row ti."""
-    px = _MASK_PX_PER_DEG
-    rows = np.unpackbits(_packed_mask()[ti * px : (ti + 1) * px], axis=1).view(np.bool_)
+    px = MASK_PX_PER_DEG
+    rows = np.unpackbits(packed_mask()[ti * px : (ti + 1) * px], axis=1).view(np.bool_)
     n_ocean = rows.reshape(px, 360, px).sum(axis=(0, 2))
     return rows, n_ocean > 0, n_ocean < px * px
 
@@ -255,7 +181,7 @@ def _build_tile_row(
     """Row ``ti`` of the tile index (local tile numbers or markers) and its fine tiles."""
     from scipy import ndimage
 
-    px = _MASK_PX_PER_DEG
+    px = MASK_PX_PER_DEG
     rows_cur, any_ocean, any_land = cur
     n_cols = rows_cur.shape[1]
     row_index = np.full(360, _TILE_FAR_OCEAN, dtype=np.int32)
@@ -322,8 +248,8 @@ def _cache_lock() -> Iterator[None]:
         yield
         return
     try:
-        _cache_dir().mkdir(parents=True, exist_ok=True)
-        fh = (_cache_dir() / f"coast_v{_CACHE_VERSION}.lock").open("a")
+        cache_dir().mkdir(parents=True, exist_ok=True)
+        fh = (cache_dir() / f"coast_v{_CACHE_VERSION}.lock").open("a")
     except OSError:
         yield
         return
@@ -336,7 +262,7 @@ def _cache_lock() -> Iterator[None]:
 
 
 def _row_path(ti: int) -> Path:
-    return _cache_dir() / f"coast_v{_CACHE_VERSION}_cap{int(FINE_CAP_M)}" / f"row_{ti:03d}.npz"
+    return cache_dir() / f"coast_v{_CACHE_VERSION}_cap{int(FINE_CAP_M)}" / f"row_{ti:03d}.npz"
 
 
 def _load_row(ti: int) -> tuple[np.ndarray, np.ndarray] | None:
@@ -379,14 +305,6 @@ def _raster() -> _CoastRaster:
 def load_coarse_grid() -> None:
     """Load the coarse distance grid now (cached; used to check an installation)."""
     _raster()
-
-
-def land_mask_file() -> Path:
-    """global-land-mask's mask file, checked to exist (it is read only when rows are built)."""
-    path = _mask_path()
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing")
-    return path
 
 
 def warm_up() -> None:
@@ -492,32 +410,3 @@ def _distance_block(la: FloatArray, lo_raw: FloatArray) -> FloatArray:
         result[fine] = np.where(far, np.maximum(coarse[fine], FINE_CAP_M), d)
     out[ok] = result
     return out
-
-
-def land_mask_window(
-    lat_min: float, lat_max: float, lon_min: float, lon_max: float, *, max_px: int = 400
-) -> tuple[FloatArray, FloatArray, npt.NDArray[np.bool_]]:
-    """The 1 km land mask over a lat/lon box, for drawing a coastline (evidence cards).
-
-    Returns pixel-centre latitudes (north first), longitudes and a boolean
-    land array of shape (len(lats), len(lons)). Longitudes may run past ±180
-    (an unwrapped box across the antimeridian) and come back in the caller's
-    convention. The box is sampled every ``step`` pixels so neither side
-    exceeds ``max_px``: a card needs a few hundred pixels, not the mask's
-    full resolution. Reads the bit-packed copy :func:`distance_to_coast_m`
-    already uses (built once per machine, memory-mapped afterwards).
-    """
-    px = _MASK_PX_PER_DEG
-    r0 = int(np.clip(np.floor((90.0 - lat_max) * px), 0, 180 * px - 1))
-    r1 = int(np.clip(np.ceil((90.0 - lat_min) * px), r0 + 1, 180 * px))
-    c0 = int(np.floor((lon_min + 180.0) * px))
-    c1 = max(int(np.ceil((lon_max + 180.0) * px)), c0 + 1)
-    step = max(1, int(np.ceil(max(r1 - r0, c1 - c0) / max_px)))
-    rows = np.arange(r0, r1, step)
-    cols = np.arange(c0, c1, step)
-    wrapped = cols % (360 * px)
-    packed = np.asarray(_packed_mask()[rows][:, wrapped // 8])
-    ocean = (packed >> (7 - (wrapped % 8)).astype(np.uint8)) & 1
-    lats = 90.0 - (rows + 0.5) / px
-    lons = (cols + 0.5) / px - 180.0
-    return lats, lons, ocean == 0

@@ -18,12 +18,12 @@ class ReferenceDataError(RuntimeError):
 
 def check_reference_data() -> None:
     """Load ports, the coarse coast grid and locate the land mask; raise on the first failure."""
-    from stswatch.geo import coast, ports
+    from stswatch.geo import coast, land_mask, ports
 
     checks = (
         ("port lists (harborly, searoute)", ports.load_ports),
         ("distance-to-coast grid (landmetrics)", coast.load_coarse_grid),
-        ("land mask (global-land-mask)", coast.land_mask_file),
+        ("land mask (global-land-mask)", land_mask.land_mask_file),
     )
     for what, load in checks:
         try:

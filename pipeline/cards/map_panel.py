@@ -89,7 +89,7 @@ def _map_extent(card: CardData, proj: LocalProjection, aspect: float) -> tuple[f
 
 def _draw_land(ax: Axes, proj: LocalProjection, extent: tuple[float, ...]) -> bool:
     """Fill land and draw the coastline from the 1 km land mask; True if any land is in view."""
-    from stswatch.geo.coast import land_mask_window
+    from stswatch.geo.land_mask import land_mask_window
 
     lat_min, lat_max, lon_min, lon_max = proj.inverse_box(*extent)
     lats, lons, land = land_mask_window(lat_min, lat_max, lon_min, lon_max, max_px=360)
