@@ -248,6 +248,20 @@ def test_small_bunker_tanker_supplying_a_large_ship_is_not_a_small_receiver():
     assert f["receiver_side"] == "a" and f["small_receiver"] == 0
 
 
+def test_both_ships_deeper_by_the_same_amount_count_the_smaller_hull_either_way():
+    """A tie must not be broken by the arbitrary mmsi_a < mmsi_b order."""
+    positions = pd.concat(
+        [_pings(MMSI_A, T0 - 12 * H, T0 + 16 * H), _pings(MMSI_B, T0 - 12 * H, T0 + 16 * H)]
+    )
+    draughts = dict(
+        draught_before_m_a=6.0, draught_after_m_a=7.5, draught_before_m_b=6.0, draught_after_m_b=7.5
+    )
+    one = _features(_at_sea(length_m_a=250.0, length_m_b=70.0, **draughts), positions)
+    two = _features(_at_sea(length_m_a=70.0, length_m_b=250.0, **draughts), positions)
+    assert one["receiver_length_m"] == two["receiver_length_m"] == 70
+    assert one["small_receiver"] == two["small_receiver"] == 1
+
+
 def test_receiver_unknown_without_draught_change():
     positions = pd.concat(
         [_pings(MMSI_A, T0 - 12 * H, T0 + 16 * H), _pings(MMSI_B, T0 - 12 * H, T0 + 16 * H)]

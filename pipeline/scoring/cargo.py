@@ -111,8 +111,13 @@ def cargo_features(legs: Mapping[str, np.ndarray], cfg: ScoringConfig) -> dict[s
         np.where(rise["b"], "b", None),
     ).astype(object)
     length = {s: np.asarray(legs[f"length_m_{s}"], dtype=np.float64) for s in SIDES}
+    # Both deeper by the same amount: either could be the receiver, so the smaller
+    # hull counts (the vessels' a/b order is arbitrary and must not decide it).
+    tie = rise["a"] & rise["b"] & (size["a"] == size["b"])
     receiver_length = np.where(
-        receiver == "a", length["a"], np.where(receiver == "b", length["b"], np.nan)
+        tie,
+        np.fmin(length["a"], length["b"]),
+        np.where(receiver == "a", length["a"], np.where(receiver == "b", length["b"], np.nan)),
     ).astype(np.float64)
     small = np.where(
         np.isfinite(receiver_length), (receiver_length < cfg.large_ship_length_m) * 1.0, np.nan
