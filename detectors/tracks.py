@@ -20,6 +20,8 @@ fixes): no Python loop per ping or per vessel.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -215,8 +217,8 @@ def resample_tracks(positions: pd.DataFrame, cfg: TrackConfig) -> pd.DataFrame:
     (mmsi, timestamp): one row per vessel and grid tick inside a segment.
 
     Steps: fixes in (mmsi, time) order -> segments -> missing speeds filled
-    -> grid ticks per segment -> interpolation chunk by chunk of segments ->
-    repeated ticks dropped.
+    -> grid ticks per segment -> interpolation, chunk by chunk of whole
+    segments (:func:`_chunks`) -> repeated ticks dropped.
     """
     n = len(positions)
     if n == 0:
@@ -233,7 +235,19 @@ def resample_tracks(positions: pd.DataFrame, cfg: TrackConfig) -> pd.DataFrame:
     if int(n_ticks.sum()) == 0:
         return empty_resampled()
     out = _GridColumns(mmsi, first_fix, n_ticks)
-    out.interpolate(t, lat, lon, sog, first_fix, last_fix, k0, n_ticks, interval_ms)
+    for segs, rows in _chunks(first_fix, n_ticks, n):
+        _interpolate_chunk(
+            t,
+            lat,
+            lon,
+            sog,
+            first_fix[segs],
+            last_fix[segs],
+            k0[segs],
+            n_ticks[segs],
+            interval_ms,
+            *out.rows(rows),
+        )
     out.drop_repeated_ticks()
     return out.frame()
 
@@ -308,8 +322,14 @@ def _segment_ticks(
     return k0, np.maximum(k1 - k0 + 1, 0)
 
 
-def _segment_chunks(first_fix: npt.NDArray[np.intp], n: int) -> list[tuple[int, int]]:
-    """``[s_lo, s_hi)`` runs of whole segments of about ``_SEGMENT_CHUNK`` fixes each."""
+def _chunks(
+    first_fix: npt.NDArray[np.intp], n_ticks: npt.NDArray[np.int64], n: int
+) -> Iterator[tuple[slice, slice]]:
+    """(segments, output rows) of runs of whole segments of ~_SEGMENT_CHUNK fixes each.
+
+    Interpolating chunk by chunk keeps the many per-tick temporaries from
+    ever existing for the whole day at once. Runs without ticks are skipped.
+    """
     cuts = np.unique(
         np.concatenate(
             [
@@ -319,11 +339,17 @@ def _segment_chunks(first_fix: npt.NDArray[np.intp], n: int) -> list[tuple[int, 
             ]
         )
     )
-    return list(zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True))
+    tick_end = np.cumsum(n_ticks)
+    tick_start = tick_end - n_ticks
+    for s_lo, s_hi in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
+        q_lo, q_hi = int(tick_start[s_lo]), int(tick_end[s_hi - 1])
+        if q_hi == q_lo:
+            continue
+        yield slice(s_lo, s_hi), slice(q_lo, q_hi)
 
 
 class _GridColumns:
-    """The columns of the resampled frame: allocated once, filled chunk by chunk.
+    """The columns of the resampled frame: allocated once, filled chunk by chunk (``rows``).
 
     The arrays live only here, so dropping rows rebinds each column and frees
     the old one at once (never all columns twice).
@@ -339,42 +365,15 @@ class _GridColumns:
         self.sog = np.empty(total, dtype=np.float32)
         self.interpolated = np.empty(total, dtype=bool)
 
-    def interpolate(
-        self,
-        t: npt.NDArray[np.int64],
-        lat: npt.NDArray[np.float64],
-        lon: npt.NDArray[np.float64],
-        sog: npt.NDArray[np.float32],
-        first_fix: npt.NDArray[np.intp],
-        last_fix: npt.NDArray[np.intp],
-        k0: npt.NDArray[np.int64],
-        n_ticks: npt.NDArray[np.int64],
-        interval_ms: int,
-    ) -> None:
-        """Fill every tick, chunk by chunk of whole segments (~_SEGMENT_CHUNK fixes each),
-        so the many per-tick temporaries never exist for the whole day at once."""
-        tick_end = np.cumsum(n_ticks)
-        tick_start = tick_end - n_ticks
-        for s_lo, s_hi in _segment_chunks(first_fix, t.size):
-            q_lo, q_hi = int(tick_start[s_lo]), int(tick_end[s_hi - 1])
-            if q_hi == q_lo:
-                continue
-            _interpolate_chunk(
-                t,
-                lat,
-                lon,
-                sog,
-                first_fix[s_lo:s_hi],
-                last_fix[s_lo:s_hi],
-                k0[s_lo:s_hi],
-                n_ticks[s_lo:s_hi],
-                interval_ms,
-                self.tick_ms[q_lo:q_hi],
-                self.lat[q_lo:q_hi],
-                self.lon[q_lo:q_hi],
-                self.sog[q_lo:q_hi],
-                self.interpolated[q_lo:q_hi],
-            )
+    def rows(self, rows: slice) -> tuple[np.ndarray, ...]:
+        """Views of the tick, lat, lon, sog and interpolated columns over ``rows``, to fill."""
+        return (
+            self.tick_ms[rows],
+            self.lat[rows],
+            self.lon[rows],
+            self.sog[rows],
+            self.interpolated[rows],
+        )
 
     def drop_repeated_ticks(self) -> None:
         """Held ticks at the ends of two consecutive segments of one vessel can fall
