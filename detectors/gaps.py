@@ -22,6 +22,8 @@ O((events + gaps) log gaps), never events x gaps.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -194,6 +196,61 @@ def shared_hours(
     return out
 
 
+class _GapTimes(NamedTuple):
+    """The gaps' vessels, start and end (epoch ms) and ids, as arrays."""
+
+    mmsi: npt.NDArray[np.int64]
+    start: npt.NDArray[np.int64]
+    end: npt.NDArray[np.int64]
+    gap_id: npt.NDArray[np.object_]
+
+    @classmethod
+    def of(cls, gaps: pd.DataFrame) -> _GapTimes:
+        if len(gaps):
+            return cls(
+                gaps["mmsi"].to_numpy(np.int64),
+                _utc_ms(gaps["start_time"]),
+                _utc_ms(gaps["end_time"]),
+                gaps["gap_id"].to_numpy(object),
+            )
+        none = np.zeros(0, dtype=np.int64)
+        return cls(none, none, none, np.zeros(0, dtype=object))
+
+
+class _VesselTimeKeys:
+    """Keys (vessel code, seconds since t0) packed in one int64, for ``searchsorted`` windows.
+
+    Codes number the distinct vessels of the gaps and events (< 2^30), the
+    time span is < 2^33 s (272 years).
+    """
+
+    def __init__(
+        self,
+        gaps: _GapTimes,
+        ev_mmsi: dict[str, npt.NDArray[np.int64]],
+        times: list[npt.NDArray[np.int64]],
+    ):
+        n_g, n = gaps.mmsi.size, ev_mmsi["a"].size
+        _, codes = np.unique(
+            np.concatenate([gaps.mmsi, ev_mmsi["a"], ev_mmsi["b"]]), return_inverse=True
+        )
+        codes = codes.astype(np.int64)
+        self.gap_code = codes[:n_g]
+        self.event_code = {"a": codes[n_g : n_g + n], "b": codes[n_g + n :]}
+        all_t = np.concatenate(times)
+        self.t0 = int(all_t.min()) if all_t.size else 0
+
+    def __call__(
+        self, m: npt.NDArray[np.int64], t_ms: npt.NDArray[np.int64], ceil: bool
+    ) -> npt.NDArray[np.int64]:
+        sec = (t_ms - self.t0 + (999 if ceil else 0)) // 1000
+        return (m << 33) + sec
+
+
+#: One linked-gap group: (event of each link, vessel side, "before"/"after", gap rows).
+_Links = tuple[npt.NDArray[np.intp], str, str, npt.NDArray[np.intp]]
+
+
 def link_gaps(
     rendezvous: pd.DataFrame,
     gaps: pd.DataFrame,
@@ -219,6 +276,10 @@ def link_gaps(
     (a vessel back from silence at 09:04 is "at" the 09:00 start). Returns a
     copy of ``rendezvous`` with these columns added (replaced if present);
     row order is unchanged.
+
+    Steps: gaps in the windows of each event, side and direction
+    (:func:`_linked_gaps`) -> their one-sided hours (:func:`_one_sided_hours`)
+    -> the longest per event, side and direction.
     """
     out = rendezvous.copy()
     n = len(out)
@@ -231,39 +292,45 @@ def link_gaps(
     tolerance_ms = round(tolerance_min * 60_000.0)
     ev_start = _utc_ms(out["start_time"]) + tolerance_ms
     ev_end = _utc_ms(out["end_time"]) - tolerance_ms
-    ids_per_event: list[list[str]] = [[] for _ in range(n)]
-
-    if len(gaps):
-        g_mmsi = gaps["mmsi"].to_numpy(np.int64)
-        g_start = _utc_ms(gaps["start_time"])
-        g_end = _utc_ms(gaps["end_time"])
-        g_id = gaps["gap_id"].to_numpy(object)
-    else:
-        g_mmsi = g_start = g_end = np.zeros(0, dtype=np.int64)
-        g_id = np.zeros(0, dtype=object)
-
-    # Keys (vessel code, seconds since t0) packed in one int64: codes number
-    # the distinct vessels (< 2^30), the time span is < 2^33 s (272 years).
     ev_mmsi = {side: out[f"mmsi_{side}"].to_numpy(np.int64) for side in ("a", "b")}
-    _, codes = np.unique(np.concatenate([g_mmsi, ev_mmsi["a"], ev_mmsi["b"]]), return_inverse=True)
-    codes = codes.astype(np.int64)
-    g_code = codes[: g_mmsi.size]
-    ev_code = {"a": codes[g_mmsi.size : g_mmsi.size + n], "b": codes[g_mmsi.size + n :]}
-    all_t = np.concatenate([g_start, g_end, ev_start - window_ms, ev_end + window_ms])
-    t0 = int(all_t.min()) if all_t.size else 0
+    g = _GapTimes.of(gaps)
+    parts, ids_per_event = _linked_gaps(g, ev_mmsi, ev_start, ev_end, window_ms)
+    one_sided = _one_sided_hours(
+        parts, g, gaps, ev_mmsi, gaps if silences is None else silences, cfg
+    )
+    offset = 0
+    for ev, side, which, _ in parts:
+        values = np.zeros(n)
+        np.maximum.at(values, ev, np.clip(one_sided[offset : offset + ev.size], 0.0, None))
+        offset += ev.size
+        out[f"gap_{which}_h_{side}"] = values
+    out["gap_ids"] = pd.Series(ids_per_event, index=out.index, dtype=object)
+    return out
 
-    def keys(m: npt.NDArray[np.int64], t_ms: npt.NDArray[np.int64], ceil: bool) -> np.ndarray:
-        sec = (t_ms - t0 + (999 if ceil else 0)) // 1000
-        return (m << 33) + sec
 
-    by_end = np.lexsort((g_end, g_code))
-    by_start = np.lexsort((g_start, g_code))
-    end_keys = keys(g_code[by_end], g_end[by_end], ceil=False)
-    start_keys = keys(g_code[by_start], g_start[by_start], ceil=False)
+def _linked_gaps(
+    g: _GapTimes,
+    ev_mmsi: dict[str, npt.NDArray[np.int64]],
+    ev_start: npt.NDArray[np.int64],
+    ev_end: npt.NDArray[np.int64],
+    window_ms: int,
+) -> tuple[list[_Links], list[list[str]]]:
+    """Gaps that ended in the window before each event or started in the window after it.
+
+    One group per vessel side and direction (a before, a after, b before, b
+    after), plus each event's linked gap ids in that order.
+    """
+    n = ev_start.size
+    keys = _VesselTimeKeys(g, ev_mmsi, [g.start, g.end, ev_start - window_ms, ev_end + window_ms])
+    by_end = np.lexsort((g.end, keys.gap_code))
+    by_start = np.lexsort((g.start, keys.gap_code))
+    end_keys = keys(keys.gap_code[by_end], g.end[by_end], ceil=False)
+    start_keys = keys(keys.gap_code[by_start], g.start[by_start], ceil=False)
+    ids_per_event: list[list[str]] = [[] for _ in range(n)]
     # one row per (event, side, before/after, linked gap)
-    parts: list[tuple[np.ndarray, str, str, np.ndarray]] = []
+    parts: list[_Links] = []
     for side in ("a", "b"):
-        m = ev_code[side]
+        m = keys.event_code[side]
         b_lo, b_hi = _window_ranges(
             end_keys, keys(m, ev_start - window_ms, ceil=True), keys(m, ev_start, ceil=False)
         )
@@ -278,26 +345,29 @@ def link_gaps(
             events = np.repeat(np.arange(n), lens)
             parts.append((events, side, which, order[np.repeat(lo, lens) + _ramp(lens)]))
             for e in np.nonzero(lens > 0)[0]:  # loop over linked events only
-                ids_per_event[e].extend(g_id[order[lo[e] : hi[e]]].tolist())
-    events = np.concatenate([p[0] for p in parts])
+                ids_per_event[e].extend(g.gap_id[order[lo[e] : hi[e]]].tolist())
+    return parts, ids_per_event
+
+
+def _one_sided_hours(
+    parts: list[_Links],
+    g: _GapTimes,
+    gaps: pd.DataFrame,
+    ev_mmsi: dict[str, npt.NDArray[np.int64]],
+    silences: pd.DataFrame,
+    cfg: GapConfig,
+) -> npt.NDArray[np.float64]:
+    """Hours of each linked gap (in ``parts`` order) minus those the partner shared."""
     rows = np.concatenate([p[3] for p in parts])
     partner = np.concatenate([ev_mmsi["b" if side == "a" else "a"][ev] for ev, side, _, _ in parts])
     linked = pd.DataFrame(
         {
             "partner": partner,
-            "start_ms": g_start[rows],
-            "end_ms": g_end[rows],
+            "start_ms": g.start[rows],
+            "end_ms": g.end[rows],
             **{c: gaps[c].to_numpy(np.float64)[rows] for c in GAP_COLUMNS[5:9]},
         }
     )
-    one_sided = (g_end[rows] - g_start[rows]) / 3_600_000.0 - shared_hours(
-        linked, gaps if silences is None else silences, cfg.max_shared_silence_distance_m
+    return (g.end[rows] - g.start[rows]) / 3_600_000.0 - shared_hours(
+        linked, silences, cfg.max_shared_silence_distance_m
     )
-    offset = 0
-    for ev, side, which, _ in parts:
-        values = np.zeros(n)
-        np.maximum.at(values, ev, np.clip(one_sided[offset : offset + ev.size], 0.0, None))
-        offset += ev.size
-        out[f"gap_{which}_h_{side}"] = values
-    out["gap_ids"] = pd.Series(ids_per_event, index=out.index, dtype=object)
-    return out

@@ -22,7 +22,10 @@ reference distances are computed only for slow ticks of long-enough runs.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from stswatch.detectors.anchorages import distance_to_anchorage_m
@@ -61,6 +64,28 @@ def empty_loitering() -> pd.DataFrame:
     )
 
 
+class _SlowTicks(NamedTuple):
+    """Slow resampled ticks in (mmsi, timestamp) order, as parallel arrays."""
+
+    mmsi: npt.NDArray[np.int64]
+    t_ms: npt.NDArray[np.int64]
+    lat: npt.NDArray[np.float64]
+    lon: npt.NDArray[np.float64]
+    sog: npt.NDArray[np.float64]
+    segment: npt.NDArray[np.int64]
+
+
+class _Runs(NamedTuple):
+    """Runs of slow ticks merged across short silences: ``ev`` is each tick's run,
+    ``starts``/``ends`` each run's first/last tick; ``long_enough`` the duration rule."""
+
+    ev: npt.NDArray[np.intp]
+    starts: npt.NDArray[np.intp]
+    ends: npt.NDArray[np.intp]
+    duration_h: npt.NDArray[np.float64]
+    long_enough: npt.NDArray[np.bool_]
+
+
 def detect_loitering(
     resampled: pd.DataFrame, cfg: Config, *, anchorages: pd.DataFrame | None = None
 ) -> pd.DataFrame:
@@ -72,13 +97,53 @@ def detect_loitering(
     given. ``event_id`` is a stable hash of (mmsi, start_time), so reruns and
     backfills name an event identically. ``mean_lon`` is a circular mean, safe
     across the antimeridian.
+
+    Steps: slow ticks in order -> runs merged across short silences ->
+    duration rule -> distance rules (coast, port, anchorage) -> per-event means.
     """
     lc = cfg.loitering
-    pf = cfg.port_filter
-    sog_all = resampled["sog_kn"].to_numpy(dtype=np.float64, na_value=np.nan)
-    slow = np.flatnonzero(sog_all <= lc.max_speed_kn)  # NaN compares False
-    if slow.size < 2:
+    slow = _slow_ticks(resampled, lc.max_speed_kn)
+    runs = None if slow is None else _runs(slow, lc.max_merge_gap_h, lc.min_duration_h)
+    if slow is None or runs is None:
         return empty_loitering()
+    long_enough = runs.long_enough
+    keep_tick = long_enough[runs.ev]
+    ev_k = np.cumsum(long_enough)[runs.ev[keep_tick]] - 1  # event index among long ones
+    n_ev = int(long_enough.sum())
+    lat_k, lon_k = slow.lat[keep_tick], slow.lon[keep_tick]
+    far, min_coast, min_port = _far_offshore(ev_k, lat_k, lon_k, n_ev, cfg, anchorages)
+    if not far.any():
+        return empty_loitering()
+    mean_lat, mean_lon, mean_sog = _event_means(ev_k, lat_k, lon_k, slow.sog[keep_tick], n_ev)
+    ev_mmsi = slow.mmsi[runs.starts][long_enough][far]
+    start_ms = slow.t_ms[runs.starts][long_enough][far]
+    end_ms = slow.t_ms[runs.ends][long_enough][far]
+    out = pd.DataFrame(
+        {
+            "event_id": event_ids(
+                ev_mmsi, ev_mmsi, start_ms.astype("datetime64[ms]"), kind="loitering"
+            ),
+            "mmsi": ev_mmsi.astype(np.int32),
+            "start_time": ms_to_timestamps(start_ms),
+            "end_time": ms_to_timestamps(end_ms),
+            "duration_h": runs.duration_h[long_enough][far],
+            "mean_lat": mean_lat[far],
+            "mean_lon": mean_lon[far],
+            "min_distance_to_coast_m": min_coast[far],
+            "min_distance_to_port_m": min_port[far],
+            "mean_sog_kn": mean_sog[far],
+        }
+    )
+    out = out.sort_values(["start_time", "mmsi"], kind="stable").reset_index(drop=True)
+    return out[LOITERING_COLUMNS]
+
+
+def _slow_ticks(resampled: pd.DataFrame, max_speed_kn: float) -> _SlowTicks | None:
+    """Ticks with ``sog_kn <= max_speed_kn`` in (mmsi, timestamp) order; None if fewer than 2."""
+    sog_all = resampled["sog_kn"].to_numpy(dtype=np.float64, na_value=np.nan)
+    slow = np.flatnonzero(sog_all <= max_speed_kn)  # NaN compares False
+    if slow.size < 2:
+        return None
     mmsi = resampled["mmsi"].to_numpy()[slow].astype(np.int64, copy=False)
     t_ms = timestamps_to_ms(resampled["timestamp"])[slow]
     rows = slow
@@ -90,33 +155,71 @@ def detect_loitering(
         mmsi, t_ms = mmsi[order], t_ms[order]
         rows = slow[order]
     del same
-    lat = resampled["lat"].to_numpy(np.float64)[rows]
-    lon = resampled["lon"].to_numpy(np.float64)[rows]
-    sog = sog_all[rows]
-    segment = resampled["segment"].to_numpy(np.int64)[rows]
+    return _SlowTicks(
+        mmsi=mmsi,
+        t_ms=t_ms,
+        lat=resampled["lat"].to_numpy(np.float64)[rows],
+        lon=resampled["lon"].to_numpy(np.float64)[rows],
+        sog=sog_all[rows],
+        segment=resampled["segment"].to_numpy(np.int64)[rows],
+    )
 
-    # New event where the vessel or track segment changes, or the silence
-    # between slow ticks exceeds the merge gap.
+
+def _runs(slow: _SlowTicks, max_merge_gap_h: float, min_duration_h: float) -> _Runs | None:
+    """Runs of slow ticks and the duration rule; None when no run is long enough.
+
+    A new run where the vessel or track segment changes, or the silence
+    between slow ticks exceeds the merge gap.
+    """
+    mmsi, t_ms, segment = slow.mmsi, slow.t_ms, slow.segment
     new = np.ones(mmsi.size, dtype=bool)
     new[1:] = (
         (mmsi[1:] != mmsi[:-1])
         | (segment[1:] != segment[:-1])  # a new segment may be another ship on this MMSI
-        | (np.diff(t_ms) > lc.max_merge_gap_h * _MS_PER_H + 1e-6)
+        | (np.diff(t_ms) > max_merge_gap_h * _MS_PER_H + 1e-6)
     )
     ev = np.cumsum(new) - 1
     starts = np.flatnonzero(new)
     ends = np.append(starts[1:], mmsi.size) - 1
     duration_h = (t_ms[ends] - t_ms[starts]) / _MS_PER_H
-    long_enough = duration_h >= lc.min_duration_h - 1e-9
+    long_enough = duration_h >= min_duration_h - 1e-9
     if not long_enough.any():
-        return empty_loitering()
+        return None
+    return _Runs(ev, starts, ends, duration_h, long_enough)
 
-    keep_tick = long_enough[ev]
-    ev_k = np.cumsum(long_enough)[ev[keep_tick]] - 1  # event index among long ones
-    n_ev = int(long_enough.sum())
-    lat_k, lon_k = lat[keep_tick], lon[keep_tick]
-    # Cheapest rule first: most slow runs are ships moored in port, which the
-    # coast raster drops; the KD-tree port query then sees far fewer ticks.
+
+def _event_means(
+    ev_k: np.ndarray, lat_k: np.ndarray, lon_k: np.ndarray, sog_k: np.ndarray, n_ev: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean latitude, circular mean longitude and mean speed of each event's ticks."""
+    counts = np.bincount(ev_k, minlength=n_ev)
+    mean_lat = np.bincount(ev_k, weights=lat_k, minlength=n_ev) / counts
+    rad = np.radians(lon_k)
+    mean_lon = np.degrees(
+        np.arctan2(
+            np.bincount(ev_k, weights=np.sin(rad), minlength=n_ev),
+            np.bincount(ev_k, weights=np.cos(rad), minlength=n_ev),
+        )
+    )
+    mean_sog = np.bincount(ev_k, weights=sog_k, minlength=n_ev) / counts
+    return mean_lat, mean_lon, mean_sog
+
+
+def _far_offshore(
+    ev_k: np.ndarray,
+    lat_k: np.ndarray,
+    lon_k: np.ndarray,
+    n_ev: int,
+    cfg: Config,
+    anchorages: pd.DataFrame | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Events whose every tick is far enough from coast, port (and anchorage), and their
+    minimum coast and port distances (port: NaN for events already near the coast).
+
+    Cheapest rule first: most slow runs are ships moored in port, which the
+    coast raster drops; the KD-tree port query then sees far fewer ticks.
+    """
+    pf = cfg.port_filter
     min_coast = _group_min(ev_k, distance_to_coast_m(lat_k, lon_k), n_ev)
     far = ~(min_coast < pf.min_distance_to_coast_m)
     min_port = np.full(n_ev, np.nan)
@@ -130,41 +233,7 @@ def detect_loitering(
             ev_k[sel], distance_to_anchorage_m(lat_k[sel], lon_k[sel], anchorages), n_ev
         )
         far &= ~(anch < pf.min_distance_to_anchorage_m)
-    if not far.any():
-        return empty_loitering()
-
-    counts = np.bincount(ev_k, minlength=n_ev)
-    mean_lat = np.bincount(ev_k, weights=lat_k, minlength=n_ev) / counts
-    rad = np.radians(lon_k)
-    mean_lon = np.degrees(
-        np.arctan2(
-            np.bincount(ev_k, weights=np.sin(rad), minlength=n_ev),
-            np.bincount(ev_k, weights=np.cos(rad), minlength=n_ev),
-        )
-    )
-    mean_sog = np.bincount(ev_k, weights=sog[keep_tick], minlength=n_ev) / counts
-
-    ev_mmsi = mmsi[starts][long_enough][far]
-    start_ms = t_ms[starts][long_enough][far]
-    end_ms = t_ms[ends][long_enough][far]
-    out = pd.DataFrame(
-        {
-            "event_id": event_ids(
-                ev_mmsi, ev_mmsi, start_ms.astype("datetime64[ms]"), kind="loitering"
-            ),
-            "mmsi": ev_mmsi.astype(np.int32),
-            "start_time": ms_to_timestamps(start_ms),
-            "end_time": ms_to_timestamps(end_ms),
-            "duration_h": duration_h[long_enough][far],
-            "mean_lat": mean_lat[far],
-            "mean_lon": mean_lon[far],
-            "min_distance_to_coast_m": min_coast[far],
-            "min_distance_to_port_m": min_port[far],
-            "mean_sog_kn": mean_sog[far],
-        }
-    )
-    out = out.sort_values(["start_time", "mmsi"], kind="stable").reset_index(drop=True)
-    return out[LOITERING_COLUMNS]
+    return far, min_coast, min_port
 
 
 def _group_min(group: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:

@@ -30,6 +30,7 @@ import logging
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -93,6 +94,43 @@ def _empty_ticks() -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
+_Ints = npt.NDArray[np.int64]
+_Floats = npt.NDArray[np.float64]
+
+
+class _SlowTicks(NamedTuple):
+    """Resampled ticks at which a vessel is slow enough to count (``tick``: grid index)."""
+
+    tick: _Ints
+    lat: _Floats
+    lon: _Floats
+    mmsi: _Ints
+
+
+class _CloseTicks(NamedTuple):
+    """Close ticks of two vessels (``a``/``b`` index the slow ticks; ``mmsi_a < mmsi_b``),
+    sorted by (mmsi_a, mmsi_b, tick ``k``): each pair's close ticks in time order."""
+
+    a: _Ints
+    b: _Ints
+    distance_m: _Floats
+    k: _Ints
+    mmsi_a: _Ints
+    mmsi_b: _Ints
+
+
+class _LongEvents(NamedTuple):
+    """Merged events that pass the duration rule: ``keep_tick`` marks their close
+    ticks, ``ev`` numbers the kept ticks' events 0..n-1, the rest is per event."""
+
+    keep_tick: npt.NDArray[np.bool_]
+    ev: _Ints
+    start_k: _Ints
+    end_k: _Ints
+    duration_h: _Floats
+    shared_silence_h: _Floats
+
+
 def find_rendezvous(
     resampled: pd.DataFrame, cfg: RendezvousConfig, *, resample_interval_min: int
 ) -> RendezvousCandidates:
@@ -102,43 +140,72 @@ def find_rendezvous(
     counts when both vessels report ``sog_kn <= max_speed_kn`` (unknown speed
     never counts) and lie within ``max_distance_m``. ``duration_h`` is
     ``end_time - start_time`` of the merged event, gaps included.
+    Steps: slow ticks -> close ticks of each ordered pair -> fragment starts
+    (merge gap, reception holes) -> duration rule -> event and tick frames.
     """
-    sog = resampled["sog_kn"].to_numpy(dtype=np.float32, na_value=np.nan)
-    slow = np.flatnonzero(sog <= cfg.max_speed_kn)  # NaN compares False
-    if slow.size < 2:
-        return RendezvousCandidates(_empty_events(), _empty_ticks())
     interval_ms = int(resample_interval_min) * 60_000
-    t_ms = timestamps_to_ms(resampled["timestamp"])[slow]
-    tick = t_ms // interval_ms
-    lat = resampled["lat"].to_numpy(dtype=np.float64)[slow]
-    lon = resampled["lon"].to_numpy(dtype=np.float64)[slow]
-    mmsi = resampled["mmsi"].to_numpy(dtype=np.int64)[slow]
+    slow = _slow_ticks(resampled, cfg.max_speed_kn, interval_ms)
+    close = None if slow is None else _close_ticks_by_pair(slow, cfg)
+    if slow is None or close is None:
+        return RendezvousCandidates(_empty_events(), _empty_ticks())
+    new, silence = _fragment_starts(resampled, close, cfg, interval_ms)
+    events = _long_enough_events(new, silence, close.k, cfg.min_duration_h, interval_ms)
+    if events is None:
+        return RendezvousCandidates(_empty_events(), _empty_ticks())
+    return _candidate_frames(slow, close, events, interval_ms)
 
+
+def _slow_ticks(
+    resampled: pd.DataFrame, max_speed_kn: float, interval_ms: int
+) -> _SlowTicks | None:
+    """The resampled ticks with ``sog_kn <= max_speed_kn``; None when fewer than two."""
+    sog = resampled["sog_kn"].to_numpy(dtype=np.float32, na_value=np.nan)
+    slow = np.flatnonzero(sog <= max_speed_kn)  # NaN compares False
+    if slow.size < 2:
+        return None
+    t_ms = timestamps_to_ms(resampled["timestamp"])[slow]
+    return _SlowTicks(
+        tick=t_ms // interval_ms,
+        lat=resampled["lat"].to_numpy(dtype=np.float64)[slow],
+        lon=resampled["lon"].to_numpy(dtype=np.float64)[slow],
+        mmsi=resampled["mmsi"].to_numpy(dtype=np.int64)[slow],
+    )
+
+
+def _close_ticks_by_pair(slow: _SlowTicks, cfg: RendezvousConfig) -> _CloseTicks | None:
+    """Pairs of different vessels within ``max_distance_m`` at one tick; None when none."""
+    mmsi, max_m, cell_m = slow.mmsi, cfg.max_distance_m, cfg.cell_size_m
     i, j, dist = close_pairs(
-        tick, lat, lon, max_distance_m=cfg.max_distance_m, cell_size_m=cfg.cell_size_m
+        slow.tick, slow.lat, slow.lon, max_distance_m=max_m, cell_size_m=cell_m
     )
     differ = mmsi[i] != mmsi[j]
     i, j, dist = i[differ], j[differ], dist[differ]
     if i.size == 0:
-        return RendezvousCandidates(_empty_events(), _empty_ticks())
+        return None
     swap = mmsi[i] > mmsi[j]
     a = np.where(swap, j, i)
     b = np.where(swap, i, j)
-
-    # Sort by (mmsi_a, mmsi_b, tick): each pair's close ticks in time order.
-    ma, mb, k = mmsi[a], mmsi[b], tick[a]
+    ma, mb, k = mmsi[a], mmsi[b], slow.tick[a]
     order = np.lexsort((k, mb, ma))
-    a, b, dist, ma, mb, k = a[order], b[order], dist[order], ma[order], mb[order], k[order]
+    return _CloseTicks(a[order], b[order], dist[order], k[order], ma[order], mb[order])
 
-    # New event where the pair changes or the silence exceeds the merge gap,
-    # unless most of that silence is shared by both vessels (a reception hole).
+
+def _fragment_starts(
+    resampled: pd.DataFrame, close: _CloseTicks, cfg: RendezvousConfig, interval_ms: int
+) -> tuple[npt.NDArray[np.bool_], _Floats]:
+    """Which close ticks start a new event, and the shared silence bridged just before each.
+
+    New event where the pair changes or the silence exceeds the merge gap,
+    unless most of that silence is shared by both vessels (a reception hole).
+    """
+    ma, mb, k = close.mmsi_a, close.mmsi_b, close.k
     merge_ticks = cfg.max_merge_gap_h * _MS_PER_H / interval_ms
     shared_ticks = cfg.max_shared_silence_h * _MS_PER_H / interval_ms
     same_pair = (ma[1:] == ma[:-1]) & (mb[1:] == mb[:-1])
     dk = k[1:] - k[:-1]
-    new = np.ones(a.size, dtype=bool)
+    new = np.ones(k.size, dtype=bool)
     new[1:] = ~same_pair | (dk > merge_ticks + 1e-9)
-    silence = np.zeros(a.size)  # shared ticks bridged just before each close tick
+    silence = np.zeros(k.size)
     hole = np.flatnonzero(
         same_pair & (dk > merge_ticks + 1e-9) & (dk <= merge_ticks + shared_ticks + 1e-9)
     )
@@ -149,26 +216,39 @@ def find_rendezvous(
         bridged = (dk[hole] - shared <= merge_ticks + 1e-9) & (shared <= shared_ticks + 1e-9)
         new[hole[bridged] + 1] = False
         silence[hole[bridged] + 1] = shared[bridged]
-    del ma, mb, same_pair, dk
+    return new, silence
+
+
+def _long_enough_events(
+    new: npt.NDArray[np.bool_], silence: _Floats, k: _Ints, min_duration_h: float, interval_ms: int
+) -> _LongEvents | None:
+    """Number the merged events and apply the duration rule; None when none is long enough."""
     ev = np.cumsum(new) - 1
     starts = np.flatnonzero(new)
-    ends = np.append(starts[1:], a.size) - 1
+    ends = np.append(starts[1:], k.size) - 1
     start_k = k[starts]
     end_k = k[ends]
     duration_h = (end_k - start_k) * interval_ms / _MS_PER_H
-    long_enough = duration_h >= cfg.min_duration_h - 1e-9
+    long_enough = duration_h >= min_duration_h - 1e-9
     if not long_enough.any():
-        return RendezvousCandidates(_empty_events(), _empty_ticks())
+        return None
     shared_h = np.bincount(ev, silence, minlength=starts.size) * interval_ms / _MS_PER_H
     keep_tick = long_enough[ev]
-    a, b, dist, k, ev = a[keep_tick], b[keep_tick], dist[keep_tick], k[keep_tick], ev[keep_tick]
     kept = np.flatnonzero(long_enough)
-    ev = np.searchsorted(kept, ev)  # renumber 0..n_events-1
+    ev = np.searchsorted(kept, ev[keep_tick])  # renumber 0..n_events-1
+    return _LongEvents(keep_tick, ev, start_k[kept], end_k[kept], duration_h[kept], shared_h[kept])
 
-    lat_a, lon_a, lat_b, lon_b = lat[a], lon[a], lat[b], lon[b]
+
+def _candidate_frames(
+    slow: _SlowTicks, close: _CloseTicks, events: _LongEvents, interval_ms: int
+) -> RendezvousCandidates:
+    """One row per kept event (pair, times, distances, mean position) and one per close tick."""
+    keep, ev = events.keep_tick, events.ev
+    a, b, dist, k = close.a[keep], close.b[keep], close.distance_m[keep], close.k[keep]
+    lat_a, lon_a, lat_b, lon_b = slow.lat[a], slow.lon[a], slow.lat[b], slow.lon[b]
     # Per-tick midpoint; longitude via unit vectors so the antimeridian averages right.
     mid_lat = 0.5 * (lat_a + lat_b)
-    n_events = kept.size
+    n_events = events.start_k.size
     counts = np.bincount(ev, minlength=n_events)
     rad_a, rad_b = np.radians(lon_a), np.radians(lon_b)
     sin_sum = np.bincount(ev, np.sin(rad_a) + np.sin(rad_b), minlength=n_events)
@@ -176,33 +256,27 @@ def find_rendezvous(
     mean_lon = np.degrees(np.arctan2(sin_sum, cos_sum))
     mean_lon = (mean_lon + 180.0) % 360.0 - 180.0
     mean_lat = np.bincount(ev, mid_lat, minlength=n_events) / counts
-    dist_s = pd.Series(dist)
-    grouped = dist_s.groupby(ev, sort=True)
-    min_d = grouped.min().to_numpy()
-    med_d = grouped.median().to_numpy()
+    grouped = pd.Series(dist).groupby(ev, sort=True)
 
     first_of_event = np.searchsorted(ev, np.arange(n_events))  # ev is non-decreasing
-    ev_mmsi_a = mmsi[a[first_of_event]]
-    ev_mmsi_b = mmsi[b[first_of_event]]
-    start_ms = start_k[kept] * interval_ms
-    end_ms = end_k[kept] * interval_ms
-    start_time = ms_to_timestamps(start_ms)
+    ev_mmsi_a = slow.mmsi[a[first_of_event]]
+    ev_mmsi_b = slow.mmsi[b[first_of_event]]
+    start_time = ms_to_timestamps(events.start_k * interval_ms)
     ids = event_ids(ev_mmsi_a, ev_mmsi_b, start_time)
-
-    events = pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "event_id": ids,
             "mmsi_a": ev_mmsi_a.astype(np.int32),
             "mmsi_b": ev_mmsi_b.astype(np.int32),
             "start_time": start_time,
-            "end_time": ms_to_timestamps(end_ms),
-            "duration_h": duration_h[kept],
+            "end_time": ms_to_timestamps(events.end_k * interval_ms),
+            "duration_h": events.duration_h,
             "n_ticks": counts.astype(np.int32),
-            "min_distance_m": min_d,
-            "median_distance_m": med_d,
+            "min_distance_m": grouped.min().to_numpy(),
+            "median_distance_m": grouped.median().to_numpy(),
             "mean_lat": mean_lat,
             "mean_lon": mean_lon,
-            "shared_silence_h": shared_h[kept],
+            "shared_silence_h": events.shared_silence_h,
         }
     )
     ticks = pd.DataFrame(
@@ -216,7 +290,7 @@ def find_rendezvous(
             "distance_m": dist,
         }
     )
-    return RendezvousCandidates(events, ticks)
+    return RendezvousCandidates(frame, ticks)
 
 
 def shared_silence_ticks(

@@ -20,6 +20,8 @@ fixes): no Python loop per ping or per vessel.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -213,10 +215,45 @@ def resample_tracks(positions: pd.DataFrame, cfg: TrackConfig) -> pd.DataFrame:
     stands in, so a vessel with a broken speed log is still judged on speed).
     Returns the resampled frame of docs/ARCHITECTURE.md sorted by
     (mmsi, timestamp): one row per vessel and grid tick inside a segment.
+
+    Steps: fixes in (mmsi, time) order -> segments -> missing speeds filled
+    -> grid ticks per segment -> interpolation, chunk by chunk of whole
+    segments (:func:`_chunks`) -> repeated ticks dropped.
     """
     n = len(positions)
     if n == 0:
         return empty_resampled()
+    mmsi, t, lat, lon, sog = _sorted_fixes(positions)
+    # Repeated (mmsi, timestamp) rows (the cleaner quarantines them, but a frame
+    # built elsewhere may have them) simply break the segment: see
+    # _continuations. Dropping them would copy every column.
+    cont = _continuations(mmsi, t, lat, lon, cfg)
+    first_fix, last_fix = _segment_ends(cont, n)
+    sog = _fill_missing_sog(sog, cont, t, lat, lon)
+    interval_ms = int(cfg.resample_interval_min) * 60_000
+    k0, n_ticks = _segment_ticks(t[first_fix], t[last_fix], interval_ms)
+    if int(n_ticks.sum()) == 0:
+        return empty_resampled()
+    out = _GridColumns(mmsi, first_fix, n_ticks)
+    for segs, rows in _chunks(first_fix, n_ticks, n):
+        _interpolate_chunk(
+            t,
+            lat,
+            lon,
+            sog,
+            first_fix[segs],
+            last_fix[segs],
+            k0[segs],
+            n_ticks[segs],
+            interval_ms,
+            *out.rows(rows),
+        )
+    out.drop_repeated_ticks()
+    return out.frame()
+
+
+def _sorted_fixes(positions: pd.DataFrame) -> tuple[np.ndarray, ...]:
+    """``(mmsi, epoch ms, lat, lon, sog_kn)`` in (mmsi, timestamp) order; null speeds are NaN."""
     order, t = sort_positions(positions)
     mmsi = _mmsi_array(positions)
     lat = positions["lat"].to_numpy(dtype=np.float64)
@@ -224,59 +261,75 @@ def resample_tracks(positions: pd.DataFrame, cfg: TrackConfig) -> pd.DataFrame:
     sog = positions["sog_kn"].to_numpy(dtype=np.float32, na_value=np.nan)
     if order is not None:
         mmsi, t, lat, lon, sog = mmsi[order], t[order], lat[order], lon[order], sog[order]
+    return mmsi, t, lat, lon, sog
 
-    # Repeated (mmsi, timestamp) rows (the cleaner quarantines them, but a frame
-    # built elsewhere may have them) simply break the segment: see
-    # _continuations. Dropping them would copy every column.
-    cont = _continuations(mmsi, t, lat, lon, cfg)
+
+def _segment_ends(
+    cont: npt.NDArray[np.bool_], n: int
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """First and last fix of each segment, from the continuation flags of the ``n`` fixes."""
     seg_start = np.ones(n, dtype=bool)
     seg_start[1:] = ~cont
     first_fix = np.flatnonzero(seg_start)
     last_fix = np.append(first_fix[1:] - 1, n - 1)
+    return first_fix, last_fix
 
-    # Missing SOG: use the implied speed of the hop after (or before) the fix
-    # within its segment; a lone fix with no SOG stays unknown (NaN).
+
+def _fill_missing_sog(
+    sog: npt.NDArray[np.float32],
+    cont: npt.NDArray[np.bool_],
+    t: npt.NDArray[np.int64],
+    lat: npt.NDArray[np.float64],
+    lon: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float32]:
+    """Missing SOG: the implied speed of the hop after (or before) the fix within its segment.
+
+    A lone fix with no SOG stays unknown (NaN). Returns ``sog`` itself when
+    nothing is missing, otherwise a filled copy.
+    """
     missing = np.flatnonzero(np.isnan(sog))
-    if missing.size:
-        sog = sog.copy()
-        nxt = np.minimum(missing + 1, n - 1)
-        prv = np.maximum(missing - 1, 0)
-        hop_next = implied_speed_kn(
-            equirectangular_m(lat[missing], lon[missing], lat[nxt], lon[nxt]),
-            (t[nxt] - t[missing]) / 1000.0,
-        )
-        hop_prev = implied_speed_kn(
-            equirectangular_m(lat[prv], lon[prv], lat[missing], lon[missing]),
-            (t[missing] - t[prv]) / 1000.0,
-        )
-        ok_next = (missing < n - 1) & np.append(cont, False)[missing]
-        ok_prev = (missing > 0) & np.insert(cont, 0, False)[missing]
-        sog[missing] = np.where(ok_next, hop_next, np.where(ok_prev, hop_prev, np.nan))
+    if not missing.size:
+        return sog
+    n = sog.size
+    sog = sog.copy()
+    nxt = np.minimum(missing + 1, n - 1)
+    prv = np.maximum(missing - 1, 0)
+    hop_next = implied_speed_kn(
+        equirectangular_m(lat[missing], lon[missing], lat[nxt], lon[nxt]),
+        (t[nxt] - t[missing]) / 1000.0,
+    )
+    hop_prev = implied_speed_kn(
+        equirectangular_m(lat[prv], lon[prv], lat[missing], lon[missing]),
+        (t[missing] - t[prv]) / 1000.0,
+    )
+    ok_next = (missing < n - 1) & np.append(cont, False)[missing]
+    ok_prev = (missing > 0) & np.insert(cont, 0, False)[missing]
+    sog[missing] = np.where(ok_next, hop_next, np.where(ok_prev, hop_prev, np.nan))
+    return sog
 
-    # Ticks per segment: grid indices k with k*I within [first - half, last + half].
-    interval_ms = int(cfg.resample_interval_min) * 60_000
+
+def _segment_ticks(
+    t_first: npt.NDArray[np.int64], t_last: npt.NDArray[np.int64], interval_ms: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """First grid index and tick count of each segment.
+
+    Grid indices k with k*I within [first - half, last + half]: a tick within
+    half an interval of an end fix holds that fix.
+    """
     half_ms = interval_ms // 2 - 1
-    t_first = t[first_fix]
-    t_last = t[last_fix]
     k0 = -((half_ms - t_first) // interval_ms)  # ceil((t_first - half) / I)
     k1 = (t_last + half_ms) // interval_ms
-    n_ticks = np.maximum(k1 - k0 + 1, 0)
-    total = int(n_ticks.sum())
-    if total == 0:
-        return empty_resampled()
-    del seg_start
-    seg = np.repeat(np.arange(first_fix.size, dtype=np.int32), n_ticks)
-    out_mmsi = np.repeat(mmsi[first_fix].astype(np.int32), n_ticks)
-    tick_ms = np.empty(total, dtype=np.int64)
-    out_lat = np.empty(total, dtype=np.float64)
-    out_lon = np.empty(total, dtype=np.float64)
-    out_sog = np.empty(total, dtype=np.float32)
-    interpolated = np.empty(total, dtype=bool)
-    tick_end = np.cumsum(n_ticks)
-    tick_start = tick_end - n_ticks
+    return k0, np.maximum(k1 - k0 + 1, 0)
 
-    # Interpolate chunk by chunk of whole segments (~_SEGMENT_CHUNK fixes each),
-    # so the many per-tick temporaries never exist for the whole day at once.
+
+def _chunks(
+    first_fix: npt.NDArray[np.intp], n_ticks: npt.NDArray[np.int64], n: int
+) -> Iterator[tuple[slice, slice]]:
+    """(segments, output rows) of runs of whole segments of ~_SEGMENT_CHUNK fixes each.
+
+    Interpolating chunk by chunk keeps the many per-tick temporaries from
+    ever existing for the whole day at once. Runs without ticks are skipped.
+    """
     cuts = np.unique(
         np.concatenate(
             [
@@ -286,46 +339,69 @@ def resample_tracks(positions: pd.DataFrame, cfg: TrackConfig) -> pd.DataFrame:
             ]
         )
     )
+    tick_end = np.cumsum(n_ticks)
+    tick_start = tick_end - n_ticks
     for s_lo, s_hi in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True):
         q_lo, q_hi = int(tick_start[s_lo]), int(tick_end[s_hi - 1])
         if q_hi == q_lo:
             continue
-        _interpolate_chunk(
-            t,
-            lat,
-            lon,
-            sog,
-            first_fix[s_lo:s_hi],
-            last_fix[s_lo:s_hi],
-            k0[s_lo:s_hi],
-            n_ticks[s_lo:s_hi],
-            interval_ms,
-            tick_ms[q_lo:q_hi],
-            out_lat[q_lo:q_hi],
-            out_lon[q_lo:q_hi],
-            out_sog[q_lo:q_hi],
-            interpolated[q_lo:q_hi],
+        yield slice(s_lo, s_hi), slice(q_lo, q_hi)
+
+
+class _GridColumns:
+    """The columns of the resampled frame: allocated once, filled chunk by chunk (``rows``).
+
+    The arrays live only here, so dropping rows rebinds each column and frees
+    the old one at once (never all columns twice).
+    """
+
+    def __init__(self, mmsi: np.ndarray, first_fix: npt.NDArray[np.intp], n_ticks: np.ndarray):
+        total = int(n_ticks.sum())
+        self.segment = np.repeat(np.arange(first_fix.size, dtype=np.int32), n_ticks)
+        self.mmsi = np.repeat(mmsi[first_fix].astype(np.int32), n_ticks)
+        self.tick_ms = np.empty(total, dtype=np.int64)
+        self.lat = np.empty(total, dtype=np.float64)
+        self.lon = np.empty(total, dtype=np.float64)
+        self.sog = np.empty(total, dtype=np.float32)
+        self.interpolated = np.empty(total, dtype=bool)
+
+    def rows(self, rows: slice) -> tuple[np.ndarray, ...]:
+        """Views of the tick, lat, lon, sog and interpolated columns over ``rows``, to fill."""
+        return (
+            self.tick_ms[rows],
+            self.lat[rows],
+            self.lon[rows],
+            self.sog[rows],
+            self.interpolated[rows],
         )
 
-    # Held ticks at the ends of two consecutive segments of one vessel can fall
-    # on the same grid instant: keep the first.
-    dup_tick = np.zeros(total, dtype=bool)
-    dup_tick[1:] = (out_mmsi[1:] == out_mmsi[:-1]) & (tick_ms[1:] <= tick_ms[:-1])
-    if dup_tick.any():
-        keep = ~dup_tick
-        out_mmsi, tick_ms, seg = out_mmsi[keep], tick_ms[keep], seg[keep]
-        out_lat, out_lon, out_sog = out_lat[keep], out_lon[keep], out_sog[keep]
-        interpolated = interpolated[keep]
+    def drop_repeated_ticks(self) -> None:
+        """Held ticks at the ends of two consecutive segments of one vessel can fall
+        on the same grid instant: keep the first."""
+        mmsi, tick_ms = self.mmsi, self.tick_ms
+        dup_tick = np.zeros(tick_ms.size, dtype=bool)
+        dup_tick[1:] = (mmsi[1:] == mmsi[:-1]) & (tick_ms[1:] <= tick_ms[:-1])
+        del mmsi, tick_ms
+        if dup_tick.any():
+            keep = ~dup_tick
+            self.mmsi = self.mmsi[keep]
+            self.tick_ms = self.tick_ms[keep]
+            self.segment = self.segment[keep]
+            self.lat = self.lat[keep]
+            self.lon = self.lon[keep]
+            self.sog = self.sog[keep]
+            self.interpolated = self.interpolated[keep]
 
-    return pd.DataFrame(
-        {
-            "mmsi": out_mmsi,
-            "timestamp": ms_to_timestamps(tick_ms),
-            "lat": out_lat,
-            "lon": out_lon,
-            "sog_kn": out_sog,
-            "segment": seg,
-            "interpolated": interpolated,
-        },
-        copy=False,
-    )
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "mmsi": self.mmsi,
+                "timestamp": ms_to_timestamps(self.tick_ms),
+                "lat": self.lat,
+                "lon": self.lon,
+                "sog_kn": self.sog,
+                "segment": self.segment,
+                "interpolated": self.interpolated,
+            },
+            copy=False,
+        )

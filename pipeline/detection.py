@@ -35,7 +35,11 @@ from stswatch.detectors.events import (
 )
 from stswatch.detectors.gaps import detect_gaps, link_gaps
 from stswatch.detectors.loitering import detect_loitering, drop_explained_by_rendezvous
-from stswatch.detectors.rendezvous import apply_port_filter, find_rendezvous
+from stswatch.detectors.rendezvous import (
+    RendezvousCandidates,
+    apply_port_filter,
+    find_rendezvous,
+)
 from stswatch.detectors.sts_context import split_anchorages, sts_context
 from stswatch.detectors.tracks import resample_tracks
 from stswatch.geo.sts_areas import StsAreas
@@ -174,6 +178,22 @@ def _combine(rendezvous: pd.DataFrame, dark: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+class _StageClock:
+    """Wall-clock and CPU seconds per detection stage (``DetectionResult.timings_s``)."""
+
+    def __init__(self) -> None:
+        self.wall_s: dict[str, float] = {}
+        self.cpu_s: dict[str, float] = {}
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+
+    def lap(self, name: str) -> None:
+        """Record the time since the previous lap as stage ``name``."""
+        now, cpu_now = time.perf_counter(), time.process_time()
+        self.wall_s[name] = now - self._wall
+        self.cpu_s[name] = cpu_now - self._cpu
+        self._wall, self._cpu = now, cpu_now
+
+
 def detect_frames(
     positions: pd.DataFrame,
     vessels: pd.DataFrame | None,
@@ -198,97 +218,35 @@ def detect_frames(
         from stswatch.pipeline.sts_areas import load_sts_areas
 
         sts_areas = load_sts_areas(cfg.sts_areas)
-    timings: dict[str, float] = {}
-    cpu_timings: dict[str, float] = {}
-    clock = time.perf_counter()
-    cpu_clock = time.process_time()
-
-    def lap(name: str) -> None:
-        nonlocal clock, cpu_clock
-        now, cpu_now = time.perf_counter(), time.process_time()
-        timings[name] = now - clock
-        cpu_timings[name] = cpu_now - cpu_clock
-        clock, cpu_clock = now, cpu_now
-
+    clock = _StageClock()
     resampled = resample_tracks(positions, cfg.tracks)
-    lap("resample")
-
-    interval_min = cfg.tracks.resample_interval_min
-    candidates = find_rendezvous(resampled, cfg.rendezvous, resample_interval_min=interval_min)
-    # every meeting in the window read, before the keep/port rules: a vessel in
-    # one of them is not loitering alone, whichever day the meeting started on
-    window_meetings = candidates.events
-    if k0 is not None or k1 is not None:
-        events = _keep_by_start(candidates.events, "start_time", k0, k1)
-        ticks = candidates.ticks[candidates.ticks["event_id"].isin(events["event_id"])]
-        candidates = type(candidates)(events, ticks)
-    lap("rendezvous")
-
-    # Anchorages are learned from the gridded tracks rather than the raw pings:
-    # the same stationary vessel-hours (held ticks keep sparse fixes), a third
-    # of the rows on a national day, and already sorted by (mmsi, timestamp).
-    # Learned even without meeting candidates: the loitering detector needs
-    # them too (a ship waiting at an anchorage is not loitering offshore).
-    # Only port anchorages keep meetings away: offshore crowds and crowds in
-    # listed areas are STS areas, where transfers are reported with context.
-    anchorages, learned_areas = split_anchorages(
-        learn_anchorages(resampled, cfg.port_filter), sts_areas, cfg.sts_areas, cfg.port_filter
-    )
-    lap("anchorages")
+    clock.lap("resample")
+    candidates, window_meetings = _meeting_candidates(resampled, cfg, k0, k1)
+    clock.lap("rendezvous")
+    anchorages, learned_areas = _anchorages(resampled, sts_areas, cfg)
+    clock.lap("anchorages")
     rendezvous = apply_port_filter(candidates, cfg.port_filter, anchorages)
-    lap("port_filter")
-
-    # Silences down to the dark-transfer threshold; only those of at least
-    # min_gap_h are "gaps" (published, linked as going dark).
-    silences = detect_gaps(
-        positions,
-        replace(cfg.gaps, min_gap_h=min(cfg.gaps.min_gap_h, cfg.dark_transfers.min_partner_gap_h)),
-    )
-    gaps_window = silences[silences["duration_h"] >= cfg.gaps.min_gap_h - 1e-9].reset_index(
-        drop=True
-    )
-    lap("gaps")
-
+    clock.lap("port_filter")
+    silences, gaps_window = _silences_and_gaps(positions, cfg)
+    clock.lap("gaps")
     loitering = detect_loitering(resampled, cfg, anchorages=anchorages)
     # Both ships of a meeting are each slow offshore: keep only the loitering
     # with no visible partner (the one that may meet a dark vessel).
     loitering = drop_explained_by_rendezvous(loitering, window_meetings)
-    lap("loitering")
-
-    dark = find_dark_transfers(
-        loitering, silences, cfg.dark_transfers, resample_interval_min=interval_min
-    )
-    if not dark.empty:
-        dark["min_distance_to_anchorage_m"] = distance_to_anchorage_m(
-            dark["mean_lat"].to_numpy(), dark["mean_lon"].to_numpy(), anchorages
-        )
-        # the paired loitering is told as the dark transfer it belongs to
-        loitering = loitering[~loitering["event_id"].isin(dark["loitering_event_id"])]
-    dark = _keep_by_start(dark, "start_time", k0, k1)
-    loitering = _keep_by_start(loitering.reset_index(drop=True), "start_time", k0, k1)
-    lap("dark_transfers")
-
+    clock.lap("loitering")
+    dark, loitering = _dark_transfers(loitering, silences, anchorages, cfg, k0, k1)
+    clock.lap("dark_transfers")
     events = _combine(rendezvous, dark)
     events = add_identity(events, vessels if vessels is not None else pd.DataFrame())
-    lap("identity")
+    clock.lap("identity")
     events = _with_partner_gap_ids(_add_gap_columns(events, gaps_window, silences, cfg))
     events = _add_sts_context(events, sts_areas, learned_areas)
     loitering = _add_sts_context(loitering, sts_areas, learned_areas)
-    # published gaps: the long ones starting in the window, plus each kept dark
-    # transfer's own partner silence (whenever it started)
-    gaps = pd.concat(
-        [
-            _keep_by_start(gaps_window, "start_time", k0, k1),
-            silences[silences["gap_id"].isin(dark["partner_gap_id"])],
-        ]
-    )
-    gaps = gaps.drop_duplicates("gap_id").sort_values(["mmsi", "start_time"], kind="stable")
-    gaps = gaps.reset_index(drop=True)
-    lap("link")
-
+    gaps = _published_gaps(gaps_window, silences, dark, k0, k1)
+    clock.lap("link")
     tracks = event_tracks(events, positions)
-    lap("event_tracks")
-    log.debug("detect_frames timings: %s", timings)
+    clock.lap("event_tracks")
+    log.debug("detect_frames timings: %s", clock.wall_s)
     return DetectionResult(
         rendezvous=events,
         loitering=loitering,
@@ -297,9 +255,110 @@ def detect_frames(
         positions=positions,
         resampled=resampled,
         vessels=vessels if vessels is not None else pd.DataFrame(),
-        timings_s=timings,
-        cpu_timings_s=cpu_timings,
+        timings_s=clock.wall_s,
+        cpu_timings_s=clock.cpu_s,
     )
+
+
+def _meeting_candidates(
+    resampled: pd.DataFrame, cfg: Config, k0: pd.Timestamp | None, k1: pd.Timestamp | None
+) -> tuple[RendezvousCandidates, pd.DataFrame]:
+    """Rendezvous candidates starting in ``[k0, k1)``, and every meeting in the window read.
+
+    The latter come before the keep and port rules: a vessel in one of them is
+    not loitering alone, whichever day the meeting started on.
+    """
+    candidates = find_rendezvous(
+        resampled, cfg.rendezvous, resample_interval_min=cfg.tracks.resample_interval_min
+    )
+    window_meetings = candidates.events
+    if k0 is not None or k1 is not None:
+        events = _keep_by_start(candidates.events, "start_time", k0, k1)
+        ticks = candidates.ticks[candidates.ticks["event_id"].isin(events["event_id"])]
+        candidates = RendezvousCandidates(events, ticks)
+    return candidates, window_meetings
+
+
+def _anchorages(
+    resampled: pd.DataFrame, sts_areas: StsAreas, cfg: Config
+) -> tuple[pd.DataFrame, StsAreas]:
+    """Port anchorages and learned STS areas of the window (see ``split_anchorages``).
+
+    Anchorages are learned from the gridded tracks rather than the raw pings:
+    the same stationary vessel-hours (held ticks keep sparse fixes), a third
+    of the rows on a national day, and already sorted by (mmsi, timestamp).
+    Learned even without meeting candidates: the loitering detector needs
+    them too (a ship waiting at an anchorage is not loitering offshore).
+    Only port anchorages keep meetings away: offshore crowds and crowds in
+    listed areas are STS areas, where transfers are reported with context.
+    """
+    return split_anchorages(
+        learn_anchorages(resampled, cfg.port_filter), sts_areas, cfg.sts_areas, cfg.port_filter
+    )
+
+
+def _silences_and_gaps(positions: pd.DataFrame, cfg: Config) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Silences down to the dark-transfer threshold, and the gaps among them.
+
+    Only silences of at least ``min_gap_h`` are "gaps" (published, linked as
+    going dark); the shorter ones serve dark transfers and shared silences.
+    """
+    silences = detect_gaps(
+        positions,
+        replace(cfg.gaps, min_gap_h=min(cfg.gaps.min_gap_h, cfg.dark_transfers.min_partner_gap_h)),
+    )
+    gaps_window = silences[silences["duration_h"] >= cfg.gaps.min_gap_h - 1e-9].reset_index(
+        drop=True
+    )
+    return silences, gaps_window
+
+
+def _dark_transfers(
+    loitering: pd.DataFrame,
+    silences: pd.DataFrame,
+    anchorages: pd.DataFrame,
+    cfg: Config,
+    k0: pd.Timestamp | None,
+    k1: pd.Timestamp | None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Dark transfers and the loitering left over, both kept by start.
+
+    The loitering paired with a dark transfer is told as the dark transfer it
+    belongs to, so it leaves the loitering frame.
+    """
+    dark = find_dark_transfers(
+        loitering,
+        silences,
+        cfg.dark_transfers,
+        resample_interval_min=cfg.tracks.resample_interval_min,
+    )
+    if not dark.empty:
+        dark["min_distance_to_anchorage_m"] = distance_to_anchorage_m(
+            dark["mean_lat"].to_numpy(), dark["mean_lon"].to_numpy(), anchorages
+        )
+        loitering = loitering[~loitering["event_id"].isin(dark["loitering_event_id"])]
+    dark = _keep_by_start(dark, "start_time", k0, k1)
+    loitering = _keep_by_start(loitering.reset_index(drop=True), "start_time", k0, k1)
+    return dark, loitering
+
+
+def _published_gaps(
+    gaps_window: pd.DataFrame,
+    silences: pd.DataFrame,
+    dark: pd.DataFrame,
+    k0: pd.Timestamp | None,
+    k1: pd.Timestamp | None,
+) -> pd.DataFrame:
+    """The long gaps starting in the window, plus each kept dark transfer's own partner
+    silence (whenever it started), sorted by (mmsi, start_time)."""
+    gaps = pd.concat(
+        [
+            _keep_by_start(gaps_window, "start_time", k0, k1),
+            silences[silences["gap_id"].isin(dark["partner_gap_id"])],
+        ]
+    )
+    gaps = gaps.drop_duplicates("gap_id").sort_values(["mmsi", "start_time"], kind="stable")
+    return gaps.reset_index(drop=True)
 
 
 def _read_window(store: Any, lo: date, hi: date) -> tuple[pd.DataFrame, pd.DataFrame]:
