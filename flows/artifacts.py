@@ -187,6 +187,7 @@ def summary_markdown(report: RunReport, *, title: str) -> str:
     lines += [
         "",
         f"- rendezvous found: **{sum(p.n_rendezvous for p in done)}**, "
+        f"dark transfers (partner's AIS off): **{sum(p.n_dark_rendezvous for p in done)}**, "
         f"loitering: {sum(p.n_loitering for p in done)}, AIS gaps: {sum(p.n_gaps for p in done)}",
     ]
     counts: Counter[str] = Counter()
@@ -198,10 +199,12 @@ def summary_markdown(report: RunReport, *, title: str) -> str:
             f"unreviewed: **{counts.get('unreviewed', 0)}**"
         )
     if publishes:
-        lines += ["", "| day | rendezvous | GeoJSON |", "|---|---:|---|"]
+        lines += ["", "| day | rendezvous | dark transfers | GeoJSON |", "|---|---:|---:|---|"]
         for p in publishes:
             note = " (refreshed: a neighbouring day landed)" if p in report.refreshed else ""
-            lines.append(f"| {p.day} | {p.n_rendezvous} | `{p.geojson_path}`{note} |")
+            lines.append(
+                f"| {p.day} | {p.n_rendezvous} | {p.n_dark_rendezvous} | `{p.geojson_path}`{note} |"
+            )
     if report.failed_days:
         lines += ["", "### Failed days", ""]
         lines += [f"- **{o.day}**: {o.error}" for o in report.failed_days]

@@ -54,7 +54,8 @@ def finish(report: RunReport, *, title: str, top_n: int) -> State[Any]:
         return Failed(message=message, data=data)
     message = (
         f"{len(report.done_days)} day(s) processed, {len(report.skipped_days)} skipped, "
-        f"{sum(p.n_rendezvous for p in report.publishes())} rendezvous published"
+        f"{sum(p.n_rendezvous for p in report.publishes())} rendezvous and "
+        f"{sum(p.n_dark_rendezvous for p in report.publishes())} dark transfers published"
     )
     logger.info(message)
     return Completed(message=message, data=data)

@@ -41,6 +41,8 @@ class PublishSummary:
     n_gaps: int
     event_ids: list[str]
     top_events: list[dict[str, Any]]
+    #: transfers whose partner kept AIS off (``kind == "dark_rendezvous"``)
+    n_dark_rendezvous: int = 0
     #: events per verdict plus "unreviewed"
     reviewed: dict[str, int] = field(default_factory=dict)
     #: unreviewed events above the review threshold, most suspicious first

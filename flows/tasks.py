@@ -173,9 +173,10 @@ def publish_day(
     queue = result.review_queue
     queue_rows = _rows(queue[[c for c in TOP_EVENT_COLUMNS if c in queue.columns]])
     get_run_logger().info(
-        "%s: %d rendezvous, %d loitering, %d gaps -> %s",
+        "%s: %d rendezvous, %d dark transfers, %d loitering, %d gaps -> %s",
         day,
         result.n_rendezvous,
+        result.n_dark_rendezvous,
         result.n_loitering,
         result.n_gaps,
         result.geojson_path,
@@ -184,6 +185,7 @@ def publish_day(
         day=day,
         geojson_path=str(result.geojson_path),
         n_rendezvous=int(result.n_rendezvous),
+        n_dark_rendezvous=int(result.n_dark_rendezvous),
         n_loitering=int(result.n_loitering),
         n_gaps=int(result.n_gaps),
         event_ids=event_ids,

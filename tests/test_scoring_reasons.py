@@ -19,7 +19,12 @@ from helpers_scoring import (
 
 from stswatch.pipeline.scoring import score_features
 from stswatch.pipeline.scoring.features import FEATURE_COLUMNS, compute_features
-from stswatch.pipeline.scoring.reasons import NO_EVIDENCE, explain, word_feature
+from stswatch.pipeline.scoring.reasons import (
+    INDICATOR_GROUPS,
+    NO_EVIDENCE,
+    explain,
+    word_feature,
+)
 
 H = pd.Timedelta(hours=1)
 
@@ -137,3 +142,78 @@ def test_an_unmeasured_feature_is_never_a_reason():
     contributions[0, FEATURE_COLUMNS.index("draught_change_max_m")] = 2.0
     reasons = explain(f, contributions, FEATURE_COLUMNS)[0]
     assert not any("draught" in r for r in reasons)
+
+
+def test_each_strong_kind_of_evidence_gets_a_reason_before_a_second_of_another():
+    # A dark partner raises n_vessels_dark and partner_gap_h together: ablated one at a
+    # time each looks weak, while three identity/size features are louder one by one.
+    f = _features(
+        kind="dark_rendezvous",
+        dark_mmsi=MMSI_B,
+        partner_gap_h=8.3,
+        partner_last_fix_distance_m=2_200.0,
+        partner_first_fix_distance_m=10_100.0,
+        min_distance_m=np.nan,
+        median_distance_m=np.nan,
+        length_m_b=64.0,
+        callsign_a="3FAB2",
+    )
+    f["n_vessels_dark"] = 1.0
+    contributions = np.zeros((1, len(FEATURE_COLUMNS)))
+    for name, value in {
+        "n_vessels_dark": 0.28,
+        "partner_gap_h": 0.05,
+        "n_flag_mismatch": 1.0,
+        "length_ratio": 0.7,
+        "min_length_m": 0.6,
+    }.items():
+        contributions[0, FEATURE_COLUMNS.index(name)] = value
+    names = list(FEATURE_COLUMNS)
+    groups = np.array([[2.0, 1.0, 0.0, 1.2]])  # ais_off, identity, cargo, size
+    assert INDICATOR_GROUPS == ("ais_off", "identity", "cargo", "size")
+
+    one_by_one = explain(f, contributions, names)[0]
+    assert not any("AIS off" in r for r in one_by_one)  # crowded out without the groups
+
+    reasons = explain(f, contributions, names, group_contributions=groups)[0]
+    assert reasons[0].startswith("vessel 2 (the partner) AIS off 8.3 h while the other loitered")
+    assert reasons[1] == "size mismatch: 250 m and 64 m"
+    assert reasons[2].startswith("vessel 1 call sign 3FAB2 is Panama's")
+    assert reasons[3].startswith("context: ")
+
+
+def test_scored_dark_transfer_says_the_partner_kept_ais_off():
+    model = fitted_model(n=600)
+    quiet = _features()
+    dark = _features(
+        kind="dark_rendezvous",
+        dark_mmsi=MMSI_B,
+        partner_gap_h=9.0,
+        partner_last_fix_distance_m=3_000.0,
+        partner_first_fix_distance_m=6_000.0,
+        min_distance_m=np.nan,
+        median_distance_m=np.nan,
+    )
+    dark["n_vessels_dark"] = 1.0
+    out = score_features(pd.concat([quiet, dark], ignore_index=True), model)
+    assert any("(the partner) AIS off 9.0 h" in r for r in out["reasons"].iloc[1])
+
+
+def test_a_dark_partners_silent_rate_is_worded_as_its_silence():
+    f = (
+        _features(
+            kind="dark_rendezvous",
+            dark_mmsi=MMSI_B,
+            partner_gap_h=5.2,
+            partner_last_fix_distance_m=4_000.0,
+            partner_first_fix_distance_m=np.nan,
+            min_distance_m=np.nan,
+            median_distance_m=np.nan,
+        )
+        .iloc[0]
+        .copy()
+    )
+    f["reporting_ratio_b"], f["reporting_ratio_a"] = 0.0, 1.0
+    assert word_feature("reporting_ratio_min", f) == (
+        "vessel 2 (the partner) AIS off 5.2 h while the other loitered: last fix 4.0 km away"
+    )

@@ -84,10 +84,11 @@ def run(args: argparse.Namespace) -> int:
         print()
         top = data.get("top_events", [])[:5]
         if top:
-            print("most suspicious rendezvous:")
+            print("most suspicious events:")
             for e in top:
+                dark = "  (dark transfer)" if e.get("kind") == "dark_rendezvous" else ""
                 print(
-                    f"  {e['score']:.2f}  {e['vessel_a']} / {e['vessel_b']}  "
+                    f"  {e['score']:.2f}  {e['vessel_a']} / {e['vessel_b']}{dark}  "
                     f"{e['start_utc']}  {e['duration_h']} h  at {e['lat']}, {e['lon']}"
                 )
                 if e.get("reasons"):

@@ -36,6 +36,9 @@ MIN_CONTRIBUTION = 0.25
 MAX_REASONS = 3
 #: Features that describe how the ships moved: shown after the indicators.
 KINEMATIC = frozenset(FEATURE_GROUPS["kinematics"])
+#: Evidence groups whose joint effect earns a reason of its own (kinematics only
+#: describe the meeting, so they follow).
+INDICATOR_GROUPS: tuple[str, ...] = tuple(g for g in FEATURE_GROUPS if g != "kinematics")
 NO_EVIDENCE = "no AIS-off, identity, cargo or size indicator raised"
 
 
@@ -141,6 +144,9 @@ def _reporting(row: Row) -> str:
     a, b = _num(row, "reporting_ratio_a"), _num(row, "reporting_ratio_b")
     side = "a" if np.isnan(b) or (not np.isnan(a) and a <= b) else "b"
     ratio = _num(row, f"reporting_ratio_{side}")
+    if side == row.get("dark_side") and _num(row, "partner_gap_h") > 0:
+        # a dark transfer: the silent rate *is* the partner's silence; say it with its numbers
+        return _partner(row)
     return f"{_vessel(side)} reported at {ratio:.0%} of its usual rate during the meeting"
 
 
@@ -315,6 +321,7 @@ def explain(
     contributions: np.ndarray,
     feature_names: list[str] | tuple[str, ...],
     *,
+    group_contributions: np.ndarray | None = None,
     max_reasons: int = MAX_REASONS,
     min_contribution: float = MIN_CONTRIBUTION,
 ) -> list[list[str]]:
@@ -322,24 +329,47 @@ def explain(
 
     ``contributions`` is ``(n_events, n_features)`` in log-odds (see
     :meth:`SuspicionModel.contributions`), columns in ``feature_names`` order.
+
+    ``group_contributions`` (optional, ``(n_events, len(INDICATOR_GROUPS))``,
+    :meth:`SuspicionModel.group_contributions`) gives each kind of evidence
+    its say first: every indicator group whose joint effect reaches
+    ``min_contribution`` contributes its strongest feature, strongest group
+    first, before any group gets a second reason. Without it a group of
+    correlated features (a dark partner raises ``n_vessels_dark`` and
+    ``partner_gap_h`` together) could be crowded out by a single louder one,
+    and a transfer whose partner kept AIS off would not say so.
     """
     reasons: list[list[str]] = []
     names = list(feature_names)
     kinematic = np.array([n in KINEMATIC for n in names])
+    members = [[names.index(f) for f in FEATURE_GROUPS[g] if f in names] for g in INDICATOR_GROUPS]
     records = features.to_dict("records")  # row access without building a Series per event
     for i, row in enumerate(records):
         c = contributions[i]
-        # indicators first, then kinematics; each by contribution, strongest first
-        order = np.lexsort((-c, kinematic))
+
+        def measured(j: int, row: Row = row) -> bool:
+            # an unmeasured feature is no evidence, whatever the model makes of it
+            return names[j] in WORDED_WHEN_UNKNOWN or not pd.isna(row.get(names[j], np.nan))
+
+        leads: list[int] = []
+        if group_contributions is not None:
+            for g in np.argsort(-group_contributions[i], kind="stable"):
+                if not group_contributions[i, g] >= min_contribution:
+                    continue
+                best = [j for j in members[g] if c[j] > 0 and measured(j)]
+                if best:
+                    leads.append(max(best, key=lambda j: c[j]))
+        # then indicators, then kinematics; each by contribution, strongest first
+        order = [*leads, *(j for j in np.lexsort((-c, kinematic)) if j not in leads)]
         picked: list[str] = []
         evidence = False
         for j in order:
             if len(picked) >= max_reasons:
                 break
-            if not c[j] >= min_contribution:
+            if j not in leads and not c[j] >= min_contribution:
                 continue
-            if names[j] not in WORDED_WHEN_UNKNOWN and pd.isna(row.get(names[j], np.nan)):
-                continue  # an unmeasured feature is no evidence, whatever the model makes of it
+            if not measured(j):
+                continue
             # a reason that only repeats parts already given ("; "-joined) adds nothing
             said = {part for text in picked for part in text.split("; ")}
             parts = [p for p in word_feature(names[j], row).split("; ") if p not in said]
