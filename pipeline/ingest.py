@@ -204,7 +204,7 @@ class _Run:
                 for i in range(len(self.identities), last + 1):
                     path, fmt = inputs[i]
                     ident = identify(i, path, fmt, hasher.result(i), registry)
-                    ident.duplicate_of = first_with_content(self.identities, ident.sha256)
+                    ident.duplicate_of = first_with_content(self.identities, ident.blake3)
                     self.identities.append(ident)
 
             for origin, (path, fmt) in enumerate(inputs):
@@ -220,7 +220,7 @@ class _Run:
                 self._read_file(path, fmt, origin, tally, bar)
             identify_upto(len(inputs) - 1)  # the first file's hash ran beside its reading
         for ident, tally in zip(self.identities, report.files, strict=True):
-            tally.sha256 = ident.sha256
+            tally.blake3 = ident.blake3
         if bar is not None:
             bar.close()
         positions = register(registry, self.identities)
@@ -312,7 +312,7 @@ class _Run:
                 tallies.append(
                     day_tally(
                         ident,
-                        positions[ident.sha256],
+                        positions[ident.blake3],
                         self.info,
                         accepted + counts.static_accepted,
                         quarantined,
@@ -355,11 +355,11 @@ def _recorded_inputs(
     skip = {i.origin for i in identities if i.duplicate_of is not None}
     manifest = store.manifest(day)
     if manifest is not None:
-        by_sha = {t.sha256: t for t in manifest.inputs}
+        by_sha = {t.blake3: t for t in manifest.inputs}
         recorded = {
-            i.origin: by_sha[i.sha256]
+            i.origin: by_sha[i.blake3]
             for i in identities
-            if i.duplicate_of is None and i.sha256 in by_sha
+            if i.duplicate_of is None and i.blake3 in by_sha
         }
         return recorded, skip | set(recorded)
     names = stored_source_files(store, day)

@@ -1,6 +1,6 @@
-"""Who an input is: its content (SHA-256), the name its rows carry, its tally per day.
+"""Who an input is: its content (BLAKE3), the name its rows carry, its tally per day.
 
-An input is identified by the SHA-256 of its bytes (what ``sha256sum``
+An input is identified by the BLAKE3 of its bytes (what ``sha256sum``
 prints), never by the path string: ``./AIS.csv``, ``AIS.csv`` and a copy in
 another folder are one input. The store's registry
 (:class:`~stswatch.pipeline.store_manifest.InputRegistry`) gives each content
@@ -20,17 +20,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from stswatch.pipeline.store_format import sha256_file
+from stswatch.pipeline.store_format import blake3_file
 from stswatch.pipeline.store_manifest import InputRecord, InputRegistry, InputTally
 
 
 class InputHasher:
-    """SHA-256 of each input, in order, on one background thread."""
+    """BLAKE3 of each input, in order, on one background thread."""
 
     def __init__(self, paths: list[Path]) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="blake3")
         self._futures: list[Future[tuple[str, int]]] = [
-            self._pool.submit(sha256_file, p) for p in paths
+            self._pool.submit(blake3_file, p) for p in paths
         ]
 
     def result(self, i: int) -> tuple[str, int]:
@@ -53,7 +53,7 @@ class InputIdentity:
     origin: int
     path: Path
     format: str
-    sha256: str
+    blake3: str
     bytes: int
     #: ``source_file`` of its rows in the store (as first seen for this content)
     name: str
@@ -83,7 +83,7 @@ def identify(
 
 def first_with_content(identities: list[InputIdentity], sha: str) -> int | None:
     for ident in identities:
-        if ident.sha256 == sha and ident.duplicate_of is None:
+        if ident.blake3 == sha and ident.duplicate_of is None:
             return ident.origin
     return None
 
@@ -104,11 +104,11 @@ def register(
     The run number only moves when something new arrives, so re-ingesting
     known inputs leaves the registry byte-identical.
     """
-    new = [i for i in identities if i.duplicate_of is None and i.sha256 not in registry.inputs]
+    new = [i for i in identities if i.duplicate_of is None and i.blake3 not in registry.inputs]
     if new:
         registry.runs += 1
     for position, ident in enumerate(new):
-        registry.inputs[ident.sha256] = InputRecord(
+        registry.inputs[ident.blake3] = InputRecord(
             name=ident.name,
             bytes=ident.bytes,
             format=ident.format,
@@ -129,7 +129,7 @@ def day_tally(
     """One input's tally on one day (``rows_in`` = what it filed there)."""
     quarantined = Counter({k: v for k, v in quarantined.items() if v})
     return InputTally(
-        sha256=ident.sha256,
+        blake3=ident.blake3,
         name=ident.name,
         bytes=ident.bytes,
         format=ident.format,

@@ -17,8 +17,8 @@ class FileTally:
     rows_in: int = 0
     accepted: int = 0
     quarantined_by_reason: Counter[str] = field(default_factory=Counter)
-    #: SHA-256 of the file's bytes: the input's identity in the store
-    sha256: str | None = None
+    #: BLAKE3 of the file's bytes: the input's identity in the store
+    blake3: str | None = None
     #: the earlier input of the same run with the same content (this one was skipped)
     duplicate_of: str | None = None
 

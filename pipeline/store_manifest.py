@@ -4,22 +4,22 @@
 with the day's tables, see :mod:`stswatch.pipeline.store_commit`)::
 
     {"format": 1, "day": "2024-01-15",
-     "tables": {"positions": {"rows": 3871298, "bytes": 61234567, "sha256": "..."}, ...},
-     "inputs": [{"sha256": "...", "name": "AIS_2024_01_15.zip", "bytes": 123456,
+     "tables": {"positions": {"rows": 3871298, "bytes": 61234567, "blake3": "..."}, ...},
+     "inputs": [{"blake3": "...", "name": "AIS_2024_01_15.zip", "bytes": 123456,
                  "format": "marinecadastre", "run": 3, "position": 0,
                  "ingested_at": "2026-12-04T22:00:00+00:00", "default_time": null,
                  "rows_in": 3900000, "accepted": 3871298,
                  "quarantined": {"invalid_mmsi": 12000, ...}}]}
 
 ``tables`` lets ``stswatch verify`` tell a damaged or swapped file from the
-one the commit wrote (size, rows, SHA-256 of the bytes). ``inputs`` is the
-day's tally per input, keyed by the input's **content** (SHA-256): the rows
+one the commit wrote (size, rows, BLAKE3 of the bytes). ``inputs`` is the
+day's tally per input, keyed by the input's **content** (BLAKE3): the rows
 of that input filed under this day, how many are in the store and how many
 were quarantined, by reason. Re-ingesting an input replaces its entry with
 the same numbers; ``run`` and ``position`` order the ingest runs, so a day
 can be re-derived from its inputs in the order they first arrived.
 
-``_stswatch/inputs.json``: every input the store has seen, by SHA-256: the
+``_stswatch/inputs.json``: every input the store has seen, by BLAKE3: the
 name its quarantine rows carry (``source_file``, the path as first given,
 so the same content under another spelling of its path changes nothing),
 its size and format, the absolute paths it was read from (where
@@ -47,14 +47,14 @@ class TableEntry:
 
     rows: int
     bytes: int
-    sha256: str
+    blake3: str
 
 
 @dataclass
 class InputTally:
     """One input's rows filed under one UTC day (``rows_in == accepted + quarantined``)."""
 
-    sha256: str
+    blake3: str
     name: str
     bytes: int
     format: str
@@ -88,16 +88,16 @@ class DayManifest:
 
     def merge_inputs(self, tallies: list[InputTally]) -> None:
         """Replace the entries of inputs seen again (same content), append new ones."""
-        index = {t.sha256: i for i, t in enumerate(self.inputs)}
+        index = {t.blake3: i for i, t in enumerate(self.inputs)}
         for tally in tallies:
-            if tally.sha256 in index:
-                old = self.inputs[index[tally.sha256]]
+            if tally.blake3 in index:
+                old = self.inputs[index[tally.blake3]]
                 # the first run that brought the input keeps its place in the replay order
                 tally.run, tally.position = old.run, old.position
                 tally.ingested_at, tally.name = old.ingested_at, old.name
-                self.inputs[index[tally.sha256]] = tally
+                self.inputs[index[tally.blake3]] = tally
             else:
-                index[tally.sha256] = len(self.inputs)
+                index[tally.blake3] = len(self.inputs)
                 self.inputs.append(tally)
 
     def to_json(self) -> str:
@@ -176,14 +176,14 @@ class InputRegistry:
     runs: int = 0
     inputs: dict[str, InputRecord] = field(default_factory=dict)
 
-    def name_for(self, sha256: str, spelled: str) -> str:
+    def name_for(self, blake3: str, spelled: str) -> str:
         """The ``source_file`` name of an input: as first seen; unique per content."""
-        known = self.inputs.get(sha256)
+        known = self.inputs.get(blake3)
         if known is not None:
             return known.name
         taken = {r.name for r in self.inputs.values()}
         # the same path with other content (a file rewritten in place) gets its own name
-        return spelled if spelled not in taken else f"{spelled}#{sha256[:12]}"
+        return spelled if spelled not in taken else f"{spelled}#{blake3[:12]}"
 
     def to_json(self) -> str:
         body: dict[str, Any] = {

@@ -3,7 +3,7 @@
 A day's manifest lists, per input, its content hash and the ingest run that
 brought it (:mod:`stswatch.pipeline.store_manifest`); the store's registry
 lists where each input was read. When every input of a damaged day is still
-there, byte for byte (SHA-256), the day is rebuilt by replaying those runs
+there, byte for byte (BLAKE3), the day is rebuilt by replaying those runs
 in order into a scratch store (same time of ingest, same ``--default-time``)
 and its input tables replace the damaged ones in one commit. The rebuilt
 files are byte-identical to the committed ones when the code that made them
@@ -29,7 +29,7 @@ from stswatch.pipeline.config import DEFAULT_CONFIG, Config
 from stswatch.pipeline.schemas import LABELS, RENDEZVOUS
 from stswatch.pipeline.storage import Store
 from stswatch.pipeline.store_commit import TEMP_RE
-from stswatch.pipeline.store_format import iter_table_file, sha256_file
+from stswatch.pipeline.store_format import blake3_file, iter_table_file
 from stswatch.pipeline.store_lock import META_DIR
 from stswatch.pipeline.store_manifest import InputTally, read_registry, registry_path
 from stswatch.pipeline.store_transaction import INPUT_TABLES
@@ -124,7 +124,7 @@ def _rederive_inputs(store: Store, day: date, cfg: Config) -> str:
                 list(iter_table_file(path, table))  # checksums verified before it is copied
                 txn.copy_file(table, day, path)
                 entry = manifest.tables.get(table)
-                same.append(entry is not None and _same_bytes(path, entry.sha256))
+                same.append(entry is not None and _same_bytes(path, entry.blake3))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     identical = "byte-identical to the committed files" if all(same) else "rebuilt by this version"
@@ -133,8 +133,8 @@ def _rederive_inputs(store: Store, day: date, cfg: Config) -> str:
     )
 
 
-def _same_bytes(path: Path, sha256: str) -> bool:
-    return sha256_file(path)[0] == sha256
+def _same_bytes(path: Path, blake3: str) -> bool:
+    return blake3_file(path)[0] == blake3
 
 
 def _time(text: str | None) -> datetime | None:
@@ -148,14 +148,14 @@ def _find_inputs(
     registry = read_registry(store.root)
     by_run: dict[int, list[tuple[InputTally, Path]]] = defaultdict(list)
     for tally in tallies:
-        record = registry.inputs.get(tally.sha256)
+        record = registry.inputs.get(tally.blake3)
         candidates = [Path(p) for p in (record.paths if record else [])]
         candidates.append(Path(tally.name))
         path = next((p for p in candidates if _is_input(p, tally)), None)
         if path is None:
             where = ", ".join(str(c) for c in candidates)
             raise RepairError(
-                f"input {tally.name} (SHA-256 {tally.sha256[:12]}) is no longer at {where}"
+                f"input {tally.name} (BLAKE3 {tally.blake3[:12]}) is no longer at {where}"
             )
         by_run[tally.run].append((tally, path))
     for run in by_run:
@@ -168,7 +168,7 @@ def _is_input(path: Path, tally: InputTally) -> bool:
         return (
             path.is_file()
             and path.stat().st_size == tally.bytes
-            and _same_bytes(path, tally.sha256)
+            and _same_bytes(path, tally.blake3)
         )
     except OSError:
         return False

@@ -26,8 +26,8 @@ from stswatch.pipeline.store_commit import Staging, write_bytes_durably
 from stswatch.pipeline.store_format import (
     HashingWriter,
     as_batches,
+    blake3_file,
     check_table,
-    sha256_file,
     write_table_file,
 )
 from stswatch.pipeline.store_manifest import (
@@ -114,7 +114,7 @@ class StoreTransaction:
             raise
         with self._lock:
             self._tables[(table, day)] = _Staged(
-                table, day, TableEntry(rows, out.bytes, out.sha256)
+                table, day, TableEntry(rows, out.bytes, out.blake3)
             )
         self.staging.add(final, tmp)
         return final
@@ -186,5 +186,5 @@ class StoreTransaction:
 
 def _adopt(path: Path) -> TableEntry:
     """Describe a file written before the store kept manifests (it was just read and merged)."""
-    sha, size = sha256_file(path)
-    return TableEntry(rows=pq.ParquetFile(path).metadata.num_rows, bytes=size, sha256=sha)
+    sha, size = blake3_file(path)
+    return TableEntry(rows=pq.ParquetFile(path).metadata.num_rows, bytes=size, blake3=sha)

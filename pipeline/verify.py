@@ -4,7 +4,7 @@ For every day and table:
 
 * the file reads back with every page checksum verified and the table's
   schema (row group by row group, so memory stays bounded);
-* its size, rows and SHA-256 match the day's manifest (a file replaced,
+* its size, rows and BLAKE3 match the day's manifest (a file replaced,
   truncated or altered after its commit is found even where no page
   checksum covers the change);
 * a file the manifest lists exists, and a file exists only with a manifest
@@ -27,7 +27,7 @@ import pyarrow as pa
 
 from stswatch.pipeline.schemas import LABELS, QUARANTINE, TABLES
 from stswatch.pipeline.storage import Store
-from stswatch.pipeline.store_format import DamagedPartitionError, iter_table_file, sha256_file
+from stswatch.pipeline.store_format import DamagedPartitionError, blake3_file, iter_table_file
 from stswatch.pipeline.store_lock import META_DIR, StoreError
 from stswatch.pipeline.store_manifest import DayManifest, TableEntry, manifest_days
 
@@ -157,11 +157,11 @@ def check_file(
     """One table file: checksums, schema, size/rows/hash; quarantine counts by (file, reason)."""
     path = store.path(table, day)
     rel = path.relative_to(store.root).as_posix()
-    sha, size = sha256_file(path)
-    if entry is not None and (size, sha) != (entry.bytes, entry.sha256):
+    sha, size = blake3_file(path)
+    if entry is not None and (size, sha) != (entry.bytes, entry.blake3):
         what = f"{size:,} bytes" if size != entry.bytes else "same size, other bytes"
         report.problems.append(
-            Problem(day, table, rel, f"not the file its commit wrote ({what}; SHA-256 {sha[:12]})")
+            Problem(day, table, rel, f"not the file its commit wrote ({what}; BLAKE3 {sha[:12]})")
         )
     rows = 0
     counts: Counter[tuple[str, str]] = Counter()

@@ -150,12 +150,12 @@ def test_manifest_records_each_committed_file(tmp_path: Path) -> None:
     manifest = store.manifest(DAY)
     assert manifest is not None
     assert sorted(manifest.tables) == sorted(TABLES)
-    import hashlib
+    from blake3 import blake3
 
     for table in TABLES:
         data = store.path(table, DAY).read_bytes()
         assert manifest.tables[table].bytes == len(data)
-        assert manifest.tables[table].sha256 == hashlib.sha256(data).hexdigest()
+        assert manifest.tables[table].blake3 == blake3(data).hexdigest()
         assert manifest.tables[table].rows == 5
 
 

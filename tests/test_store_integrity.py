@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from blake3 import blake3
 from test_store_commit import DAY, version_tables, write_version
 
 from stswatch.pipeline.cli import main
@@ -107,9 +107,9 @@ def test_verify_exit_codes(tmp_path: Path, capsys) -> None:
     assert capsys.readouterr().err.startswith("stswatch: error: no store at")
 
 
-def test_manifest_hash_matches_sha256sum(tmp_path: Path) -> None:
-    """The recorded SHA-256 is the one any tool computes from the file's bytes."""
+def test_manifest_hash_matches_b3sum(tmp_path: Path) -> None:
+    """The recorded BLAKE3 is the one any tool computes from the file's bytes."""
     write_version(tmp_path, 1)
     store = Store(tmp_path)
     entry = store.manifest(DAY).tables["vessels"]
-    assert entry.sha256 == hashlib.sha256(store.path("vessels", DAY).read_bytes()).hexdigest()
+    assert entry.blake3 == blake3(store.path("vessels", DAY).read_bytes()).hexdigest()
