@@ -76,6 +76,9 @@ def _write_layer(path: Path, kind: str, features: list[dict[str, Any]], append: 
         promote_to_multi=kind not in _POINT_KINDS,
         crs="EPSG:4326",
         append=append,
+        # GeoPackage 1.2: read without warnings by the GDAL of every QGIS LTR in use
+        # (GDAL 3.6 in QGIS 3.22 warns that 1.4 "may only be partially supported")
+        dataset_options=None if append else {"VERSION": "1.2"},
     )
 
 
@@ -154,7 +157,9 @@ def _add_styles(path: Path, kinds: Iterable[str]) -> None:
             "f_table_catalog TEXT(256), f_table_schema TEXT(256), f_table_name TEXT(256), "
             "f_geometry_column TEXT(256), styleName TEXT(30), styleQML TEXT, styleSLD TEXT, "
             "useAsDefault BOOLEAN, description TEXT, owner TEXT(30), ui TEXT(30), "
-            "update_time DATETIME DEFAULT CURRENT_TIMESTAMP)"
+            # QGIS's own default: an ISO time the GeoPackage spec accepts (CURRENT_TIMESTAMP
+            # writes "YYYY-MM-DD HH:MM:SS", which GDAL reports as non-conformant)
+            "update_time DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))"
         )
         for kind in kinds:
             db.execute(
