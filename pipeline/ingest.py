@@ -355,11 +355,11 @@ def _recorded_inputs(
     skip = {i.origin for i in identities if i.duplicate_of is not None}
     manifest = store.manifest(day)
     if manifest is not None:
-        by_sha = {t.blake3: t for t in manifest.inputs}
+        by_hash = {t.blake3: t for t in manifest.inputs}
         recorded = {
-            i.origin: by_sha[i.blake3]
+            i.origin: by_hash[i.blake3]
             for i in identities
-            if i.duplicate_of is None and i.blake3 in by_sha
+            if i.duplicate_of is None and i.blake3 in by_hash
         }
         return recorded, skip | set(recorded)
     names = stored_source_files(store, day)

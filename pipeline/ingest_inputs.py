@@ -1,6 +1,6 @@
 """Who an input is: its content (BLAKE3), the name its rows carry, its tally per day.
 
-An input is identified by the BLAKE3 of its bytes (what ``sha256sum``
+An input is identified by the BLAKE3 of its bytes (what ``b3sum``
 prints), never by the path string: ``./AIS.csv``, ``AIS.csv`` and a copy in
 another folder are one input. The store's registry
 (:class:`~stswatch.pipeline.store_manifest.InputRegistry`) gives each content
@@ -77,13 +77,15 @@ class DayCounts:
 def identify(
     origin: int, path: Path, fmt: str, digest: tuple[str, int], registry: InputRegistry
 ) -> InputIdentity:
-    sha, size = digest
-    return InputIdentity(origin, path, fmt, sha, size, registry.name_for(sha, str(path)))
+    digest_hex, size = digest
+    return InputIdentity(
+        origin, path, fmt, digest_hex, size, registry.name_for(digest_hex, str(path))
+    )
 
 
-def first_with_content(identities: list[InputIdentity], sha: str) -> int | None:
+def first_with_content(identities: list[InputIdentity], digest: str) -> int | None:
     for ident in identities:
-        if ident.blake3 == sha and ident.duplicate_of is None:
+        if ident.blake3 == digest and ident.duplicate_of is None:
             return ident.origin
     return None
 
@@ -116,7 +118,7 @@ def register(
             run=registry.runs,
             position=position,
         )
-    return {sha: (rec.run, rec.position) for sha, rec in registry.inputs.items()}
+    return {digest: (rec.run, rec.position) for digest, rec in registry.inputs.items()}
 
 
 def day_tally(

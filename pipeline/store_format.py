@@ -138,11 +138,11 @@ class HashingWriter:
 
     def __init__(self, fh: BinaryIO) -> None:
         self._fh = fh
-        self._sha = blake3()
+        self._hash = blake3()
         self.bytes = 0
 
     def write(self, data: bytes) -> int:
-        self._sha.update(data)
+        self._hash.update(data)
         self.bytes += len(data)
         return self._fh.write(data)
 
@@ -167,7 +167,7 @@ class HashingWriter:
 
     @property
     def blake3(self) -> str:
-        return self._sha.hexdigest()
+        return self._hash.hexdigest()
 
 
 def as_batches(table: str, data: pa.Table | Iterable[pa.RecordBatch], presorted: bool):

@@ -186,5 +186,5 @@ class StoreTransaction:
 
 def _adopt(path: Path) -> TableEntry:
     """Describe a file written before the store kept manifests (it was just read and merged)."""
-    sha, size = blake3_file(path)
-    return TableEntry(rows=pq.ParquetFile(path).metadata.num_rows, bytes=size, blake3=sha)
+    digest, size = blake3_file(path)
+    return TableEntry(rows=pq.ParquetFile(path).metadata.num_rows, bytes=size, blake3=digest)

@@ -157,11 +157,13 @@ def check_file(
     """One table file: checksums, schema, size/rows/hash; quarantine counts by (file, reason)."""
     path = store.path(table, day)
     rel = path.relative_to(store.root).as_posix()
-    sha, size = blake3_file(path)
-    if entry is not None and (size, sha) != (entry.bytes, entry.blake3):
+    digest, size = blake3_file(path)
+    if entry is not None and (size, digest) != (entry.bytes, entry.blake3):
         what = f"{size:,} bytes" if size != entry.bytes else "same size, other bytes"
         report.problems.append(
-            Problem(day, table, rel, f"not the file its commit wrote ({what}; BLAKE3 {sha[:12]})")
+            Problem(
+                day, table, rel, f"not the file its commit wrote ({what}; BLAKE3 {digest[:12]})"
+            )
         )
     rows = 0
     counts: Counter[tuple[str, str]] = Counter()

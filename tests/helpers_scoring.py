@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from stswatch.pipeline.scoring.columns import COUNTED_IDENTITY_FLAGS
+
 T0 = pd.Timestamp("2026-03-10T12:00:00Z")  # noon UTC: daylight at lon ~0
 MMSI_A = 235_000_001  # UK
 MMSI_B = 477_000_002  # Hong Kong
@@ -219,14 +221,7 @@ def synthetic_features(n: int = 400, seed: int = 0) -> tuple[pd.DataFrame, np.nd
     f["opposite_draught_change"] = (
         np.sign(f["draught_change_m_a"]) != np.sign(f["draught_change_m_b"])
     ).astype(float)
-    for name in (
-        "missing_imo",
-        "invalid_imo",
-        "missing_name",
-        "flag_mismatch",
-        "registry_of_concern",
-        "class_b_large",
-    ):
+    for name in COUNTED_IDENTITY_FLAGS:
         f[f"n_{name}"] = f[f"{name}_a"] + f[f"{name}_b"]
     f["identity_changes_max"] = np.fmax(f["identity_changes_a"], f["identity_changes_b"])
     la, lb = f["length_m_a"], f["length_m_b"]

@@ -33,6 +33,13 @@ def _pings(mmsi: int, start, end, **kw) -> pd.DataFrame:
     return pings(mmsi, start, end, **{**SEA, **kw})
 
 
+def _both_in_view() -> pd.DataFrame:
+    """Both vessels reporting without a break from 12 h before to 12 h after the meeting."""
+    return pd.concat(
+        [_pings(MMSI_A, T0 - 12 * H, T0 + 16 * H), _pings(MMSI_B, T0 - 12 * H, T0 + 16 * H)]
+    )
+
+
 def _features(rv, positions, vessels=None) -> pd.Series:
     return compute_features(rv, positions, vessels).iloc[0]
 
@@ -122,18 +129,14 @@ def test_dark_partner_silence_counts_as_one_vessel_dark():
 
 
 def test_ordinary_rendezvous_has_no_partner_silence():
-    positions = pd.concat(
-        [_pings(MMSI_A, T0 - 12 * H, T0 + 16 * H), _pings(MMSI_B, T0 - 12 * H, T0 + 16 * H)]
-    )
+    positions = _both_in_view()
     f = _features(_at_sea(partner_gap_h=np.nan), positions)
     assert f["partner_gap_h"] == 0 and f["kind"] == "rendezvous"
 
 
 def test_shared_silence_is_context_not_going_dark():
     rv = _at_sea(shared_silence_h=8.1, gap_before_h_a=0.0, gap_before_h_b=0.0)
-    positions = pd.concat(
-        [_pings(MMSI_A, T0 - 12 * H, T0 + 16 * H), _pings(MMSI_B, T0 - 12 * H, T0 + 16 * H)]
-    )
+    positions = _both_in_view()
     f = _features(rv, positions)
     assert f["shared_silence_h"] == 8.1
     assert f["n_vessels_dark"] == 0 and f["dark_before_max_h"] == 0
@@ -141,9 +144,7 @@ def test_shared_silence_is_context_not_going_dark():
 
 def test_one_sided_gap_still_counts_as_dark():
     rv = _at_sea(gap_before_h_b=7.9, shared_silence_h=0.0)
-    positions = pd.concat(
-        [_pings(MMSI_A, T0 - 12 * H, T0 + 16 * H), _pings(MMSI_B, T0 - 12 * H, T0 + 16 * H)]
-    )
+    positions = _both_in_view()
     f = _features(rv, positions)
     assert f["dark_before_max_h"] == pytest.approx(7.9) and f["n_vessels_dark"] == 1
 
@@ -157,9 +158,7 @@ def test_imo_failing_its_check_digit_is_invalid_not_missing():
         True,
         False,
     ]
-    positions = pd.concat(
-        [_pings(MMSI_A, T0 - 12 * H, T0 + 16 * H), _pings(MMSI_B, T0 - 12 * H, T0 + 16 * H)]
-    )
+    positions = _both_in_view()
     f = _features(_at_sea(imo_b=9_200_002, imo_a=None), positions)
     assert f["invalid_imo_b"] == 1 and f["missing_imo_b"] == 0
     assert f["invalid_imo_a"] == 0 and f["missing_imo_a"] == 1
@@ -167,9 +166,7 @@ def test_imo_failing_its_check_digit_is_invalid_not_missing():
 
 
 def test_call_sign_of_another_country_than_the_mmsi_is_a_flag_mismatch():
-    positions = pd.concat(
-        [_pings(MMSI_A, T0 - 12 * H, T0 + 16 * H), _pings(MMSI_B, T0 - 12 * H, T0 + 16 * H)]
-    )
+    positions = _both_in_view()
     f = _features(_at_sea(callsign_a="D5AB7"), positions)  # Liberia's series on a UK MMSI
     assert f["callsign_country_a"] == "LR" and f["flag_mismatch_a"] == 1
     assert f["n_flag_mismatch"] == 1
@@ -185,9 +182,7 @@ def test_territories_share_their_states_call_sign_series():
 
 
 def test_reported_flag_column_is_preferred_over_the_call_sign():
-    positions = pd.concat(
-        [_pings(MMSI_A, T0 - 12 * H, T0 + 16 * H), _pings(MMSI_B, T0 - 12 * H, T0 + 16 * H)]
-    )
+    positions = _both_in_view()
     f = _features(_at_sea(flag_a="PA", flag_b="HK"), positions)
     assert f["flag_mismatch_a"] == 1 and f["flag_mismatch_b"] == 0
 
@@ -218,9 +213,7 @@ def test_identity_change_log_ignores_null_reports_and_case():
 
 
 def test_small_ship_that_got_deeper_is_a_small_receiver():
-    positions = pd.concat(
-        [_pings(MMSI_A, T0 - 12 * H, T0 + 16 * H), _pings(MMSI_B, T0 - 12 * H, T0 + 16 * H)]
-    )
+    positions = _both_in_view()
     rv = _at_sea(
         length_m_b=68.0,
         draught_before_m_a=14.0,
@@ -234,9 +227,7 @@ def test_small_ship_that_got_deeper_is_a_small_receiver():
 
 
 def test_small_bunker_tanker_supplying_a_large_ship_is_not_a_small_receiver():
-    positions = pd.concat(
-        [_pings(MMSI_A, T0 - 12 * H, T0 + 16 * H), _pings(MMSI_B, T0 - 12 * H, T0 + 16 * H)]
-    )
+    positions = _both_in_view()
     rv = _at_sea(
         length_m_b=90.0,
         draught_before_m_a=12.0,
@@ -250,9 +241,7 @@ def test_small_bunker_tanker_supplying_a_large_ship_is_not_a_small_receiver():
 
 def test_both_ships_deeper_by_the_same_amount_count_the_smaller_hull_either_way():
     """A tie must not be broken by the arbitrary mmsi_a < mmsi_b order."""
-    positions = pd.concat(
-        [_pings(MMSI_A, T0 - 12 * H, T0 + 16 * H), _pings(MMSI_B, T0 - 12 * H, T0 + 16 * H)]
-    )
+    positions = _both_in_view()
     draughts = dict(
         draught_before_m_a=6.0, draught_after_m_a=7.5, draught_before_m_b=6.0, draught_after_m_b=7.5
     )
@@ -263,9 +252,7 @@ def test_both_ships_deeper_by_the_same_amount_count_the_smaller_hull_either_way(
 
 
 def test_receiver_unknown_without_draught_change():
-    positions = pd.concat(
-        [_pings(MMSI_A, T0 - 12 * H, T0 + 16 * H), _pings(MMSI_B, T0 - 12 * H, T0 + 16 * H)]
-    )
+    positions = _both_in_view()
     f = _features(_at_sea(length_m_b=60.0), positions)
     assert f["receiver_side"] is None and np.isnan(f["small_receiver"])
 

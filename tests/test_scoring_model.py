@@ -80,3 +80,21 @@ def test_rejects_more_than_two_classes():
         SuspicionModel().fit(
             as_feature_matrix(features, FEATURE_COLUMNS), y + (y == 0) * np.arange(60) % 3
         )
+
+
+def test_group_contributions_ablate_a_group_at_once_and_singletons_match_contributions():
+    features, _ = synthetic_features(300, seed=3)
+    X = as_feature_matrix(features, FEATURE_COLUMNS)
+    model = fitted_model(n=300)
+    j = FEATURE_COLUMNS.index("dark_before_max_h")
+    k = FEATURE_COLUMNS.index("n_vessels_dark")
+    both = model.group_contributions(X, [[j], [k], [j, k]])
+    assert both.shape == (300, 3)
+    single = model.contributions(X)
+    np.testing.assert_array_equal(both[:, 0], single[:, j])
+    np.testing.assert_array_equal(both[:, 1], single[:, k])
+    # the pair set to typical values together is the same as one edited copy of the events
+    typical = X.copy()
+    typical.iloc[:, [j, k]] = model.baseline_[[j, k]]
+    expected = model.decision_function(X) - model.decision_function(typical)
+    np.testing.assert_allclose(both[:, 2], expected, rtol=1e-12, atol=1e-12)

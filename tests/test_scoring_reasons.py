@@ -34,6 +34,22 @@ def _features(positions=None, vessels=None, **overrides) -> pd.DataFrame:
     return compute_features(rv, day_of_pings() if positions is None else positions, vessels)
 
 
+def _dark_features(
+    gap_h: float, last_fix_m: float, first_fix_m: float, **overrides
+) -> pd.DataFrame:
+    """A dark rendezvous: vessel 2 (the partner) silent ``gap_h`` while vessel 1 loitered."""
+    return _features(
+        kind="dark_rendezvous",
+        dark_mmsi=MMSI_B,
+        partner_gap_h=gap_h,
+        partner_last_fix_distance_m=last_fix_m,
+        partner_first_fix_distance_m=first_fix_m,
+        min_distance_m=np.nan,  # never seen together
+        median_distance_m=np.nan,
+        **overrides,
+    )
+
+
 def test_gap_is_worded_with_hours_side_and_where_the_vessel_reappeared():
     # vessel 2 silent 7.9 h, then reappears 18 km north of the meeting
     silent_b = pd.concat(
@@ -82,15 +98,7 @@ def test_flag_mismatch_names_both_countries():
 
 
 def test_dark_partner_is_worded_with_its_silence_and_fix_distances():
-    f = _features(
-        kind="dark_rendezvous",
-        dark_mmsi=MMSI_B,
-        partner_gap_h=9.3,
-        partner_last_fix_distance_m=12_400.0,
-        partner_first_fix_distance_m=18_100.0,
-        min_distance_m=np.nan,
-        median_distance_m=np.nan,
-    ).iloc[0]
+    f = _dark_features(9.3, 12_400.0, 18_100.0).iloc[0]
     assert f["dark_side"] == "b" and f["partner_gap_h"] == 9.3
     assert word_feature("partner_gap_h", f) == (
         "vessel 2 (the partner) AIS off 9.3 h while the other loitered: "
@@ -147,17 +155,7 @@ def test_an_unmeasured_feature_is_never_a_reason():
 def test_each_strong_kind_of_evidence_gets_a_reason_before_a_second_of_another():
     # A dark partner raises n_vessels_dark and partner_gap_h together: ablated one at a
     # time each looks weak, while three identity/size features are louder one by one.
-    f = _features(
-        kind="dark_rendezvous",
-        dark_mmsi=MMSI_B,
-        partner_gap_h=8.3,
-        partner_last_fix_distance_m=2_200.0,
-        partner_first_fix_distance_m=10_100.0,
-        min_distance_m=np.nan,
-        median_distance_m=np.nan,
-        length_m_b=64.0,
-        callsign_a="3FAB2",
-    )
+    f = _dark_features(8.3, 2_200.0, 10_100.0, length_m_b=64.0, callsign_a="3FAB2")
     f["n_vessels_dark"] = 1.0
     contributions = np.zeros((1, len(FEATURE_COLUMNS)))
     for name, value in {
@@ -185,34 +183,14 @@ def test_each_strong_kind_of_evidence_gets_a_reason_before_a_second_of_another()
 def test_scored_dark_transfer_says_the_partner_kept_ais_off():
     model = fitted_model(n=600)
     quiet = _features()
-    dark = _features(
-        kind="dark_rendezvous",
-        dark_mmsi=MMSI_B,
-        partner_gap_h=9.0,
-        partner_last_fix_distance_m=3_000.0,
-        partner_first_fix_distance_m=6_000.0,
-        min_distance_m=np.nan,
-        median_distance_m=np.nan,
-    )
+    dark = _dark_features(9.0, 3_000.0, 6_000.0)
     dark["n_vessels_dark"] = 1.0
     out = score_features(pd.concat([quiet, dark], ignore_index=True), model)
     assert any("(the partner) AIS off 9.0 h" in r for r in out["reasons"].iloc[1])
 
 
 def test_a_dark_partners_silent_rate_is_worded_as_its_silence():
-    f = (
-        _features(
-            kind="dark_rendezvous",
-            dark_mmsi=MMSI_B,
-            partner_gap_h=5.2,
-            partner_last_fix_distance_m=4_000.0,
-            partner_first_fix_distance_m=np.nan,
-            min_distance_m=np.nan,
-            median_distance_m=np.nan,
-        )
-        .iloc[0]
-        .copy()
-    )
+    f = _dark_features(5.2, 4_000.0, np.nan).iloc[0].copy()
     f["reporting_ratio_b"], f["reporting_ratio_a"] = 0.0, 1.0
     assert word_feature("reporting_ratio_min", f) == (
         "vessel 2 (the partner) AIS off 5.2 h while the other loitered: last fix 4.0 km away"

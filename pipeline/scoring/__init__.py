@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from stswatch.pipeline.scoring.columns import FEATURE_GROUPS
 from stswatch.pipeline.scoring.features import (
     FEATURE_COLUMNS,
     compute_features,
@@ -24,7 +23,7 @@ from stswatch.pipeline.scoring.features import (
 )
 from stswatch.pipeline.scoring.model import SuspicionModel, as_feature_matrix
 from stswatch.pipeline.scoring.persistence import ModelLoadError, load_default_model, load_model
-from stswatch.pipeline.scoring.reasons import INDICATOR_GROUPS, explain
+from stswatch.pipeline.scoring.reasons import explain, indicator_group_columns
 from stswatch.pipeline.scoring.rules import rule_score
 
 __all__ = [
@@ -56,15 +55,12 @@ def score_features(features: pd.DataFrame, model: SuspicionModel) -> pd.DataFram
     columns = [str(c) for c in model.feature_names_in_]
     X = as_feature_matrix(features, columns)
     score = model.predict_proba(X)[:, -1]
-    groups = [
-        [columns.index(f) for f in FEATURE_GROUPS[g] if f in columns] for g in INDICATOR_GROUPS
-    ]
-    reasons = explain(
-        features,
-        model.contributions(X),
-        columns,
-        group_contributions=model.group_contributions(X, groups),
+    # each feature alone, then each indicator group: one model pass for both
+    m = len(columns)
+    effects = model.group_contributions(
+        X, [[j] for j in range(m)] + indicator_group_columns(columns)
     )
+    reasons = explain(features, effects[:, :m], columns, group_contributions=effects[:, m:])
     return pd.DataFrame(
         {
             "score": score.astype(np.float64),

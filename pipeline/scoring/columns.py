@@ -76,6 +76,17 @@ CONTEXT_FEATURES: tuple[str, ...] = (
 #: The ablation's "location/context" group (the same columns).
 LOCATION_FEATURES = CONTEXT_FEATURES
 
+#: Per-vessel 0/1 identity indicators whose count over the pair is a model
+#: feature (``n_<name>`` = ``<name>_a`` + ``<name>_b``).
+COUNTED_IDENTITY_FLAGS: tuple[str, ...] = (
+    "missing_imo",
+    "invalid_imo",
+    "missing_name",
+    "flag_mismatch",
+    "registry_of_concern",
+    "class_b_large",
+)
+
 #: Per-vessel values behind the symmetric features, used to word the reasons.
 SIDE_DETAILS: tuple[str, ...] = (
     "mmsi",

@@ -23,6 +23,7 @@ from stswatch.pipeline.scoring.cargo import cargo_features, draught_legs
 from stswatch.pipeline.scoring.columns import (
     CONTEXT_COLUMNS,
     CONTEXT_FEATURES,
+    COUNTED_IDENTITY_FLAGS,
     DETAIL_COLUMNS,
     FEATURE_COLUMNS,
     FEATURE_GROUPS,
@@ -170,14 +171,7 @@ def _identity_and_size(cols: Columns, cfg: ScoringConfig) -> Columns:
     """Symmetric identity and size features from the per-vessel columns."""
     out: Columns = {
         f"n_{name}": _f(cols, f"{name}_a") + _f(cols, f"{name}_b")
-        for name in (
-            "missing_imo",
-            "invalid_imo",
-            "missing_name",
-            "flag_mismatch",
-            "registry_of_concern",
-            "class_b_large",
-        )
+        for name in COUNTED_IDENTITY_FLAGS
     }
     out["identity_changes_max"] = np.fmax(
         _f(cols, "identity_changes_a"), _f(cols, "identity_changes_b")

@@ -211,17 +211,12 @@ class SuspicionModel(ClassifierMixin, BaseEstimator):
         """Per-event, per-feature change in log-odds when the feature takes its actual
         value instead of the training median (everything else unchanged).
 
-        Positive = this feature pushes the event towards "illicit". One model
-        evaluation per feature over all events: cheap and exact for what it
-        measures (a one-at-a-time ablation against a typical event).
+        Positive = this feature pushes the event towards "illicit": a
+        one-at-a-time ablation against a typical event, ``(n_events, n_features)``
+        (:meth:`group_contributions` with one feature per group).
         """
         X = self._check(X)
-        n, m = X.shape
-        base = self._raw_log_odds(X)
-        stacked = np.repeat(X[np.newaxis, :, :], m, axis=0)  # (m, n, m)
-        stacked[np.arange(m), :, np.arange(m)] = self.baseline_[:, np.newaxis]
-        ablated = self._raw_log_odds(stacked.reshape(m * n, m)).reshape(m, n)
-        return (base[np.newaxis, :] - ablated).T
+        return self._ablation_effects(X, [[j] for j in range(X.shape[1])])
 
     def group_contributions(self, X, groups: list[list[int]]) -> np.ndarray:
         """Per-event change in log-odds when every feature of a group takes its
@@ -230,10 +225,13 @@ class SuspicionModel(ClassifierMixin, BaseEstimator):
         Features of one kind of evidence are correlated (a dark partner raises
         ``n_vessels_dark`` and ``partner_gap_h`` together): ablated one at a
         time each keeps the other as a stand-in and looks weak, while the group
-        as a whole may move the score most. The reasons use this to give every
-        strong kind of evidence its say.
+        as a whole may move the score most. The reasons use both. One model
+        evaluation over all groups' ablated copies of the events.
         """
-        X = self._check(X)
+        return self._ablation_effects(self._check(X), groups)
+
+    def _ablation_effects(self, X: np.ndarray, groups: list[list[int]]) -> np.ndarray:
+        """Log-odds of ``X`` minus those with each group's columns at the baseline."""
         n = X.shape[0]
         base = self._raw_log_odds(X)
         stacked = np.repeat(X[np.newaxis, :, :], len(groups), axis=0)  # (g, n, m)

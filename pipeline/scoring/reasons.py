@@ -316,6 +316,17 @@ def context_line(row: Row) -> str | None:
     return "context: " + ", ".join(parts) if parts else None
 
 
+def indicator_group_columns(feature_names: list[str] | tuple[str, ...]) -> list[list[int]]:
+    """Column indices in ``feature_names`` of each of :data:`INDICATOR_GROUPS`."""
+    names = list(feature_names)
+    return [[names.index(f) for f in FEATURE_GROUPS[g] if f in names] for g in INDICATOR_GROUPS]
+
+
+def _measured(name: str, row: Row) -> bool:
+    """An unmeasured feature is no evidence, whatever the model makes of it."""
+    return name in WORDED_WHEN_UNKNOWN or not pd.isna(row.get(name, np.nan))
+
+
 def explain(
     features: pd.DataFrame,
     contributions: np.ndarray,
@@ -342,21 +353,16 @@ def explain(
     reasons: list[list[str]] = []
     names = list(feature_names)
     kinematic = np.array([n in KINEMATIC for n in names])
-    members = [[names.index(f) for f in FEATURE_GROUPS[g] if f in names] for g in INDICATOR_GROUPS]
+    members = indicator_group_columns(names)
     records = features.to_dict("records")  # row access without building a Series per event
     for i, row in enumerate(records):
         c = contributions[i]
-
-        def measured(j: int, row: Row = row) -> bool:
-            # an unmeasured feature is no evidence, whatever the model makes of it
-            return names[j] in WORDED_WHEN_UNKNOWN or not pd.isna(row.get(names[j], np.nan))
-
         leads: list[int] = []
         if group_contributions is not None:
             for g in np.argsort(-group_contributions[i], kind="stable"):
                 if not group_contributions[i, g] >= min_contribution:
                     continue
-                best = [j for j in members[g] if c[j] > 0 and measured(j)]
+                best = [j for j in members[g] if c[j] > 0 and _measured(names[j], row)]
                 if best:
                     leads.append(max(best, key=lambda j: c[j]))
         # then indicators, then kinematics; each by contribution, strongest first
@@ -368,7 +374,7 @@ def explain(
                 break
             if j not in leads and not c[j] >= min_contribution:
                 continue
-            if not measured(j):
+            if not _measured(names[j], row):
                 continue
             # a reason that only repeats parts already given ("; "-joined) adds nothing
             said = {part for text in picked for part in text.split("; ")}
